@@ -1,0 +1,45 @@
+"""Atomic file creation: write to a temporary file beside the target, then rename."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+
+
+@contextlib.contextmanager
+def atomic_path(path, suffix=None):
+    """Yield a temporary path next to ``path``; on success rename it onto ``path``.
+
+    If the body raises (or the process dies), ``path`` keeps its previous content
+    (or stays absent) and the temporary file is removed (on exceptions). The
+    temporary name starts with ``.`` and ends with ``.partial`` so that half-written
+    files are recognisable.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Final destination.
+    suffix : str, optional
+        Suffix of the temporary file (default: ``path``'s own suffix + ``.partial``).
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    base = os.path.basename(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=suffix or ".partial", dir=directory)
+    os.close(fd)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        with contextlib.suppress(OSError):  # make the rename durable where supported
+            dfd = os.open(directory, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,1 @@
+"""mdf_neel.fitting (under construction)."""

@@ -1,0 +1,1 @@
+"""mdf_neel.mdf (under construction)."""

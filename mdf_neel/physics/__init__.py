@@ -1,0 +1,1 @@
+"""mdf_neel.physics (under construction)."""

@@ -1,0 +1,378 @@
+"""Drive-field sequences, receiver axes and Lissajous mixing orders.
+
+Conventions (see ``docs/data-model.md``)
+----------------------------------------
+* Fields are µ0·H in tesla, exactly as MDF stores them.
+* Drive channel ``d`` of a sequence excites the scanner axis ``d`` (x, y, z).
+  Channel ``d`` at time ``t`` carries
+  ``sum_f strength[j, d, f] * waveform(2π baseFrequency/divider[d, f] t + phase[j, d, f])``
+  with the MDF waveforms ``"sine"`` (``sin``) and ``"triangle"``; a cosine drive is
+  phase +π/2.
+* The receiver samples ``num_sampling_points`` (V) points per cycle with spacing
+  ``1/(2·bandwidth)``; frequency bin ``k`` (0-based) is the harmonic ``k/cycle``
+  (``numpy.fft.rfftfreq``), ``K_full = V//2 + 1``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from functools import reduce
+
+import numpy as np
+
+__all__ = [
+    "DriveField",
+    "Receiver",
+    "Sequence",
+    "paper_2d_sequence",
+    "paper_2d_offsets",
+    "mixing_orders",
+    "mixing_order_to_bin",
+    "regular_grid",
+]
+
+_AXES = "xyz"
+_ACTIVE_STRENGTH_T = 1e-7  # MPIFiles' threshold for an active drive channel
+
+
+def _triangle(phase):
+    """Triangle wave with the phase convention of ``sin`` (period 2π, peak 1 at π/2)."""
+    x = np.mod(np.asarray(phase) / (2 * np.pi) + 0.25, 1.0)
+    return 4.0 * np.abs(x - 0.5) - 1.0
+
+
+@dataclass
+class DriveField:
+    """Homogeneous drive field of an MDF acquisition (``/acquisition/drivefield``).
+
+    Parameters
+    ----------
+    base_frequency_Hz : float
+        ``baseFrequency`` in Hz (e.g. 2.5e6).
+    dividers : array_like of int, shape (D, F)
+        Frequency dividers; drive frequency ``f[d, f] = base_frequency_Hz / dividers[d, f]``.
+    strengths_T : array_like of float, shape (J, D, F)
+        Amplitudes in tesla (µ0·H).
+    phases_rad : array_like of float, shape (J, D, F)
+        Phases in rad, in [-π, π).
+    waveforms : array_like of str, shape (D, F)
+        ``"sine"``, ``"triangle"`` or ``"custom"``.
+    cycle_s : float, optional
+        Repetition time of the trajectory. Default: lcm of the dividers of the
+        active channels divided by ``base_frequency_Hz`` (as real files store it).
+    """
+
+    base_frequency_Hz: float
+    dividers: np.ndarray
+    strengths_T: np.ndarray
+    phases_rad: np.ndarray
+    waveforms: np.ndarray
+    cycle_s: float | None = None
+
+    def __post_init__(self):
+        self.base_frequency_Hz = float(self.base_frequency_Hz)
+        self.dividers = np.atleast_2d(np.asarray(self.dividers, dtype=np.int64))
+        D, F = self.dividers.shape
+        self.strengths_T = np.asarray(self.strengths_T, dtype=np.float64).reshape(-1, D, F)
+        self.phases_rad = np.asarray(self.phases_rad, dtype=np.float64).reshape(-1, D, F)
+        wf = np.asarray(self.waveforms, dtype=object)
+        if wf.ndim == 0:
+            wf = np.full((D, F), str(wf), dtype=object)
+        self.waveforms = wf.reshape(D, F)
+        if self.strengths_T.shape != self.phases_rad.shape:
+            raise ValueError(
+                f"strengths_T {self.strengths_T.shape} and phases_rad {self.phases_rad.shape} "
+                "must have the same shape (J, D, F)"
+            )
+        if self.cycle_s is None:
+            active = self.active_channels
+            divs = self.dividers[active].ravel() if active.any() else self.dividers.ravel()
+            self.cycle_s = reduce(math.lcm, (int(v) for v in divs)) / self.base_frequency_Hz
+        self.cycle_s = float(self.cycle_s)
+
+    @property
+    def num_channels(self) -> int:
+        """Number of drive channels D."""
+        return int(self.dividers.shape[0])
+
+    @property
+    def num_periods(self) -> int:
+        """Number of periods per frame J (patches)."""
+        return int(self.strengths_T.shape[0])
+
+    @property
+    def frequencies_Hz(self) -> np.ndarray:
+        """Drive frequencies in Hz, shape (D, F)."""
+        return self.base_frequency_Hz / self.dividers
+
+    @property
+    def active_channels(self) -> np.ndarray:
+        """Boolean mask (D,) of channels with strength >= 1e-7 T in period 0 (MPIFiles' rule)."""
+        return np.any(self.strengths_T[0] >= _ACTIVE_STRENGTH_T, axis=-1)
+
+    @property
+    def harmonics_per_cycle(self) -> np.ndarray:
+        """Drive periods per cycle for each channel, shape (D,) (16, 17 for 2.5 MHz/102, /96).
+
+        Inactive channels get 1, as in MPIFiles.
+        """
+        m = self.base_frequency_Hz * self.cycle_s / self.dividers[:, 0]
+        m = np.where(self.active_channels, np.rint(m), 1.0)
+        return np.maximum(1, m).astype(np.int64)
+
+    def field_T(self, times_s, period: int = 0) -> np.ndarray:
+        """Drive field at the given times.
+
+        Parameters
+        ----------
+        times_s : array_like, shape (T,)
+            Times in s.
+        period : int
+            Period (patch) index j.
+
+        Returns
+        -------
+        numpy.ndarray, shape (T, 3)
+            µ0·H in tesla; channel d excites axis d, channels beyond 3 are an error.
+        """
+        t = np.asarray(times_s, dtype=np.float64)
+        if self.num_channels > 3:
+            raise ValueError(f"a drive field with {self.num_channels} channels cannot be mapped onto x, y, z")
+        out = np.zeros(t.shape + (3,))
+        for d in range(self.num_channels):
+            for f in range(self.dividers.shape[1]):
+                amp = self.strengths_T[period, d, f]
+                if amp == 0:
+                    continue
+                arg = 2 * np.pi * self.frequencies_Hz[d, f] * t + self.phases_rad[period, d, f]
+                wf = str(self.waveforms[d, f])
+                if wf == "sine":
+                    out[..., d] += amp * np.sin(arg)
+                elif wf == "triangle":
+                    out[..., d] += amp * _triangle(arg)
+                else:
+                    raise ValueError(f"drive waveform {wf!r} of channel {d} cannot be evaluated (only 'sine' and 'triangle')")
+        return out
+
+
+@dataclass
+class Receiver:
+    """Receive chain of an MDF acquisition (``/acquisition/receiver``).
+
+    Parameters
+    ----------
+    bandwidth_Hz : float
+        Upper edge of the first Nyquist zone (sampling rate / 2), Hz.
+    num_sampling_points : int
+        Samples V per cycle.
+    num_channels : int
+        Receive channels C.
+    unit : str
+        Unit of the received quantity (e.g. ``"V"``).
+    transfer_function : numpy.ndarray or None, shape (C, K_full), complex
+        Transfer function on the *full* rfft grid (the reader expands a selected
+        one; bins not stored in the file are NaN).
+    data_conversion_factor : numpy.ndarray or None, shape (C, 2)
+    induction_factor : numpy.ndarray or None, shape (C,)
+    """
+
+    bandwidth_Hz: float
+    num_sampling_points: int
+    num_channels: int
+    unit: str = "V"
+    transfer_function: np.ndarray | None = None
+    data_conversion_factor: np.ndarray | None = None
+    induction_factor: np.ndarray | None = None
+
+    def __post_init__(self):
+        self.bandwidth_Hz = float(self.bandwidth_Hz)
+        self.num_sampling_points = int(self.num_sampling_points)
+        self.num_channels = int(self.num_channels)
+        if self.transfer_function is not None:
+            self.transfer_function = np.asarray(self.transfer_function, dtype=np.complex128)
+
+    @property
+    def sampling_interval_s(self) -> float:
+        """Sample spacing 1/(2·bandwidth) in s."""
+        return 1.0 / (2.0 * self.bandwidth_Hz)
+
+    @property
+    def num_frequencies(self) -> int:
+        """K_full = V//2 + 1 rfft bins."""
+        return self.num_sampling_points // 2 + 1
+
+    @property
+    def frequencies_Hz(self) -> np.ndarray:
+        """Frequencies of all rfft bins in Hz, shape (K_full,) (``rfftfreq``; odd V supported)."""
+        return np.fft.rfftfreq(self.num_sampling_points, d=self.sampling_interval_s)
+
+    def times_s(self) -> np.ndarray:
+        """Sample times of one cycle in s, shape (V,)."""
+        return np.arange(self.num_sampling_points) * self.sampling_interval_s
+
+
+@dataclass
+class Sequence:
+    """A drive field plus the receiver that samples it: what a simulation needs.
+
+    Parameters
+    ----------
+    drive_field : DriveField
+    receiver : Receiver
+    """
+
+    drive_field: DriveField
+    receiver: Receiver
+
+    def times_s(self) -> np.ndarray:
+        """Sample times of one cycle, shape (V,), in s."""
+        return self.receiver.times_s()
+
+    def field_T(self, times_s=None, period: int = 0) -> np.ndarray:
+        """Drive field (T, 3) in tesla at ``times_s`` (default: the receiver's sample times)."""
+        return self.drive_field.field_T(self.times_s() if times_s is None else times_s, period)
+
+    def mixing_orders(self) -> np.ndarray:
+        """Mixing-order table, see :func:`mixing_orders`."""
+        return mixing_orders(self.drive_field, self.receiver.num_frequencies)
+
+    def with_(self, **changes) -> "Sequence":
+        """A copy with some fields replaced (``dataclasses.replace``)."""
+        return replace(self, **changes)
+
+
+def mixing_orders(drive_field: DriveField, num_frequencies: int) -> np.ndarray:
+    """Lissajous mixing orders of every frequency bin, as MPIFiles computes them.
+
+    Parameters
+    ----------
+    drive_field : DriveField
+        Uses ``strengths_T[0, :, 0]``, ``dividers[:, 0]``, base frequency and cycle.
+    num_frequencies : int
+        K_full, the number of rfft bins.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (K_full, 4)
+        Columns ``mx, my, mz, order`` (``order = |mx|+|my|+|mz|``); bins that no
+        combination reaches have order -1. Among combinations of equal order the one
+        visited last (mx, then my, then mz ascending) wins, as in MPIFiles.
+    """
+    K = int(num_frequencies)
+    table = np.zeros((K, 4), dtype=np.int64)
+    table[:, 3] = -1
+    D = drive_field.num_channels
+    if D == 1:
+        h = np.arange(K)
+        table[:, 0] = h
+        table[:, 3] = h
+        return table
+    m = np.ones(3, dtype=np.int64)
+    n = np.zeros(3, dtype=np.int64)
+    active = drive_field.active_channels
+    m[:D] = drive_field.harmonics_per_cycle
+    n[:D] = np.where(active, np.rint(K / m[:D]), 0).astype(np.int64)
+    for mx in range(-n[0], n[0] + 1):
+        for my in range(-n[1], n[1] + 1):
+            hxy = mx * m[0] + my * m[1]
+            for mz in range(-n[2], n[2] + 1):
+                h = hxy + mz * m[2]
+                if 0 <= h < K:
+                    order = abs(mx) + abs(my) + abs(mz)
+                    if table[h, 3] == -1 or table[h, 3] >= order:
+                        table[h] = (mx, my, mz, order)
+    return table
+
+
+def mixing_order_to_bin(mx: int, my: int, mz: int = 0, harmonics=(16, 17, 1)) -> int:
+    """0-based rfft bin of the mixing order (mx, my, mz): ``mx·m_x + my·m_y + mz·m_z``."""
+    return int(mx * harmonics[0] + my * harmonics[1] + (mz * harmonics[2] if len(harmonics) > 2 else 0))
+
+
+def regular_grid(size, field_of_view, center) -> np.ndarray:
+    """Cell-centred points of a regular grid, x fastest (MPIFiles' ``RegularGridPositions``).
+
+    Parameters
+    ----------
+    size : array_like of int, shape (3,)
+        Points per axis (Nx, Ny, Nz).
+    field_of_view : array_like of float, shape (3,)
+        Edge-to-edge extent per axis (same unit as the result).
+    center : array_like of float, shape (3,)
+        Grid centre.
+
+    Returns
+    -------
+    numpy.ndarray, shape (Nx·Ny·Nz, 3)
+        Point ``(ix, iy, iz)`` is at ``center - fov/2 + (i + 1/2)·fov/size``; axes with
+        size 1 sit at the centre. Row ``ix + Nx·(iy + Ny·iz)``.
+    """
+    size = np.asarray(size, dtype=np.int64).reshape(3)
+    fov = np.asarray(field_of_view, dtype=np.float64).reshape(3)
+    c = np.asarray(center, dtype=np.float64).reshape(3)
+    axes = []
+    for d in range(3):
+        if size[d] == 1:
+            axes.append(np.array([c[d]]))
+        else:
+            axes.append(c[d] - fov[d] / 2 + (np.arange(size[d]) + 0.5) * fov[d] / size[d])
+    zz, yy, xx = np.meshgrid(axes[2], axes[1], axes[0], indexing="ij")
+    return np.stack([xx.ravel(), yy.ravel(), zz.ravel()], axis=-1)
+
+
+# --- the paper's measured 2-D sequence ---------------------------------------------------
+
+PAPER_BASE_FREQUENCY_HZ = 2.5e6
+PAPER_DIVIDERS = (102, 96)
+PAPER_STRENGTHS_T = (12.59e-3, 13.55e-3)
+PAPER_OFFSET_EXTENT_T = (14.35e-3, 14.71e-3)
+PAPER_GRID = (11, 11)
+
+
+def paper_2d_sequence() -> Sequence:
+    """The paper's 2-D Lissajous sequence (Albers et al. 2022).
+
+    2.5 MHz/102 (x) and 2.5 MHz/96 (y) cosine drive (phase +π/2 with MDF's sine
+    waveform) at 12.59 and 13.55 mT; receiver at 2.5 MHz sampling (bandwidth
+    1.25 MHz), V = 1632 samples per 652.8 µs cycle, two receive channels (x, y).
+    A z drive channel (divider 99, strength 0) is not included.
+    """
+    dividers = np.array(PAPER_DIVIDERS, dtype=np.int64).reshape(2, 1)
+    strengths = np.array(PAPER_STRENGTHS_T).reshape(1, 2, 1)
+    phases = np.full((1, 2, 1), np.pi / 2)
+    drive = DriveField(PAPER_BASE_FREQUENCY_HZ, dividers, strengths, phases, np.full((2, 1), "sine", dtype=object))
+    V = int(round(drive.cycle_s * PAPER_BASE_FREQUENCY_HZ))
+    receiver = Receiver(bandwidth_Hz=PAPER_BASE_FREQUENCY_HZ / 2, num_sampling_points=V, num_channels=2, unit="V")
+    return Sequence(drive, receiver)
+
+
+def paper_2d_offsets(grid=PAPER_GRID, extent_T=PAPER_OFFSET_EXTENT_T):
+    """Offset-field grid of the paper's hybrid calibration.
+
+    Parameters
+    ----------
+    grid : tuple of int (Nx, Ny)
+        Points per axis (11 x 11 in the paper; any size, e.g. 41 x 41).
+    extent_T : tuple of float
+        Outermost offsets (±14.35 mT in x, ±14.71 mT in y); the outermost points
+        sit exactly there for every grid size.
+
+    Returns
+    -------
+    offset_fields_T : numpy.ndarray, shape (Nx·Ny, 3)
+        Offsets, x fastest.
+    size : numpy.ndarray, shape (3,)
+        (Nx, Ny, 1).
+    field_of_view_T : numpy.ndarray, shape (3,)
+        Edge-to-edge extent in tesla (``2·extent·N/(N-1)``).
+    center_T : numpy.ndarray, shape (3,)
+        Zeros.
+    """
+    nx, ny = (int(v) for v in grid)
+    size = np.array([nx, ny, 1], dtype=np.int64)
+    fov = np.zeros(3)
+    for d, (n, e) in enumerate(zip((nx, ny), extent_T)):
+        fov[d] = 2 * e * n / (n - 1) if n > 1 else 0.0
+    center = np.zeros(3)
+    return regular_grid(size, fov, center), size, fov, center

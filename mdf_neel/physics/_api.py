@@ -1,0 +1,163 @@
+"""The public entry point :func:`mean_magnetization` (validation and model dispatch)."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+
+from .equilibrium import anisotropic_equilibrium, langevin_magnetization
+from .particles import ParticleParameters
+
+__all__ = ["mean_magnetization", "MODELS"]
+
+logger = logging.getLogger("mdf_neel.physics")
+
+MODELS = ("neel", "langevin", "anisotropic-equilibrium")
+
+
+def _check_easy_axis(easy_axis) -> np.ndarray:
+    try:
+        n = np.array(easy_axis, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise ValueError(f"easy_axis must be a 3-vector, got {easy_axis!r}") from None
+    if n.shape != (3,):
+        raise ValueError(f"easy_axis must be a 3-vector, got shape {n.shape}")
+    if not np.all(np.isfinite(n)):
+        raise ValueError("easy_axis must be finite")
+    norm = float(np.linalg.norm(n))
+    if norm == 0.0:
+        raise ValueError("easy_axis must be non-zero")
+    return n / norm
+
+
+def _check_times(times_s, *, need_uniform: bool) -> np.ndarray:
+    t = np.array(times_s, dtype=float)
+    if t.ndim != 1 or t.size < 1:
+        raise ValueError(f"times_s must be a non-empty 1-D array, got shape {t.shape}")
+    if not np.all(np.isfinite(t)):
+        raise ValueError("times_s must be finite")
+    if t.size > 1:
+        dt = np.diff(t)
+        if np.any(dt <= 0):
+            raise ValueError("times_s must be strictly increasing (sorted, no duplicates)")
+        if need_uniform:
+            step = (t[-1] - t[0]) / (t.size - 1)
+            if np.max(np.abs(dt - step)) > 1e-6 * step:
+                raise ValueError("times_s must be uniformly spaced for this model/mode")
+    elif need_uniform:
+        raise ValueError("times_s needs at least 2 samples for the 'neel' model")
+    return t
+
+
+def _check_fields(fields_T, n_times: int) -> np.ndarray:
+    f = np.array(fields_T, dtype=float)  # a copy: inputs are never mutated
+    if f.ndim not in (2, 3) or f.shape[-1] != 3:
+        raise ValueError(f"fields_T must have shape (T, 3) or (B, T, 3), got {f.shape}")
+    if f.shape[-2] != n_times:
+        raise ValueError(
+            f"fields_T has {f.shape[-2]} time samples but times_s has {n_times}")
+    if not np.all(np.isfinite(f)):
+        raise ValueError("fields_T contains NaN or inf")
+    return f
+
+
+def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
+                       easy_axis=(1, 0, 0), model="neel", alpha=0.1,
+                       saturation_magnetization_Am=474e3, temperature_K=293.0,
+                       gamma=1.75e11, steady_state=True, initial="equilibrium",
+                       rtol=1e-4, resolution=None, return_info=False, n_threads=None):
+    """Mean magnetic moment m̄(t) of immobilised single-domain particles.
+
+    Parameters
+    ----------
+    times_s : array_like, shape (T,)
+        Sample times [s]; strictly increasing, uniformly spaced for ``model="neel"``.
+        For ``steady_state=True`` the field is taken as periodic with period
+        ``T * (times_s[1] - times_s[0])``.
+    fields_T : array_like, shape (T, 3) or (B, T, 3)
+        Applied field µ0·H [T] on the time grid, or a batch of B such fields (e.g. one per
+        offset); the batch is solved in one call, in parallel.
+    diameter_m : float
+        Core diameter [m] (> 0).
+    anisotropy_Jm3 : float
+        Uniaxial anisotropy constant K [J/m³] (>= 0).
+    easy_axis : array_like, shape (3,)
+        Easy-axis direction (any non-zero length; n ≡ −n).
+    model : {"neel", "langevin", "anisotropic-equilibrium"}
+        ``"neel"``: Fokker–Planck equation of Néel rotation with uniaxial anisotropy;
+        ``"langevin"``: equilibrium without anisotropy (the paper's M0);
+        ``"anisotropic-equilibrium"``: instantaneous Boltzmann equilibrium with anisotropy.
+    alpha, saturation_magnetization_Am, temperature_K, gamma : float
+        Damping α, Ms [A/m], T [K], γ [rad s⁻¹ T⁻¹] (MNPDynamics defaults).
+    steady_state : bool
+        ``"neel"`` only. True: the periodic steady state of the periodic field. False: an
+        initial-value run from ``initial`` at ``times_s[0]``.
+    initial : {"equilibrium", "uniform"}
+        ``"neel"`` with ``steady_state=False`` only: start from the Boltzmann density at the
+        first field value, or from the isotropic density (as the MNPDynamics peers).
+    rtol : float
+        Target relative accuracy of m̄ (relative to full scale, L2 over time); sets the
+        spherical-harmonic degree and the number of time sub-steps.
+    resolution : int, optional
+        Explicit spherical-harmonic degree N (overrides the automatic choice).
+    return_info : bool
+        If True, return ``(m, info)`` where ``info`` is a dict with the model, the
+        resolution and sub-steps used, the particle parameters and solver statistics.
+    n_threads : int, optional
+        Number of numba threads for the batch (default: all).
+
+    Returns
+    -------
+    numpy.ndarray, shape like ``fields_T``
+        m̄(t) normalised by m0 = Ms·Vc (|m̄| <= 1).
+    dict
+        Only with ``return_info=True``.
+
+    Raises
+    ------
+    ValueError
+        For invalid parameters; the message names the parameter.
+    """
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}, got {model!r}")
+    particle = ParticleParameters(
+        diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3, alpha=alpha,
+        saturation_magnetization_Am=saturation_magnetization_Am,
+        temperature_K=temperature_K, gamma=gamma)
+    n = _check_easy_axis(easy_axis)
+    try:
+        rtol_f = float(rtol)
+    except (TypeError, ValueError):
+        raise ValueError(f"rtol must be a positive number, got {rtol!r}") from None
+    if not (math.isfinite(rtol_f) and 0.0 < rtol_f < 1.0):
+        raise ValueError(f"rtol must be in (0, 1), got {rtol!r}")
+    if initial not in ("equilibrium", "uniform"):
+        raise ValueError(f"initial must be 'equilibrium' or 'uniform', got {initial!r}")
+    if not isinstance(steady_state, (bool, np.bool_)):
+        raise ValueError(f"steady_state must be a bool, got {steady_state!r}")
+    if resolution is not None:
+        if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) \
+                or not (1 <= int(resolution) <= 200):
+            raise ValueError(f"resolution must be an integer degree in [1, 200], got {resolution!r}")
+    t = _check_times(times_s, need_uniform=(model == "neel"))
+    fields = _check_fields(fields_T, t.size)
+
+    info = {"model": model, "particle": particle.as_dict(), "easy_axis": tuple(n.tolist()),
+            "sigma": particle.sigma, "xi_per_tesla": particle.xi_per_tesla,
+            "tau_s": particle.tau_s}
+    if model == "langevin":
+        m = langevin_magnetization(fields, particle.xi_per_tesla)
+    elif model == "anisotropic-equilibrium":
+        m = anisotropic_equilibrium(fields, particle.xi_per_tesla, particle.sigma, n)
+    else:
+        from .fokker_planck import solve_neel
+
+        m, fp_info = solve_neel(t, fields, particle, n, steady_state=bool(steady_state),
+                                initial=initial, rtol=rtol_f, resolution=resolution,
+                                n_threads=n_threads)
+        info.update(fp_info)
+    if return_info:
+        return m, info
+    return m

@@ -1,1 +1,57 @@
-"""mdf_neel.mdf (under construction)."""
+"""MDF v2.1 (HDF5) files: read, write, validate, inspect and convert.
+
+Public functions
+----------------
+read_system_matrix, read_measurement
+    File → :class:`~mdf_neel.systemmatrix.SystemMatrix` / ``Measurement``.
+write_system_matrix, write_measurement
+    The reverse, atomically and conformantly (``docs/mdf-writing.md``).
+validate
+    Conformance problems of a file as readable lines (empty list: conforms).
+inspect
+    JSON-serialisable summary of a file.
+convert
+    v1 → v2, decompression, frequency selection, background correction, SNR.
+
+Only this subpackage imports h5py. ``validate`` and ``inspect`` are both functions
+and submodules; the package attribute is the *function* (imported eagerly below);
+reach the modules with ``importlib.import_module("mdf_neel.mdf.validate")``. The
+reader and converter are imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from ..errors import MDFError
+from .writer import write_measurement, write_system_matrix
+
+try:  # bound after the submodule import, so the names are the functions
+    from .validate import validate
+except ImportError:  # pragma: no cover - during development only
+    pass
+try:
+    from .inspect import inspect
+except ImportError:  # pragma: no cover - during development only
+    pass
+
+_LAZY = {
+    "read_system_matrix": ".reader",
+    "read_measurement": ".reader",
+    "convert": ".convert",
+}
+
+__all__ = ["MDFError", "write_system_matrix", "write_measurement", "validate", "inspect", *_LAZY]
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mdf_neel.mdf' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # cache (later look-ups bypass __getattr__)
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -390,14 +390,16 @@ def _frequency_selection(f: h5py.File, frequency_indices: np.ndarray, num_freque
 
 
 def _validate_before_rename(tmp: str, target: str) -> None:
-    try:
-        from .validate import validate  # local import: validate imports nothing from here
-    except ImportError:  # pragma: no cover - during development only
-        return
-    problems = validate(tmp, check_name=False)
-    if problems:
+    from .validate import check  # local import: validate imports nothing from here
+
+    problems = check(tmp, check_name=False)
+    for level, line in problems:
+        if level != "error":
+            logger.warning("%s: %s", target, line)
+    errors = [line for level, line in problems if level == "error"]
+    if errors:
         raise MDFError(
-            "internal error: the written file does not conform; not saved:\n  " + "\n  ".join(problems),
+            "internal error: the written file does not conform; not saved:\n  " + "\n  ".join(errors),
             path=target,
         )
 

@@ -456,9 +456,11 @@ def _check_sparsity(c: _Checker, ds, flags, bgf, dims) -> None:
     if isinstance(t, str) and t not in schema.SPARSITY_TRANSFORMS:
         c.error(_M + "sparsityTransformation", f"must be one of {schema.SPARSITY_TRANSFORMS}, found {t!r}")
     idx = c.value(_M + "subsamplingIndices", required=True, why="isSparsityTransformed = 1")
-    E = int(np.sum(bgf)) if bgf is not None else 0
+    if bgf is None or len(bgf) != N:
+        return  # frame count already reported; B cannot be determined
+    E = int(np.sum(bgf))
     B = N - E
-    if bgf is not None and not (np.all(bgf[:B] == 0) and np.all(bgf[B:] == 1)):
+    if not (np.all(bgf[:B] == 0) and np.all(bgf[B:] == 1)):
         c.error(_M + "isBackgroundFrame", "with sparsity: the B coefficient frames must come first (0), background last (1)")
     if idx is not None:
         if idx.shape != (j, ch, X, B):

@@ -89,7 +89,8 @@ def _metadata(f, t, *, num_frames, version="2.1.0"):
 
 def write_v2(path, t, *, fast=True, fourier=True, selection=None, permutation=False, interleave_bg=False,
              sparse_convention="mpifiles", tf=False, tf_corrected=False, transposed_name=False,
-             dtype=np.complex64, calibration=True, version="2.1.0", snr=True, unsorted_selection=False):
+             dtype=np.complex64, calibration=True, version="2.1.0", snr=True, unsorted_selection=False,
+             bg_acquisition=None):
     """Write the truth as an MDF v2 file in the requested layout.
 
     selection: 0-based bins to store (isFrequencySelection = 1, stored 1-based);
@@ -97,14 +98,15 @@ def write_v2(path, t, *, fast=True, fourier=True, selection=None, permutation=Fa
     mapping to an acquisition order where the E background frames are spread
     evenly (indices round(e·(N-1)/(E-1))) and the foreground fills the rest in order;
     interleave_bg: no permutation, but frames stored in that acquisition order
-    (background interleaved; foreground still in grid order).
+    (background interleaved; foreground still in grid order);
+    bg_acquisition: explicit 0-based acquisition indices of the background frames.
     """
     J, C, K_full, O, E, V = t["J"], t["C"], t["K_full"], t["O"], t["E"], t["V"]
     bins = np.arange(K_full) if selection is None else np.asarray(selection)
     if unsorted_selection:
         bins = bins[::-1].copy()
     N = O + E
-    acq_bg = _bg_acq_positions(N, E)
+    acq_bg = _bg_acq_positions(N, E) if bg_acquisition is None else np.asarray(bg_acquisition)
     stored_is_bg = np.r_[np.zeros(O, bool), np.ones(E, bool)]
     if interleave_bg:
         stored_is_bg = np.zeros(N, bool)

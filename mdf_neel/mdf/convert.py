@@ -80,11 +80,14 @@ def frequency_mask(sm, *, snr_threshold=None, min_frequency_Hz=None, max_frequen
 
 
 def _band_mask(f_Hz, bandwidth_Hz, min_frequency_Hz, max_frequency_Hz) -> np.ndarray:
+    """Inclusive band; a bound within 1e-9·bandwidth of a bin counts as on it (so
+    ``k·Δf`` typed by hand keeps bin k despite rounding of the frequency grid)."""
+    eps = 1e-9 * bandwidth_Hz
     keep = np.ones(f_Hz.size, dtype=bool)
     if min_frequency_Hz is not None and min_frequency_Hz > 0:
-        keep &= f_Hz >= min_frequency_Hz
+        keep &= f_Hz >= min_frequency_Hz - eps
     if max_frequency_Hz is not None and max_frequency_Hz < bandwidth_Hz:
-        keep &= f_Hz <= max_frequency_Hz
+        keep &= f_Hz <= max_frequency_Hz + eps
     return keep
 
 

@@ -30,6 +30,7 @@ _LAZY = {
     "write_system_matrix": "mdf_neel.mdf",
     "write_measurement": "mdf_neel.mdf",
     "validate": "mdf_neel.mdf",
+    "inspect": "mdf_neel.mdf",
     "convert": "mdf_neel.mdf",
 }
 

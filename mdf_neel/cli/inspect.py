@@ -26,7 +26,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     """Print the summary; MDFError (not HDF5, unreadable) becomes exit 2 in the dispatcher."""
-    from ..mdf.inspect import format_summary, inspect
+    from ..mdf.inspection import format_summary, inspect
 
     summary = inspect(args.file, rows=args.rows)
     if args.json:

@@ -22,7 +22,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     """Validate every file; return 1 if any has a problem, else 0."""
-    from ..mdf.validate import validate
+    from ..mdf.validation import validate
 
     status = 0
     for path in args.files:

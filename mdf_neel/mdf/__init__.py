@@ -13,10 +13,9 @@ inspect
 convert
     v1 → v2, decompression, frequency selection, background correction, SNR.
 
-Only this subpackage imports h5py. ``validate`` and ``inspect`` are both functions
-and submodules; the package attribute is the *function* (imported eagerly below);
-reach the modules with ``importlib.import_module("mdf_neel.mdf.validate")``. The
-reader and converter are imported on first use.
+Only this subpackage imports h5py. The functions live in the modules
+``validation`` and ``inspection`` (names chosen so that no module is shadowed by a
+function of the same name). The reader and converter are imported on first use.
 """
 
 from __future__ import annotations
@@ -26,14 +25,8 @@ import importlib
 from ..errors import MDFError
 from .writer import write_measurement, write_system_matrix
 
-try:  # bound after the submodule import, so the names are the functions
-    from .validate import validate
-except ImportError:  # pragma: no cover - during development only
-    pass
-try:
-    from .inspect import inspect
-except ImportError:  # pragma: no cover - during development only
-    pass
+from .inspection import inspect
+from .validation import validate
 
 _LAZY = {
     "read_system_matrix": ".reader",

@@ -21,7 +21,7 @@ Layout of a system-matrix file (see ``docs/mdf-writing.md``)
 Every dataset's dtype and rank come from :mod:`mdf_neel.mdf.schema`. Writes are atomic
 (:func:`mdf_neel._atomic.atomic_path`): an exception or a killed process leaves the
 previous file or no file, never a partial one. Before the temporary file is renamed
-it is checked with :func:`mdf_neel.mdf.validate.validate`; any problem raises
+it is checked with :func:`mdf_neel.mdf.validation.validate`; any problem raises
 :class:`~mdf_neel.errors.MDFError` and the target is left untouched.
 """
 
@@ -390,7 +390,7 @@ def _frequency_selection(f: h5py.File, frequency_indices: np.ndarray, num_freque
 
 
 def _validate_before_rename(tmp: str, target: str) -> None:
-    from .validate import check  # local import: validate imports nothing from here
+    from .validation import check  # local import: validate imports nothing from here
 
     problems = check(tmp, check_name=False)
     for level, line in problems:

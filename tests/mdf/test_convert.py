@@ -21,7 +21,7 @@ TOL = dict(rtol=1e-5, atol=1e-4)
 
 
 def _validate(path):
-    from mdf_neel.mdf.validate import validate
+    from mdf_neel.mdf.validation import validate
 
     return [p for p in validate(path) if "advisory" not in p.lower()]
 

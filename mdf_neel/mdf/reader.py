@@ -24,6 +24,7 @@ expectation.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from functools import reduce
@@ -150,6 +151,21 @@ def _major_version(f) -> tuple:
     if nums[0] > 2:
         raise fail(f, "/version", f"is {text!r}; only MDF v1 and v2 are supported")
     return nums
+
+
+def _safety_net(func):
+    """Turn low-level errors that slipped past the checks (h5py/HDF5 ``OSError``,
+    ``KeyError``, ``RuntimeError``, ``IndexError``) into MDFError naming the file."""
+
+    @functools.wraps(func)
+    def wrapper(path, **kwargs):
+        try:
+            return func(path, **kwargs)
+        except (OSError, KeyError, RuntimeError, IndexError) as exc:
+            logger.debug("low-level error reading %s", path, exc_info=True)
+            raise MDFError(f"cannot be read as MDF ({type(exc).__name__}: {exc})", path=path) from exc
+
+    return wrapper
 
 
 def _check_background_correction(value):
@@ -661,6 +677,7 @@ def _open_v2(f, strict):
     return drive, receiver, layout
 
 
+@_safety_net
 def read_system_matrix(path, *, frequencies=None, background_correction=None,
                        transfer_function_correction: bool = False, period: int = 0,
                        strict: bool = False) -> SystemMatrix:
@@ -759,6 +776,7 @@ def read_system_matrix(path, *, frequencies=None, background_correction=None,
             raise MDFError(f"inconsistent system matrix: {exc}", path=path) from exc
 
 
+@_safety_net
 def read_measurement(path, *, frequencies=None, background_correction=None,
                      transfer_function_correction: bool = False, strict: bool = False) -> Measurement:
     """Read the ``/measurement`` of an MDF file (v2.x or v1) as spectra.

@@ -15,6 +15,7 @@ derivative is taken exactly in Fourier space. See ``docs/simulate.md``.
 
 from __future__ import annotations
 
+from .dictionary import SystemFunctionDictionary, dictionary
 from .sources import PRESETS, OffsetGrid, infer_grid, preset, regrid, sequence_from_file
 from .system_functions import ANGLE_CONVENTION, CHANNEL_VECTORS, easy_axis, system_functions
 from .system_matrix import SNR_FLOOR, assemble, simulation_snr, system_matrix
@@ -22,6 +23,8 @@ from .system_matrix import SNR_FLOOR, assemble, simulation_snr, system_matrix
 __all__ = [
     "system_functions",
     "system_matrix",
+    "dictionary",
+    "SystemFunctionDictionary",
     "assemble",
     "simulation_snr",
     "preset",

@@ -111,20 +111,27 @@ def _runs(positions: np.ndarray):
 
 def _read_hyperslab(f, name, ds, base: list, axis: int, positions: np.ndarray | None):
     """Read ``ds[base]`` where ``base[axis]`` is replaced by the sorted ``positions``
-    (None: the whole axis), in runs of consecutive indices."""
+    (None: the whole axis), run by run of consecutive indices straight into one
+    preallocated array (no intermediate copies)."""
     try:
         if positions is None:
             return ds[tuple(base)]
-        parts = []
+        shape = []
+        for n, sel in zip(ds.shape, base):
+            shape.append(len(range(*sel.indices(n))) if isinstance(sel, slice) else 0)
+        shape[axis] = positions.size
+        out = np.empty(tuple(shape), dtype=ds.dtype)
+        if out.size == 0:
+            return out
+        done = 0
         for start, stop in _runs(positions):
-            sel = list(base)
-            sel[axis] = slice(start, stop)
-            parts.append(ds[tuple(sel)])
-        if not parts:
-            sel = list(base)
-            sel[axis] = slice(0, 0)
-            return ds[tuple(sel)]
-        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=axis)
+            src = list(base)
+            src[axis] = slice(start, stop)
+            dst = [slice(None)] * len(shape)
+            dst[axis] = slice(done, done + stop - start)
+            ds.read_direct(out, source_sel=tuple(src), dest_sel=tuple(dst))
+            done += stop - start
+        return out
     except (OSError, RuntimeError, ValueError, TypeError, IndexError) as exc:
         raise fail(f, name, f"data cannot be read (corrupt file?): {exc}") from exc
 
@@ -480,7 +487,8 @@ class _Layout:
             data = _to_complex(raw)
         else:
             data = self._read_time(sorted_pos, periods)
-        data = data[:, :, inverse, :]
+        if not np.array_equal(inverse, np.arange(inverse.size)):
+            data = data[:, :, inverse, :]
         if self.sparse:
             data = self._decompress(data, sorted_pos[inverse], periods)
         return data
@@ -588,6 +596,14 @@ def background_estimate(fg_acq_index, bg_frames, bg_mask_acq, method: str):
     hi = np.minimum(lo + 1, E - 1)
     w = alpha - lo
     return smoothed[..., lo] * (1 - w) + smoothed[..., hi] * w
+
+
+def _split_frames(rows, mask):
+    """(foreground, background) along the last axis; views when the background is stored last."""
+    E = int(mask.sum())
+    if not mask[: mask.size - E].any():
+        return rows[..., : mask.size - E], rows[..., mask.size - E :]
+    return rows[..., ~mask], rows[..., mask]
 
 
 def _apply_background(fg, bg, fg_acq, bg_mask_acq, method, path):
@@ -735,7 +751,7 @@ def read_system_matrix(path, *, frequencies=None, background_correction=None,
         rows = _apply_conversion_factor(rows, receiver.data_conversion_factor, bins, receiver.num_sampling_points)
         receiver.data_conversion_factor = None
         mask = layout.logical_bg
-        fg, bg = rows[..., ~mask], rows[..., mask]
+        fg, bg = _split_frames(rows, mask)
         is_bgc = layout.bg_corrected
         if method:
             if is_bgc:

@@ -1,0 +1,381 @@
+"""numba kernels of the Fokker–Planck solver: banded LU, sparse affine operator, the
+ROS34PW2 Rosenbrock–Wanner step, batched trajectories.
+
+Conventions: every kernel takes contiguous float64/int64 arrays; inputs are checked in
+Python before the call (kernels raise nothing meant for users and log nothing).
+
+The operator is ``A(B) = V0 + B0 V1 + B1 V2 + B2 V3`` on a fixed sparsity pattern given in
+CSR form (``indptr``, ``indices``, ``vals`` of shape (4, nnz)); the unknowns are already
+permuted to a narrow-band order.  Band storage is the LAPACK ``dgbtrf`` layout transposed
+for row-contiguous access: ``ab[j, kv + i - j] = A[i, j]`` with ``kv = kl + ku`` and
+``ldab = 2 kl + ku + 1`` (the first ``kl`` slots of each column hold pivoting fill-in).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+# ROS34PW2 (Rang & Angermann 2005): 4 stages, order 3, L-stable, W-method.
+ROS_GAMMA = 4.3586652150845900e-01
+ROS_A = np.array([
+    [0.0, 0.0, 0.0, 0.0],
+    [8.7173304301691801e-01, 0.0, 0.0, 0.0],
+    [8.4457060015369423e-01, -1.1299064236484185e-01, 0.0, 0.0],
+    [0.0, 0.0, 1.0, 0.0],
+])
+ROS_G = np.array([  # strictly lower Γ
+    [0.0, 0.0, 0.0, 0.0],
+    [-8.7173304301691801e-01, 0.0, 0.0, 0.0],
+    [-9.0338057013044082e-01, 5.4180672388095326e-02, 0.0, 0.0],
+    [2.4212380706095346e-01, -1.2232505839045147e+00, 5.4526025533510214e-01, 0.0],
+])
+ROS_B = np.array([2.4212380706095346e-01, -1.2232505839045147e+00,
+                  1.5452602553351020e+00, 4.3586652150845900e-01])
+ROS_C = np.array([0.0, 8.7173304301691801e-01, 7.3157995778885237e-01, 1.0])
+# γ_i = γ + Σ_j Γ_ij  (coefficient of h² f_t)
+ROS_GI = ROS_GAMMA + ROS_G.sum(axis=1)
+
+
+@njit(cache=True)
+def band_assemble(ab, indptr, indices, vals, bx, by, bz, scale, diag, kl, ku):
+    """ab <- diag*I + scale*A(B) in band storage (zeroes the fill-in rows)."""
+    n = ab.shape[0]
+    kv = kl + ku
+    ab[:, :] = 0.0
+    for i in range(n):
+        for p in range(indptr[i], indptr[i + 1]):
+            j = indices[p]
+            v = vals[0, p] + bx * vals[1, p] + by * vals[2, p] + bz * vals[3, p]
+            ab[j, kv + i - j] += scale * v
+        ab[i, kv] += diag
+
+
+@njit(cache=True)
+def band_lu(ab, ipiv, kl, ku):
+    """In-place LU with partial pivoting of a band matrix (dgbtf2). Returns 0 or the
+    1-based index of a zero pivot."""
+    n = ab.shape[0]
+    kv = kl + ku
+    info = 0
+    ju = 0
+    for j in range(n):
+        km = min(kl, n - 1 - j)
+        # pivot search in column j, rows j..j+km  ->  ab[j, kv + 0 .. kv + km]
+        p = 0
+        amax = abs(ab[j, kv])
+        for i in range(1, km + 1):
+            a = abs(ab[j, kv + i])
+            if a > amax:
+                amax = a
+                p = i
+        ipiv[j] = j + p
+        if amax == 0.0:
+            if info == 0:
+                info = j + 1
+            continue
+        jp = j + p
+        ju = max(ju, min(j + ku + p, n - 1))
+        if p != 0:
+            # swap rows j and jp in columns j..ju
+            for c in range(j, ju + 1):
+                t = ab[c, kv + j - c]
+                ab[c, kv + j - c] = ab[c, kv + jp - c]
+                ab[c, kv + jp - c] = t
+        inv = 1.0 / ab[j, kv]
+        for i in range(1, km + 1):
+            ab[j, kv + i] *= inv
+        for c in range(j + 1, ju + 1):
+            u = ab[c, kv + j - c]
+            if u != 0.0:
+                off = kv + j - c
+                for i in range(1, km + 1):
+                    ab[c, off + i] -= ab[j, kv + i] * u
+    return info
+
+
+@njit(cache=True)
+def band_solve(ab, ipiv, kl, ku, b):
+    """Solve A x = b in place with the factors of :func:`band_lu`."""
+    n = ab.shape[0]
+    kv = kl + ku
+    for j in range(n - 1):
+        km = min(kl, n - 1 - j)
+        p = ipiv[j]
+        if p != j:
+            t = b[j]
+            b[j] = b[p]
+            b[p] = t
+        bj = b[j]
+        if bj != 0.0:
+            for i in range(1, km + 1):
+                b[j + i] -= ab[j, kv + i] * bj
+    for j in range(n - 1, -1, -1):
+        b[j] /= ab[j, kv]
+        bj = b[j]
+        if bj != 0.0:
+            i0 = max(0, j - kv)
+            for i in range(i0, j):
+                b[i] -= ab[j, kv + i - j] * bj
+
+
+@njit(cache=True)
+def op_matvec(out, indptr, indices, vals, c0, c1, c2, c3, x, accumulate):
+    """out (+)= (c0 V0 + c1 V1 + c2 V2 + c3 V3) x."""
+    n = out.shape[0]
+    for i in range(n):
+        s = 0.0
+        for p in range(indptr[i], indptr[i + 1]):
+            v = c0 * vals[0, p] + c1 * vals[1, p] + c2 * vals[2, p] + c3 * vals[3, p]
+            s += v * x[indices[p]]
+        if accumulate:
+            out[i] += s
+        else:
+            out[i] = s
+
+
+@njit(cache=True, parallel=True)
+def equilibrium_batch(fields, indptr, indices, vals, kl, ku, i0, c00):
+    """Discrete stationary states: A(B) c = 0 with the l=0 coefficient (index i0) = c00.
+
+    fields (nb, 3) [T] -> (nb, n) coefficient vectors (permuted order)."""
+    nb = fields.shape[0]
+    n = indptr.shape[0] - 1
+    ldab = 2 * kl + ku + 1
+    res = np.zeros((nb, n))
+    for b in prange(nb):
+        ab = np.empty((n, ldab))
+        ipiv = np.empty(n, dtype=np.int64)
+        band_assemble(ab, indptr, indices, vals, fields[b, 0], fields[b, 1], fields[b, 2],
+                      1.0, 0.0, kl, ku)
+        kv = kl + ku
+        # the l=0 row of A is zero: replace it by the normalisation c[i0] = c00
+        ab[i0, kv] = 1.0
+        rhs = res[b]
+        rhs[i0] = c00
+        band_lu(ab, ipiv, kl, ku)
+        band_solve(ab, ipiv, kl, ku, rhs)
+    return res
+
+
+# ---------------------------------------------------------------------------------------
+# adaptive stepping with an embedded error estimate and dense (Hermite) moment output
+
+ROS_BHAT = np.array([3.7810903145819369e-01, -9.6042292212423178e-02, 0.5,
+                     2.1793326075422950e-01])
+
+
+@njit(cache=True)
+def field_at(coef, dt, period, t0, t, out, dout):
+    """Piecewise-cubic field and its derivative at time t.
+
+    coef (4, nseg, 3): polynomial coefficients in (t - t0 - j dt) (scipy ``CubicSpline.c``);
+    period > 0 wraps t into [t0, t0 + period)."""
+    nseg = coef.shape[1]
+    x = t - t0
+    if period > 0.0:
+        x = x - period * np.floor(x / period)
+    j = int(np.floor(x / dt))
+    if j < 0:
+        j = 0
+    if j > nseg - 1:
+        j = nseg - 1
+    u = x - j * dt
+    for c in range(3):
+        a3 = coef[0, j, c]
+        a2 = coef[1, j, c]
+        a1 = coef[2, j, c]
+        a0 = coef[3, j, c]
+        out[c] = ((a3 * u + a2) * u + a1) * u + a0
+        dout[c] = (3.0 * a3 * u + 2.0 * a2) * u + a1
+
+
+@njit(cache=True)
+def moment_rate(indptr, indices, vals, b, y, mom_idx, mom_scale, out):
+    """d m̄/dt = moment rows of A(B) y."""
+    for a in range(3):
+        i = mom_idx[a]
+        s = 0.0
+        for p in range(indptr[i], indptr[i + 1]):
+            v = vals[0, p] + b[0] * vals[1, p] + b[1] * vals[2, p] + b[2] * vals[3, p]
+            s += v * y[indices[p]]
+        out[a] = mom_scale[a] * s
+
+
+@njit(cache=True)
+def run_member_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out,
+                        tol, h_init, h_max, replay, steps, nsteps_io,
+                        indptr, indices, vals, kl, ku, mom_idx, mom_scale, ab, ipiv, work):
+    """Integrate one trajectory from t_start to t_end in place (adaptive or replayed steps).
+
+    out (nrec, 3): m̄ at t_rec0 + k dt (dense cubic-Hermite output inside steps).
+    replay = 0: choose steps by the embedded error estimate (2-norm of the coefficient
+    error <= tol) and store the accepted step sizes in ``steps`` (capacity steps.size;
+    beyond it the stored sequence is truncated and ``nsteps_io[0] = -1``).
+    replay = 1: take exactly the nsteps_io[0] step sizes stored in ``steps``.
+    Returns (info, number of LU factorisations)."""
+    n = y.shape[0]
+    k = work[0:4]
+    ystage = work[4]
+    acc = work[5]
+    rhs = work[6]
+    err = work[7]
+    bfield = np.empty(3)
+    dfield = np.empty(3)
+    bst = np.empty(3)
+    dst = np.empty(3)
+    m_old = np.empty(3)
+    m_new = np.empty(3)
+    r_old = np.empty(3)
+    r_new = np.empty(3)
+    nrec = out.shape[0]
+    # next record index
+    krec = 0
+    while krec < nrec and t_rec0 + krec * dt < t_start - 1e-9 * dt:
+        krec += 1
+    t = t_start
+    h = min(h_init, h_max)
+    nlu = 0
+    nst = 0
+    cap = steps.shape[0]
+    nmax = nsteps_io[0]
+    field_at(coef, dt, period, t0, t, bfield, dfield)
+    for a in range(3):
+        m_old[a] = mom_scale[a] * y[mom_idx[a]]
+    moment_rate(indptr, indices, vals, bfield, y, mom_idx, mom_scale, r_old)
+    if krec < nrec and abs(t_rec0 + krec * dt - t) <= 1e-9 * dt:
+        for a in range(3):
+            out[krec, a] = m_old[a]
+        krec += 1
+    while t < t_end - 1e-12 * dt:
+        if replay == 1:
+            if nst >= nmax:
+                break
+            h = steps[nst]
+        else:
+            if t + h > t_end - 1e-9 * dt:
+                h = t_end - t
+        band_assemble(ab, indptr, indices, vals, bfield[0], bfield[1], bfield[2],
+                      -h * gamma_ros, 1.0, kl, ku)
+        info = band_lu(ab, ipiv, kl, ku)
+        nlu += 1
+        if info != 0:
+            return info, nlu
+        for st in range(4):
+            for i in range(n):
+                ystage[i] = y[i]
+                acc[i] = 0.0
+            for j in range(st):
+                aij = ros_a_c[st, j]
+                gij = ros_g_c[st, j]
+                if aij != 0.0 or gij != 0.0:
+                    for i in range(n):
+                        ystage[i] += aij * k[j, i]
+                        acc[i] += gij * k[j, i]
+            if st == 0:
+                for c in range(3):
+                    bst[c] = bfield[c]
+            else:
+                field_at(coef, dt, period, t0, t + ros_c_c[st] * h, bst, dst)
+            op_matvec(rhs, indptr, indices, vals, h, h * bst[0], h * bst[1], h * bst[2],
+                      ystage, False)
+            if st > 0:
+                op_matvec(rhs, indptr, indices, vals, h, h * bfield[0], h * bfield[1],
+                          h * bfield[2], acc, True)
+            gi = ros_gi_c[st] * h * h
+            op_matvec(rhs, indptr, indices, vals, 0.0, gi * dfield[0], gi * dfield[1],
+                      gi * dfield[2], y, True)
+            band_solve(ab, ipiv, kl, ku, rhs)
+            for i in range(n):
+                k[st, i] = rhs[i]
+        accept = True
+        fac = 1.0
+        if replay == 0:
+            e2 = 0.0
+            for i in range(n):
+                e = 0.0
+                for j in range(4):
+                    e += (ros_b_c[j] - ros_bhat_c[j]) * k[j, i]
+                e2 += e * e
+            en = np.sqrt(e2) / tol
+            if en > 1.0 and h > 1e-6 * dt:
+                accept = False
+                fac = max(0.2, 0.85 * en ** (-1.0 / 3.0))
+            else:
+                fac = min(3.0, max(0.2, 0.85 * (en + 1e-12) ** (-1.0 / 3.0)))
+        if not accept:
+            h = h * fac
+            continue
+        for j in range(4):
+            bj = ros_b_c[j]
+            for i in range(n):
+                y[i] += bj * k[j, i]
+        if replay == 0:
+            if nst < cap:
+                steps[nst] = h
+            else:
+                nsteps_io[0] = -1
+        nst += 1
+        t_new = t + h
+        field_at(coef, dt, period, t0, t_new, bfield, dfield)
+        for a in range(3):
+            m_new[a] = mom_scale[a] * y[mom_idx[a]]
+        moment_rate(indptr, indices, vals, bfield, y, mom_idx, mom_scale, r_new)
+        # dense output at the sample times inside (t, t_new]
+        while krec < nrec:
+            tr = t_rec0 + krec * dt
+            if tr > t_new + 1e-9 * dt:
+                break
+            s = (tr - t) / h
+            if s > 1.0:
+                s = 1.0
+            h00 = (1.0 + 2.0 * s) * (1.0 - s) * (1.0 - s)
+            h10 = s * (1.0 - s) * (1.0 - s)
+            h01 = s * s * (3.0 - 2.0 * s)
+            h11 = s * s * (s - 1.0)
+            for a in range(3):
+                out[krec, a] = h00 * m_old[a] + h10 * h * r_old[a] + h01 * m_new[a] \
+                    + h11 * h * r_new[a]
+            krec += 1
+        t = t_new
+        for a in range(3):
+            m_old[a] = m_new[a]
+            r_old[a] = r_new[a]
+        if replay == 0:
+            h = min(h * fac, h_max)
+    if replay == 0 and nsteps_io[0] != -1:
+        nsteps_io[0] = nst
+    return 0, nlu
+
+
+gamma_ros = ROS_GAMMA
+ros_a_c = ROS_A
+ros_g_c = ROS_G
+ros_b_c = ROS_B
+ros_bhat_c = ROS_BHAT
+ros_c_c = ROS_C
+ros_gi_c = ROS_GI
+
+
+@njit(cache=True, parallel=True)
+def run_batch_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out, tol, h_init,
+                       h_max, replay, steps, nsteps, indptr, indices, vals, kl, ku,
+                       mom_idx, mom_scale):
+    """Batched :func:`run_member_adaptive`: y (nb, n), coef (nb, 4, nseg, 3),
+    out (nb, nrec, 3), steps (nb, cap), nsteps (nb,) (in/out). Returns (info, nlu) arrays."""
+    nb = y.shape[0]
+    n = y.shape[1]
+    ldab = 2 * kl + ku + 1
+    info = np.zeros(nb, dtype=np.int64)
+    nlu = np.zeros(nb, dtype=np.int64)
+    for b in prange(nb):
+        ab = np.empty((n, ldab))
+        ipiv = np.empty(n, dtype=np.int64)
+        work = np.empty((8, n))
+        i1, i2 = run_member_adaptive(y[b], t_start, t_end, coef[b], dt, period, t0, t_rec0,
+                                     out[b], tol, h_init, h_max, replay, steps[b],
+                                     nsteps[b:b + 1], indptr, indices, vals, kl, ku,
+                                     mom_idx, mom_scale, ab, ipiv, work)
+        info[b] = i1
+        nlu[b] = i2
+    return info, nlu

@@ -1,0 +1,409 @@
+"""Néel Fokker–Planck solver: orthonormal real spherical-harmonic Galerkin discretisation,
+ROS34PW2 Rosenbrock–Wanner time stepping (L-stable, one banded LU per step), batched
+over field trajectories with numba ``prange``, periodic steady state by warm start plus
+Newton–Krylov shooting (GMRES on the period map) for slowly relaxing particles.
+
+See ``docs/physics.md`` for the equations, conventions and validation.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+from scipy.interpolate import CubicSpline
+
+from . import _kernels as K
+from ._sh_operators import sh_operators
+from .particles import ParticleParameters
+
+__all__ = ["choose_resolution", "solve_neel", "NeelDiscretisation",
+           "rotation_to_z"]
+
+logger = logging.getLogger("mdf_neel.physics")
+
+#: largest degree the automatic rule will pick
+MAX_AUTO_DEGREE = 80
+
+
+def choose_resolution(xi_max: float, sigma: float, rtol: float = 1e-4) -> int:
+    """Spherical-harmonic degree N for a target relative accuracy.
+
+    The density's angular width is ~1/sqrt(κ) with κ = ξ_max + 2σ (ξ_max = ξ at the
+    largest |B|); the Legendre coefficients of such a density decay like exp(−l²/(2κ))
+    so the degree needed grows like sqrt(κ · ln(1/rtol)). The constants are calibrated
+    against N+10 reference runs (``docs/physics.md``, "Resolution rule").
+
+    Parameters
+    ----------
+    xi_max : float
+        Largest reduced field ξ = Ms Vc |B| / (kB T) on the trajectory.
+    sigma : float
+        Reduced barrier K Vc / (kB T).
+    rtol : float
+        Target relative accuracy of m̄.
+
+    Returns
+    -------
+    int
+        Degree N (>= 4).
+    """
+    kappa = max(float(xi_max), 0.0) + 2.0 * max(float(sigma), 0.0)
+    lg = math.log(1.0 / rtol)
+    n = 2.0 + 0.9 * math.sqrt(2.0 * kappa * lg) + 0.25 * lg
+    return int(min(MAX_AUTO_DEGREE, max(4, math.ceil(n))))
+
+
+def rotation_to_z(n) -> np.ndarray:
+    """Proper rotation R with R n = ẑ (Rodrigues about n × ẑ)."""
+    n = np.asarray(n, dtype=float)
+    n = n / np.linalg.norm(n)
+    z = np.array([0.0, 0.0, 1.0])
+    v = np.cross(n, z)
+    s = np.linalg.norm(v)
+    c = float(n @ z)
+    if s < 1e-15:
+        return np.eye(3) if c > 0 else np.diag([1.0, -1.0, -1.0])
+    vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
+    return np.eye(3) + vx + vx @ vx * ((1 - c) / s ** 2)
+
+
+@contextmanager
+def _threads(n_threads):
+    if n_threads is None:
+        yield
+        return
+    old = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(old)
+
+
+def _m_major_order(N: int) -> np.ndarray:
+    """Band-friendly order of the real SH basis (new index -> old index l²+l+m).
+
+    |m| outer, l inner, the cos/sin pair (m, −m) adjacent: the anisotropy (same |m|) is
+    then local and the field couples neighbouring |m| blocks, so the half-bandwidth is
+    ~2N+3 independent of N's parity (reverse Cuthill–McKee gave up to 5N at N = 40)."""
+    order = [l * l + l for l in range(N + 1)]
+    for k in range(1, N + 1):
+        for l in range(k, N + 1):
+            order += [l * l + l + k, l * l + l - k]
+    return np.array(order, dtype=np.int64)
+
+
+@dataclass
+class NeelDiscretisation:
+    """The discrete operator A(B) = A0 + Σ B_k A_k (easy axis ẑ) in band-friendly order."""
+
+    N: int
+    n: int
+    indptr: np.ndarray
+    indices: np.ndarray
+    vals: np.ndarray  # (4, nnz)
+    kl: int
+    ku: int
+    perm: np.ndarray  # new index -> old index
+    mom_idx: np.ndarray
+    mom_scale: np.ndarray
+    i0: int
+    c00: float
+
+    @classmethod
+    def build(cls, particle: ParticleParameters, N: int) -> "NeelDiscretisation":
+        ops = sh_operators(int(N))
+        A0, Ak = ops.assemble(particle.tau_s, particle.p1, particle.p2, particle.p3, particle.p4)
+        pattern = (abs(A0) + abs(Ak[0]) + abs(Ak[1]) + abs(Ak[2])).tocsr()
+        pattern = pattern + pattern.T
+        perm = _m_major_order(int(N))
+        inv = np.empty_like(perm)
+        inv[perm] = np.arange(perm.size)
+        P = pattern[perm][:, perm].tocoo()
+        kl = int(np.max(P.row - P.col, initial=0))
+        ku = int(np.max(P.col - P.row, initial=0))
+        mats = [A0] + list(Ak)
+        union = pattern.tocsr()
+        union.sort_indices()
+        # values of every piece on the union pattern, rows/cols permuted
+        Pu = union[perm][:, perm].tocsr()
+        Pu.sort_indices()
+        vals = np.zeros((4, Pu.nnz))
+        rows = np.repeat(np.arange(Pu.shape[0]), np.diff(Pu.indptr))
+        for k, M in enumerate(mats):
+            Mp = M[perm][:, perm].tocsr()
+            vals[k] = np.asarray(Mp[rows, Pu.indices]).ravel()
+        n = A0.shape[0]
+        mom_old = np.array([3, 1, 2])  # Y_{1,1}~x, Y_{1,-1}~y, Y_{1,0}~z
+        return cls(N=int(N), n=n, indptr=Pu.indptr.astype(np.int64),
+                   indices=Pu.indices.astype(np.int64), vals=np.ascontiguousarray(vals),
+                   kl=kl, ku=ku, perm=perm, mom_idx=inv[mom_old].astype(np.int64),
+                   mom_scale=np.full(3, math.sqrt(4.0 * math.pi / 3.0)),
+                   i0=int(inv[0]), c00=float(ops.c00))
+
+    def operator(self, B) -> sp.csr_matrix:
+        """A(B) as a scipy CSR matrix (permuted order), e.g. for a scipy baseline."""
+        v = self.vals[0] + B[0] * self.vals[1] + B[1] * self.vals[2] + B[2] * self.vals[3]
+        return sp.csr_matrix((v, self.indices, self.indptr), shape=(self.n, self.n))
+
+    def equilibrium(self, fields) -> np.ndarray:
+        """Discrete stationary coefficient vectors for fields (nb, 3) in the axis frame."""
+        f = np.ascontiguousarray(np.asarray(fields, dtype=float).reshape(-1, 3))
+        return K.equilibrium_batch(f, self.indptr, self.indices, self.vals, self.kl, self.ku,
+                                   self.i0, self.c00)
+
+    def uniform(self, nb: int) -> np.ndarray:
+        y = np.zeros((nb, self.n))
+        y[:, self.i0] = self.c00
+        return y
+
+    def moments(self, y) -> np.ndarray:
+        return y[..., self.mom_idx] * self.mom_scale
+
+
+# ---------------------------------------------------------------------------------------
+# batched GMRES for the shooting equations
+
+
+def _batched_gmres(matvec, rhs, tol, maxiter):
+    """Solve matvec(x) = rhs for a batch (nb, n) with unrestarted GMRES, each member to
+    ``‖r‖ <= tol[b]``. matvec takes (k, n) and an index array of active members."""
+    nb, n = rhs.shape
+    beta = np.linalg.norm(rhs, axis=1)
+    x = np.zeros_like(rhs)
+    active = np.nonzero(beta > tol)[0]
+    if active.size == 0:
+        return x, 0
+    m = maxiter
+    V = np.zeros((nb, m + 1, n))
+    H = np.zeros((nb, m + 1, m))
+    V[:, 0] = rhs / np.where(beta > 0, beta, 1.0)[:, None]
+    done = np.zeros(nb, dtype=bool)
+    done[beta <= tol] = True
+    kdone = np.zeros(nb, dtype=int)
+    its = 0
+    for j in range(m):
+        act = np.nonzero(~done)[0]
+        if act.size == 0:
+            break
+        its += 1
+        w = matvec(V[act, j], act)
+        for i in range(j + 1):  # modified Gram-Schmidt
+            hij = np.einsum("bn,bn->b", w, V[act, i])
+            H[act, i, j] = hij
+            w -= hij[:, None] * V[act, i]
+        hn = np.linalg.norm(w, axis=1)
+        H[act, j + 1, j] = hn
+        V[act, j + 1] = w / np.where(hn > 0, hn, 1.0)[:, None]
+        for a in act:
+            e1 = np.zeros(j + 2)
+            e1[0] = beta[a]
+            yv, *_ = np.linalg.lstsq(H[a, :j + 2, :j + 1], e1, rcond=None)
+            res = np.linalg.norm(H[a, :j + 2, :j + 1] @ yv - e1)
+            if res <= tol[a] or H[a, j + 1, j] == 0 or j == m - 1:
+                x[a] = yv @ V[a, :j + 1]
+                done[a] = True
+                kdone[a] = j + 1
+    return x, its
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def _spline_coefficients(times, fields, periodic):
+    """Piecewise-cubic coefficients (nb, 4, nseg, 3) of the sampled fields (nb, T, 3)."""
+    nb, T, _ = fields.shape
+    dt = (times[-1] - times[0]) / (T - 1) if T > 1 else 1.0
+    if periodic:
+        x = times[0] + dt * np.arange(T + 1)
+        yv = np.concatenate([fields, fields[:, :1]], axis=1)
+        if T < 3:
+            cs = CubicSpline(x, yv, axis=1)
+        else:
+            cs = CubicSpline(x, yv, axis=1, bc_type="periodic")
+    else:
+        x = times
+        cs = CubicSpline(x, fields, axis=1)
+    c = np.moveaxis(cs.c, 2, 0)  # (nb, 4, nseg, 3)
+    return np.ascontiguousarray(c)
+
+
+def _local_tolerance(rtol: float) -> float:
+    """Embedded-error tolerance (2-norm of SH coefficients) for a target rtol of m̄
+    (calibrated against converged references, docs/physics.md)."""
+    return 0.1 * rtol
+
+
+def _run(disc, y0, coef, t_start, t_end, dt, period, t0, nrec, tol, replay=False,
+         steps=None, nsteps=None):
+    y = np.array(y0, dtype=float, order="C", copy=True)
+    nb = y.shape[0]
+    out = np.zeros((nb, nrec, 3))
+    if steps is None:
+        cap = int(16 * max(1.0, (t_end - t_start) / dt)) + 16
+        steps = np.zeros((nb, cap))
+        nsteps = np.zeros(nb, dtype=np.int64)
+    else:
+        steps = np.ascontiguousarray(steps)
+        nsteps = np.array(nsteps, dtype=np.int64, copy=True)
+    info, nlu = K.run_batch_adaptive(y, float(t_start), float(t_end), coef, float(dt),
+                                     float(period), float(t0), float(t0), out, float(tol),
+                                     float(dt), float(4.0 * dt), 1 if replay else 0, steps,
+                                     nsteps, disc.indptr, disc.indices, disc.vals, disc.kl,
+                                     disc.ku, disc.mom_idx, disc.mom_scale)
+    if np.any(info != 0):
+        raise FloatingPointError("singular step matrix in the Fokker-Planck integrator")
+    if not replay and np.any(nsteps < 0):
+        # step store overflow (extremely small steps): rerun with room for 8x more
+        return _run_cap(disc, y0, coef, t_start, t_end, dt, period, t0, nrec, tol,
+                        steps.shape[1] * 8)
+    return y, out, steps, nsteps, nlu
+
+
+def _run_cap(disc, y0, coef, t_start, t_end, dt, period, t0, nrec, tol, cap):
+    y = np.array(y0, dtype=float, order="C", copy=True)
+    nb = y.shape[0]
+    out = np.zeros((nb, nrec, 3))
+    steps = np.zeros((nb, cap))
+    nsteps = np.zeros(nb, dtype=np.int64)
+    info, nlu = K.run_batch_adaptive(y, float(t_start), float(t_end), coef, float(dt),
+                                     float(period), float(t0), float(t0), out, float(tol),
+                                     float(dt), float(4.0 * dt), 0, steps, nsteps,
+                                     disc.indptr, disc.indices, disc.vals, disc.kl, disc.ku,
+                                     disc.mom_idx, disc.mom_scale)
+    if np.any(info != 0):
+        raise FloatingPointError("singular step matrix in the Fokker-Planck integrator")
+    return y, out, steps, nsteps, nlu
+
+
+def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady_state=True,
+               initial="equilibrium", rtol=1e-4, resolution=None, tol=None,
+               n_threads=None, max_newton=4):
+    """Solve the Néel Fokker–Planck equation for a batch of field trajectories.
+
+    Inputs are assumed validated by :func:`mdf_neel.physics.mean_magnetization`.
+
+    Parameters
+    ----------
+    times : numpy.ndarray, shape (T,)
+        Uniform sample times [s].
+    fields : numpy.ndarray, shape (T, 3) or (B, T, 3)
+        µ0·H [T].
+    particle : ParticleParameters
+    easy_axis : array_like, shape (3,)
+        Unit easy axis.
+    steady_state, initial, rtol, resolution, n_threads
+        As in :func:`mdf_neel.physics.mean_magnetization`.
+    tol : float, optional
+        Local (per step) error tolerance on the SH coefficient vector (default from rtol).
+
+    Returns
+    -------
+    m : numpy.ndarray, shape like ``fields``
+        Mean moment normalised by m0.
+    info : dict
+        ``resolution`` (degree N), ``n_coefficients``, ``bandwidth``, ``steps`` and
+        ``lu_factorisations`` per member, ``periods`` (period integrations per member incl.
+        warm-up and shooting), ``steady_state_residual`` (per member), ``wall_s``.
+    """
+    t0 = time.perf_counter()
+    single = fields.ndim == 2
+    fb = fields[None] if single else fields
+    nb, T, _ = fb.shape
+    R = rotation_to_z(easy_axis)
+    fr = np.ascontiguousarray(fb @ R.T)  # fields in the axis frame
+    bmax = float(np.max(np.linalg.norm(fb, axis=-1), initial=0.0))
+    xi_max = particle.xi_per_tesla * bmax
+    N = int(resolution) if resolution is not None else choose_resolution(xi_max, particle.sigma, rtol)
+    tol_c = float(tol) if tol is not None else _local_tolerance(rtol)
+    disc = NeelDiscretisation.build(particle, N)
+    dt = (times[-1] - times[0]) / (T - 1)
+    logger.info("Néel FP: D=%.3g m K=%.4g J/m3 sigma=%.3g xi_max=%.3g -> degree N=%d "
+                "(%d coefficients, band %d/%d), step tolerance %.2e, batch %d",
+                particle.diameter_m, particle.anisotropy_Jm3, particle.sigma, xi_max, N,
+                disc.n, disc.kl, disc.ku, tol_c, nb)
+    info = {"resolution": N, "n_coefficients": disc.n, "step_tolerance": tol_c,
+            "bandwidth": (disc.kl, disc.ku), "rtol": rtol, "xi_max": xi_max}
+    with _threads(n_threads):
+        if not steady_state:
+            if initial == "uniform":
+                y0 = disc.uniform(nb)
+            else:
+                y0 = disc.equilibrium(fr[:, 0, :])
+            coef = _spline_coefficients(times, fr, periodic=False)
+            _, mom, _, nsteps, nlu = _run(disc, y0, coef, times[0], times[-1], dt, 0.0,
+                                          times[0], T, tol_c)
+            info["periods"] = np.full(nb, (T - 1) / T)
+            info["steps"] = nsteps
+            info["lu_factorisations"] = nlu
+        else:
+            mom, res, periods, nsteps, nlu = _steady_state(disc, particle, times, fr, dt,
+                                                           tol_c, rtol, max_newton)
+            info["periods"] = periods
+            info["steady_state_residual"] = res
+            info["steps"] = nsteps
+            info["lu_factorisations"] = nlu
+    m = mom @ R  # back to the lab frame (lab = R^T v  ->  v @ R for row vectors)
+    info["wall_s"] = time.perf_counter() - t0
+    return (m[0] if single else m), info
+
+
+def _steady_state(disc, particle, times, fr, dt, tol_c, rtol, max_newton):
+    nb, P, _ = fr.shape
+    period = P * dt
+    tstart = float(times[0])
+    coef = _spline_coefficients(times, fr, periodic=True)
+    # warm-up from the discrete equilibrium, long enough for the zero-field Néel time
+    tau_n = particle.neel_time_s()
+    nwarm = int(min(P, max(2, math.ceil(tau_n * math.log(10.0 / rtol) / dt))))
+    y0 = disc.equilibrium(fr[:, (P - nwarm) % P, :])
+    y0, _, _, _, nlu_w = _run(disc, y0, coef, tstart - nwarm * dt, tstart, dt, period, tstart,
+                              0, tol_c)
+    periods = np.full(nb, nwarm / P)
+    yT, mom, steps, nsteps, nlu = _run(disc, y0, coef, tstart, tstart + period, dt, period,
+                                       tstart, P, tol_c)
+    nlu = nlu + nlu_w
+    periods += 1.0
+    tol_y = 0.1 * rtol / disc.mom_scale[0]
+    res = np.linalg.norm(yT - y0, axis=1)
+    it = 0
+    while np.any(res > tol_y) and it < max_newton:
+        it += 1
+        bad = np.nonzero(res > tol_y)[0]
+        logger.info("Néel FP steady state: %d member(s) not periodic after warm-up "
+                    "(max residual %.2e); Newton-Krylov shooting, iteration %d",
+                    bad.size, float(res.max()), it)
+        r = yT[bad] - y0[bad]
+
+        def matvec(v, act, _bad=bad):
+            # (I - Phi) v with Phi the homogeneous period map on the recorded steps
+            idx = _bad[act]
+            w, _, _, _, nl = _run(disc, v, coef[idx], tstart, tstart + period, dt, period,
+                                  tstart, 0, tol_c, replay=True, steps=steps[idx],
+                                  nsteps=nsteps[idx])
+            periods[idx] += 1.0
+            nlu[idx] += nl
+            return v - w
+
+        delta, _ = _batched_gmres(matvec, r, tol=np.full(bad.size, 0.3 * tol_y), maxiter=40)
+        ynew = y0[bad] + delta
+        yTb, momb, _, _, nl = _run(disc, ynew, coef[bad], tstart, tstart + period, dt, period,
+                                   tstart, P, tol_c, replay=True, steps=steps[bad],
+                                   nsteps=nsteps[bad])
+        periods[bad] += 1.0
+        nlu[bad] += nl
+        y0[bad] = ynew
+        yT[bad] = yTb
+        mom[bad] = momb
+        res[bad] = np.linalg.norm(yTb - ynew, axis=1)
+    if np.any(res > tol_y):
+        logger.warning("Néel FP steady state not reached to tolerance for %d member(s) "
+                       "(max residual %.2e)", int(np.sum(res > tol_y)), float(res.max()))
+    return mom, res * disc.mom_scale[0], periods, nsteps, nlu

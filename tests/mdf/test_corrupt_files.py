@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mdf_neel.errors import MDFError
-from mdf_neel.mdf import _h5
 from mdf_neel.mdf.convert import convert
 from mdf_neel.mdf.reader import read_measurement, read_system_matrix
 

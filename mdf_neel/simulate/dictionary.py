@@ -19,7 +19,7 @@ import numpy as np
 from .._progress import progress as _progress_bar
 from .cache import DictionaryCache, read_cache
 from .parallel import resolve_workers, run_tasks
-from .system_functions import ANGLE_CONVENTION, system_functions
+from .system_functions import ANGLE_CONVENTION, element_task, resolution_of
 
 __all__ = ["SystemFunctionDictionary", "dictionary", "dictionary_settings"]
 
@@ -146,13 +146,8 @@ def dictionary_settings(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, a
 
 def _compute_element(payload):
     """One dictionary element (runs in a worker): (phi (C, n_f, O), resolution)."""
-    phi, info = system_functions(payload["sequence"], payload["offsets_T"], return_info=True, **payload["kwargs"])
-    res = info.get("resolution", -1)
-    try:
-        res = int(res)
-    except (TypeError, ValueError):
-        res = -1
-    return phi, res
+    phi, info = element_task(payload)
+    return phi, resolution_of(info)
 
 
 def _progress_hook(progress, total, already):

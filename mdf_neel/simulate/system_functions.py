@@ -30,6 +30,7 @@ __all__ = [
     "channel_vectors",
     "derivative_spectrum",
     "system_functions",
+    "element_task",
 ]
 
 logger = logging.getLogger("mdf_neel.simulate")
@@ -196,3 +197,20 @@ def system_functions(sequence, offsets_T, *, angle_deg=0.0, diameter_m, anisotro
     if return_info:
         return phi, info
     return phi
+
+
+def element_task(payload):
+    """Worker entry point: ``system_functions`` of one task, returning ``(phi, info)``.
+
+    ``payload`` is ``{"sequence": ..., "offsets_T": ..., "kwargs": {...}}`` with the
+    keyword arguments of :func:`system_functions` (picklable, for process pools/dask).
+    """
+    return system_functions(payload["sequence"], payload["offsets_T"], return_info=True, **payload["kwargs"])
+
+
+def resolution_of(info) -> int:
+    """The sphere resolution in a physics info dict as an int (-1: none/unknown)."""
+    try:
+        return int(info.get("resolution", -1))
+    except (TypeError, ValueError):
+        return -1

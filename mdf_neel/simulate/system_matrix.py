@@ -160,7 +160,7 @@ def _provenance(*, model, angle_deg, diameter_m, anisotropy_Jm3, particle, info,
 
 def assemble(sequence, grid, phi, *, angle_deg, diameter_m, anisotropy_Jm3=0.0, model="neel",
              channels=("x", "y"), unit="V/mol", transfer_function=None, snr_floor=SNR_FLOOR,
-             info=None, frequencies=None, **particle) -> SystemMatrix:
+             info=None, frequencies=None, provenance=None, **particle) -> SystemMatrix:
     """Turn φ̂ of one particle type into a simulated :class:`SystemMatrix`.
 
     Parameters
@@ -172,6 +172,10 @@ def assemble(sequence, grid, phi, *, angle_deg, diameter_m, anisotropy_Jm3=0.0, 
         From :func:`~mdf_neel.simulate.system_functions`.
     frequencies : array_like of int, optional
         Bins of ``phi``'s rows (default: the full rfft grid).
+    info : dict, optional
+        The physics' info dict (sphere resolution, solver statistics) for provenance.
+    provenance : dict, optional
+        Extra provenance entries (added to, and overriding, the generated ones).
     (other parameters as in :func:`system_matrix`)
 
     Returns
@@ -197,6 +201,7 @@ def assemble(sequence, grid, phi, *, angle_deg, diameter_m, anisotropy_Jm3=0.0, 
     prov = _provenance(model=model, angle_deg=angle_deg, diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3,
                        particle=particle, info=info or {}, channels=channels, unit=unit, scale=scale,
                        snr_floor=snr_floor, transfer_function=tf)
+    prov.update(provenance or {})
     d_nm = float(diameter_m) * 1e9
     return SystemMatrix(
         data=data,

@@ -414,10 +414,8 @@ def _write_compressed(src, dst, sm, values, indices, transform):
 
 
 def _validate(tmp, target):
-    try:
-        from .validate import validate  # noqa: PLC0415
-    except ImportError:  # pragma: no cover
-        return
+    from .validation import validate  # noqa: PLC0415 (validation imports the reader's helpers)
+
     problems = validate(tmp, check_name=False)
     if problems:
         raise MDFError("internal error: the converted file does not conform; not saved:\n  " + "\n  ".join(problems),

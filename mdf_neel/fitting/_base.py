@@ -469,23 +469,22 @@ class _FittingModel(BaseEstimator):
     def _provenance(self, angle_deg) -> dict:
         from .. import __version__
 
-        prov = {
-            "software": f"mdf_neel {__version__}",
-            "fitting/estimator": type(self).__name__,
-            "fitting/model": self._dictionary_model(),
-            "fitting/tf_mode": self.tf_mode,
-            "fitting/angle_deg": float(angle_deg),
-            "fitting/atom_diameters_m": np.asarray(self.atom_params_[:, 0]),
-            "fitting/atom_anisotropies_Jm3": np.asarray(self.atom_params_[:, 1]),
-            "fitting/atom_weights": np.asarray(self.atom_weights_),
-            "fitting/training_nrmse_global": float(getattr(self, "training_error_", float("nan"))),
-            "fitting/angle_convention": "n(theta) = (cos theta, sin theta, 0); theta in degrees from the x axis towards y",
+        fit = {
+            "estimator": type(self).__name__,
+            "model": self._dictionary_model(),
+            "tf_mode": self.tf_mode,
+            "angle_deg": float(angle_deg),
+            "angle_convention": "n(theta) = (cos theta, sin theta, 0); theta in degrees from the x axis towards y",
+            "atom_diameters_m": np.asarray(self.atom_params_[:, 0]),
+            "atom_anisotropies_Jm3": np.asarray(self.atom_params_[:, 1]),
+            "atom_weights": np.asarray(self.atom_weights_),
+            "training_nrmse_global": float(getattr(self, "training_error_", float("nan"))),
+            "frequency_indices": np.asarray(self.frequency_indices_),
         }
         if getattr(self, "rank_", None) is not None:
-            prov["fitting/rank"] = int(self.rank_)
-        for key, value in self._particle().items():
-            prov[f"fitting/{key}"] = value
-        return prov
+            fit["rank"] = int(self.rank_)
+        fit.update(self._particle())
+        return {"software": f"mdf_neel {__version__}", "fitting": fit}
 
     def predict_mdf(self, X, out_dir, *, grid=None, prefix="predicted", overwrite=True):
         """Predict and write one MDF v2.1 file per angle.

@@ -301,7 +301,10 @@ def plot_rows(
     if colorwheel:
         ax = fig.add_subplot(grid[0, A])
         _draw_colorwheel(ax)
-    fig.suptitle(f"channel {channel_name}; offsets span the field of view" + (f" ({unit})" if unit else ""), fontsize=9)
+    span = ""
+    if extent is not None:
+        span = f"; x offset → ({extent[1] - extent[0]:.3g} {unit}), y offset ↑ ({extent[3] - extent[2]:.3g} {unit})"
+    fig.suptitle(f"receive channel {channel_name}, normalisation per {normalization}{span}", fontsize=9)
     return fig
 
 
@@ -311,8 +314,10 @@ def _draw_colorwheel(ax, n=101):
     rgb = complex_to_rgb(np.where(np.abs(z) <= 1, z, np.nan), 1.0)
     ax.imshow(rgb, origin="lower", extent=(-1, 1, -1, 1))
     ax.set_title("phase → hue\n|S| → brightness", fontsize=7)
-    ax.set_xticks([-1, 0, 1], ["", "Re", ""], fontsize=6)
-    ax.set_yticks([-1, 0, 1], ["", "Im", ""], fontsize=6)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("Re", fontsize=7)
+    ax.set_ylabel("Im", fontsize=7)
 
 
 def save_figure(fig, path, *, dpi=120):

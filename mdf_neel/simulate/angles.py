@@ -20,7 +20,7 @@ from .._progress import progress as _progress_bar
 from .dictionary import dictionary_settings
 from .parallel import resolve_workers, run_tasks
 from .sources import as_offset_grid
-from .system_functions import element_task
+from .system_functions import element_task, neel_resolution
 from .system_matrix import SNR_FLOOR, assemble
 
 __all__ = ["parse_angles", "angle_file_name", "write_system_matrices"]
@@ -156,8 +156,12 @@ def write_system_matrices(sequence, offsets, out_dir, *, angles_deg, diameter_m,
     bounds = np.linspace(0, O, n_batches + 1).round().astype(int)
     n_workers = 1 if scheduler is not None else resolve_workers(workers)
     common = dict(particle)
-    if (scheduler is not None or n_workers > 1) and model == "neel":
-        common.setdefault("n_threads", 1)
+    if model == "neel":
+        if (scheduler is not None or n_workers > 1):
+            common.setdefault("n_threads", 1)
+        if common.get("resolution") is None:  # the same degree for every batch of offsets
+            common["resolution"] = neel_resolution(sequence, grid.offsets_T, diameter_m=diameter_m,
+                                                   anisotropy_Jm3=anisotropy_Jm3, **particle)
     tasks = {}
     for i in todo:
         for b in range(n_batches):

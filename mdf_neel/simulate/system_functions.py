@@ -31,6 +31,7 @@ __all__ = [
     "derivative_spectrum",
     "system_functions",
     "element_task",
+    "neel_resolution",
 ]
 
 logger = logging.getLogger("mdf_neel.simulate")
@@ -179,6 +180,10 @@ def system_functions(sequence, offsets_T, *, angle_deg=0.0, diameter_m, anisotro
     times = sequence.times_s()
     drive = sequence.field_T(times)  # (V, 3)
     O = off.shape[0]
+    if model == "neel" and particle.get("resolution") is None:
+        # one sphere resolution for every offset, so that results do not depend on batching
+        particle = dict(particle, resolution=neel_resolution(sequence, off, diameter_m=diameter_m,
+                                                             anisotropy_Jm3=anisotropy_Jm3, **particle))
     step = O if batch_size is None else max(1, int(batch_size))
     n_f = sequence.receiver.num_frequencies if freqs is None else freqs.size
     phi = np.empty((p.shape[0], n_f, O), dtype=np.complex128)
@@ -197,6 +202,25 @@ def system_functions(sequence, offsets_T, *, angle_deg=0.0, diameter_m, anisotro
     if return_info:
         return phi, info
     return phi
+
+
+def neel_resolution(sequence, offsets_T, *, diameter_m, anisotropy_Jm3=0.0, rtol=1e-4, **particle) -> int:
+    """The spherical-harmonic degree the Néel solver would choose for all offsets together.
+
+    :func:`mdf_neel.physics.choose_resolution` for the largest reduced field over the
+    drive field plus every offset. Passing it explicitly to every batch makes the result
+    of an offset independent of the batch it is computed in.
+    """
+    from ..physics import ParticleParameters, choose_resolution
+
+    keys = ("alpha", "saturation_magnetization_Am", "temperature_K", "gamma")
+    p = ParticleParameters(diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3,
+                           **{k: particle[k] for k in keys if k in particle})
+    drive = sequence.field_T(sequence.times_s())
+    off = _check_offsets(offsets_T)
+    bmax = max(float(np.linalg.norm(drive[np.newaxis] + o[:, np.newaxis, :], axis=-1).max())
+               for o in np.array_split(off, max(1, off.shape[0] // 256)))
+    return choose_resolution(p.xi_per_tesla * bmax, p.sigma, rtol)
 
 
 def element_task(payload):

@@ -188,3 +188,29 @@ def test_written_matrix_reconstructs_a_phantom_like_the_mdf_example_client(tmp_p
     assert np.unravel_index(np.argmax(img), img.shape) == (2, 6)
     assert np.corrcoef(img.ravel(), c)[0, 1] > 0.95
     np.testing.assert_allclose(img[6, 3] / img[2, 6], 0.6, atol=0.1)
+
+
+def test_neel_resolution_is_the_physics_rule_for_the_largest_field():
+    from mdf_neel.physics import ParticleParameters, choose_resolution
+    from mdf_neel.simulate.system_functions import neel_resolution
+
+    seq, grid = preset("paper-2d", grid=(3, 3))
+    p = ParticleParameters(diameter_m=22e-9, anisotropy_Jm3=1100)
+    bmax = np.hypot(12.59e-3 + 14.35e-3, 13.55e-3 + 14.71e-3)  # a corner offset adds to the drive peak
+    want = choose_resolution(p.xi_per_tesla * bmax, p.sigma, 1e-4)
+    got = neel_resolution(seq, grid.offsets_T, diameter_m=22e-9, anisotropy_Jm3=1100)
+    assert got == want
+    centre_only = neel_resolution(seq, np.zeros((1, 3)), diameter_m=22e-9, anisotropy_Jm3=1100)
+    assert centre_only <= got
+
+
+@pytest.mark.slow
+def test_neel_batches_agree_bitwise_and_small_particles_approach_langevin():
+    from _tiny import tiny_offsets, tiny_sequence
+
+    seq, off, rows = tiny_sequence(), tiny_offsets()[[0, 4]], np.arange(1, 30)
+    a = system_functions(seq, off, diameter_m=14e-9, angle_deg=30, model="neel", frequencies=rows)
+    b = system_functions(seq, off, diameter_m=14e-9, angle_deg=30, model="neel", frequencies=rows, batch_size=1)
+    np.testing.assert_array_equal(a, b)
+    lang = system_functions(seq, off, diameter_m=14e-9, model="langevin", frequencies=rows)
+    assert np.linalg.norm(a - lang) < 0.1 * np.linalg.norm(lang)

@@ -16,9 +16,8 @@ import os
 
 import numpy as np
 
-from .._progress import progress as _progress_bar
 from .dictionary import dictionary_settings
-from .parallel import resolve_workers, run_tasks
+from .parallel import progress_hook, resolve_workers, run_tasks, single_threaded
 from .sources import as_offset_grid
 from .system_functions import element_task, neel_resolution
 from .system_matrix import SNR_FLOOR, assemble
@@ -155,13 +154,10 @@ def write_system_matrices(sequence, offsets, out_dir, *, angles_deg, diameter_m,
     n_batches = max(1, min(int(batches_per_angle), O))
     bounds = np.linspace(0, O, n_batches + 1).round().astype(int)
     n_workers = 1 if scheduler is not None else resolve_workers(workers)
-    common = dict(particle)
-    if model == "neel":
-        if (scheduler is not None or n_workers > 1):
-            common.setdefault("n_threads", 1)
-        if common.get("resolution") is None:  # the same degree for every batch of offsets
-            common["resolution"] = neel_resolution(sequence, grid.offsets_T, diameter_m=diameter_m,
-                                                   anisotropy_Jm3=anisotropy_Jm3, **particle)
+    common = single_threaded(particle, model, n_workers, scheduler)
+    if model == "neel" and common.get("resolution") is None:  # the same degree for every batch of offsets
+        common["resolution"] = neel_resolution(sequence, grid.offsets_T, diameter_m=diameter_m,
+                                               anisotropy_Jm3=anisotropy_Jm3, **particle)
     tasks = {}
     for i in todo:
         for b in range(n_batches):
@@ -169,17 +165,7 @@ def write_system_matrices(sequence, offsets, out_dir, *, angles_deg, diameter_m,
                              "kwargs": dict(common, angle_deg=angles[i], diameter_m=diameter_m,
                                             anisotropy_Jm3=anisotropy_Jm3, model=model, channels=tuple(channels))}
     parts = {i: {} for i in todo}
-    if callable(progress):
-        count = {"n": 0}
-
-        def update(n=1):
-            count["n"] += n
-            progress(count["n"], len(tasks))
-
-        close = lambda: None  # noqa: E731
-    else:
-        bar = _progress_bar(total=len(tasks), desc=f"simulate {len(todo)} angle(s)", enabled=progress, unit="batch")
-        update, close = bar.update, bar.close
+    update, close = progress_hook(progress, len(tasks), desc=f"simulate {len(todo)} angle(s)", unit="batch")
 
     def on_result(key, result):
         i, b = key

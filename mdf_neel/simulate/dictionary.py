@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._progress import progress as _progress_bar
 from .cache import DictionaryCache, read_cache
-from .parallel import resolve_workers, run_tasks
+from .parallel import progress_hook, resolve_workers, run_tasks, single_threaded
 from .system_functions import ANGLE_CONVENTION, element_task, resolution_of
 
 __all__ = ["SystemFunctionDictionary", "dictionary", "dictionary_settings"]
@@ -150,21 +149,6 @@ def _compute_element(payload):
     return phi, resolution_of(info)
 
 
-def _progress_hook(progress, total, already):
-    """(update(n), close()) for progress=None/True/False/callable."""
-    if callable(progress):
-        state = {"done": already}
-
-        def update(n=1):
-            state["done"] += n
-            progress(state["done"], total)
-
-        return update, lambda: None
-    bar = _progress_bar(total=total, desc="dictionary", enabled=progress, unit="element")
-    bar.update(already)
-    return bar.update, bar.close
-
-
 def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg, frequencies, model="neel",
                channels=("x", "y"), cache=None, workers=None, scheduler=None, progress=None,
                **particle) -> SystemFunctionDictionary:
@@ -242,9 +226,7 @@ def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg
         keys = [tuple(int(v) for v in k) for k in np.argwhere(~done)]
     resumed = int(done.sum())
     n_workers = 1 if scheduler is not None else resolve_workers(workers)
-    kwargs_common = dict(particle)
-    if (scheduler is not None or n_workers > 1) and model == "neel":
-        kwargs_common.setdefault("n_threads", 1)
+    kwargs_common = single_threaded(particle, model, n_workers, scheduler)
     tasks = {
         key: {"sequence": sequence, "offsets_T": off,
               "kwargs": dict(kwargs_common, diameter_m=float(D[key[0]]), anisotropy_Jm3=float(K[key[1]]),
@@ -253,7 +235,7 @@ def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg
     }
     total_units = D.size if broadcast else int(np.prod(grid_shape))
     already = (D.size - len(keys)) if broadcast else resumed
-    update, close = _progress_hook(progress, total_units, already)
+    update, close = progress_hook(progress, total_units, already=already, desc="dictionary", unit="element")
     if keys:
         logger.info("dictionary: %d of %d elements to compute (%d resumed), model %s", len(keys),
                     total_units, already, model)

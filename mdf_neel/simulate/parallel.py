@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import sys
 
-__all__ = ["run_tasks", "resolve_workers"]
+__all__ = ["run_tasks", "resolve_workers", "progress_hook", "single_threaded"]
 
 logger = logging.getLogger("mdf_neel.simulate")
 
@@ -27,6 +27,35 @@ def resolve_workers(workers) -> int:
     if n <= 0:
         return max(1, os.cpu_count() or 1)
     return n
+
+
+def single_threaded(particle: dict, model: str, workers: int, scheduler) -> dict:
+    """Physics keywords for tasks: one numba thread per Néel task when tasks run in parallel."""
+    out = dict(particle)
+    if model == "neel" and (scheduler is not None or workers > 1):
+        out.setdefault("n_threads", 1)
+    return out
+
+
+def progress_hook(progress, total: int, *, already: int = 0, desc: str, unit: str):
+    """``(update(n), close())`` for ``progress`` = None/True/False (a bar) or a callable.
+
+    A callable is called as ``progress(done, total)`` after each update.
+    """
+    if callable(progress):
+        state = {"done": already}
+
+        def update(n=1):
+            state["done"] += n
+            progress(state["done"], total)
+
+        return update, lambda: None
+    from .._progress import progress as bar_factory
+
+    bar = bar_factory(total=total, desc=desc, enabled=progress, unit=unit)
+    if already:
+        bar.update(already)
+    return bar.update, bar.close
 
 
 def _init_worker():

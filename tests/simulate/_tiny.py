@@ -19,3 +19,14 @@ def tiny_offsets():
 
 SETTINGS = dict(diameters_m=[18e-9, 22e-9], anisotropies_Jm3=[500.0, 2000.0], angles_deg=[0.0, 60.0, 120.0],
                 frequencies=np.array([1, 2, 7, 8, 9, 17, 25]), model="anisotropic-equilibrium")
+
+
+def die_once(payload):
+    """A task that kills its worker process the first time it runs (lost-worker tests)."""
+    import os
+
+    marker, value = payload
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        os._exit(1)
+    return value * 2

@@ -160,13 +160,20 @@ def test_two_local_worker_processes_agree(tmp_path, reference):
     np.testing.assert_array_equal(d.phi, reference.phi)
 
 
-def test_dask_local_cluster_agrees(tmp_path, reference):
+def test_dask_local_cluster_agrees_and_survives_a_lost_worker(tmp_path, reference):
     distributed = pytest.importorskip("distributed")
+    from _tiny import die_once
+
+    from mdf_neel.simulate.parallel import run_tasks
+
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         d = dictionary(tiny_sequence(), tiny_offsets(), **SMALL, cache=tmp_path / "d.h5", scheduler=cluster,
                        progress=False)
         with distributed.Client(cluster) as client:  # an existing client is accepted too
             again = dictionary(tiny_sequence(), tiny_offsets(), **dict(SMALL, model="langevin"),
                                scheduler=client, progress=False)
+            got = {}
+            run_tasks(die_once, {"a": (str(tmp_path / "died"), 21)}, on_result=got.__setitem__, scheduler=client)
     np.testing.assert_array_equal(d.phi, reference.phi)
     assert again.stats["computed"] == 2
+    assert (tmp_path / "died").exists() and got == {"a": 42}

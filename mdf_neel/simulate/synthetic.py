@@ -38,7 +38,8 @@ With ``background_corrected=True`` (default) the stored foreground is the raw
 foreground minus the mean of the E background frames (MPIFiles' correction for one
 background block) and ``is_background_corrected`` is set; the background frames are
 stored as measured. The SNR per row is computed from the raw foreground and the
-background frames with MPIFiles' ``calculateSystemMatrixSNR`` rule (:func:`mpifiles_snr`).
+background frames with MPIFiles' ``calculateSystemMatrixSNR`` rule
+(:func:`mdf_neel.mdf.convert.estimate_snr`).
 """
 
 from __future__ import annotations
@@ -56,7 +57,6 @@ from .system_functions import ANGLE_CONVENTION, system_functions
 __all__ = [
     "synthetic_calibration",
     "bandpass_transfer_function",
-    "mpifiles_snr",
     "DEFAULT_POPULATION",
     "BANDPASS_DEFAULTS",
 ]
@@ -101,60 +101,6 @@ def bandpass_transfer_function(frequencies_Hz, *, highpass_Hz=40e3, lowpass_Hz=6
     high = s**2 / (s**2 + math.sqrt(2) * wh * s + wh**2)
     low = wl**2 / (s**2 + math.sqrt(2) * wl * s + wl**2)
     return gain * high * low * np.exp(-s * delay_s)
-
-
-def mpifiles_snr(foreground, background, *, num_top=20, mask_fraction=0.9, outlier_factor=3.5) -> np.ndarray:
-    """SNR per row as MPIFiles' ``calculateSystemMatrixSNR`` computes it (one period).
-
-    Parameters
-    ----------
-    foreground : array_like, complex, shape (C, K, O)
-        Raw (not background-corrected) foreground rows.
-    background : array_like, complex, shape (C, K, E)
-        Background frames, E >= 1.
-    num_top, mask_fraction, outlier_factor : optional
-        The rule's constants (20 rows, 0.9 of the maximum, 3.5 x noise).
-
-    Returns
-    -------
-    numpy.ndarray, float64, shape (C, K)
-        Finite, >= 0 (0 where the noise estimate is 0).
-
-    Notes
-    -----
-    Per channel: μ = mean background, noise = mean |bg − μ| (|μ| for E = 1). First pass:
-    signal = median over positions of |fg − μ|. The ``num_top`` rows with the highest
-    first-pass SNR define a signal mask (positions where |fg| > ``mask_fraction``·max|fg|
-    in any of them). Second pass: signal = median of |fg − μ| inside the mask; where
-    that exceeds ``outlier_factor``·noise it is replaced by the median over the positions
-    above ``mask_fraction``·max of that row. SNR = signal/noise. (MPIFiles needs at
-    least ``num_top`` rows; with fewer, all rows define the mask.)
-    """
-    fg = np.asarray(foreground)
-    bg = np.asarray(background)
-    if fg.ndim != 3 or bg.ndim != 3 or bg.shape[:2] != fg.shape[:2] or bg.shape[2] < 1:
-        raise ValueError(f"need foreground (C, K, O) and background (C, K, E >= 1), got {fg.shape} and {bg.shape}")
-    C, K, O = fg.shape
-    mu = bg.mean(axis=-1, keepdims=True)
-    noise = np.abs(mu[..., 0]) if bg.shape[2] == 1 else np.abs(bg - mu).mean(axis=-1)
-    dev = np.abs(fg - mu)  # (C, K, O)
-    absfg = np.abs(fg)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        first = np.where(noise > 0, np.median(dev, axis=-1) / np.where(noise > 0, noise, 1), 0.0)
-    peak_mask = absfg > mask_fraction * absfg.max(axis=-1, keepdims=True)  # (C, K, O)
-    snr = np.zeros((C, K))
-    for c in range(C):
-        top = np.argsort(np.nan_to_num(first[c], nan=0.0))[::-1][: min(num_top, K)]
-        mask = peak_mask[c, top].any(axis=0)  # (O,)
-        if not mask.any():
-            mask = np.ones(O, dtype=bool)
-        signal = np.median(dev[c][:, mask], axis=-1)
-        over = signal > outlier_factor * noise[c]
-        for k in np.flatnonzero(over):
-            signal[k] = np.median(dev[c, k, peak_mask[c, k]]) if peak_mask[c, k].any() else signal[k]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            snr[c] = np.where(noise[c] > 0, signal / np.where(noise[c] > 0, noise[c], 1), 0.0)
-    return np.maximum(np.nan_to_num(snr, nan=0.0, posinf=0.0, neginf=0.0), 0.0)
 
 
 def _check_population(population):
@@ -243,6 +189,8 @@ def synthetic_calibration(sequence, offsets_T, grid_size=None, fov=None, center=
         ``experiment.is_simulation = True``, background (C, K, E), SNR from the
         background frames, provenance with ``synthetic = "yes"``.
     """
+    from ..mdf.convert import estimate_snr  # the MDF layer's implementation of MPIFiles' rule
+
     if model not in _MODELS:
         raise ValueError(f"model must be one of {_MODELS}, got {model!r}")
     if not (noise_level >= 0 and math.isfinite(noise_level)):
@@ -304,16 +252,19 @@ def synthetic_calibration(sequence, offsets_T, grid_size=None, fov=None, center=
         clean = mix * tf[None, :, None]
         raw_fg = clean + background_spectrum[..., None] + noise(O)
         bg = background_spectrum[..., None] + noise(E)
-        snr = mpifiles_snr(raw_fg, bg)
-        data = raw_fg - bg.mean(axis=-1, keepdims=True) if background_corrected else raw_fg
-        out.append(_assemble(sequence, grid, data, bg, snr, freqs, angle=angle, channels=channels, model=model,
-                             pop=pop, tf_desc=tf_desc, tf=tf, sigma=sigma, noise_level=noise_level,
-                             background_level=background_level, background_corrected=background_corrected,
-                             seed=seed, particle=particle))
+        sm = _assemble(sequence, grid, raw_fg, bg, freqs, angle=angle, channels=channels, model=model,
+                       pop=pop, tf_desc=tf_desc, tf=tf, sigma=sigma, noise_level=noise_level,
+                       background_level=background_level, background_corrected=background_corrected,
+                       seed=seed, particle=particle)
+        sm.snr = estimate_snr(sm)  # on the raw foreground, as MPIFiles does
+        if background_corrected:
+            sm.data = raw_fg - bg.mean(axis=-1, keepdims=True)
+            sm.is_background_corrected = True
+        out.append(sm)
     return out
 
 
-def _assemble(sequence, grid, data, bg, snr, freqs, *, angle, channels, model, pop, tf_desc, tf, sigma,
+def _assemble(sequence, grid, data, bg, freqs, *, angle, channels, model, pop, tf_desc, tf, sigma,
               noise_level, background_level, background_corrected, seed, particle):
     from .. import __version__
     from ..sequence import Receiver
@@ -358,10 +309,8 @@ def _assemble(sequence, grid, data, bg, snr, freqs, *, angle, channels, model, p
         field_of_view_center=grid.center_T,
         offset_fields_T=grid.offsets_T,
         background=bg,
-        snr=snr,
         method="hybrid",
         field_of_view_unit="T",
-        is_background_corrected=bool(background_corrected),
         is_transfer_function_corrected=False,
         easy_axis_angle_deg=float(angle),
         provenance=provenance,

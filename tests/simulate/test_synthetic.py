@@ -5,7 +5,7 @@ import pytest
 
 from mdf_neel.sequence import paper_2d_offsets, paper_2d_sequence
 from mdf_neel.simulate import system_functions
-from mdf_neel.simulate.synthetic import bandpass_transfer_function, mpifiles_snr, synthetic_calibration
+from mdf_neel.simulate.synthetic import bandpass_transfer_function, synthetic_calibration
 
 MODEL = "anisotropic-equilibrium"  # fast; the generator is model-agnostic
 BINS = np.array([0, 16, 17, 33, 50, 99, 165])  # DC, drive fundamentals, (1,1), (1,2), (3,3), (5,5)
@@ -59,24 +59,6 @@ def test_bandpass_matches_scipy_butterworth():
     assert got[0] == 0  # DC blocked
     with pytest.raises(ValueError):
         bandpass_transfer_function(f, highpass_Hz=1e6, lowpass_Hz=1e5)
-
-
-# --- the MPIFiles SNR rule on hand-made numbers -------------------------------------------
-
-def test_mpifiles_snr_hand_made():
-    # background: mean 1+1j, deviations +-0.5 -> noise = mean |bg - mu| = 0.5
-    bg = (1 + 1j) + np.array([0.5, -0.5, 0.5, -0.5])[None, None, :] * np.ones((1, 1, 1))
-    # foreground |fg - mu| = 1, 2, 3, 4, 100 -> first-pass median 3 -> 6; the 0.9-max mask holds only
-    # the 100 position -> second pass median 100 > 3.5*noise -> replaced by the median over the
-    # above-0.9-max positions (also 100) -> SNR 200.
-    fg = (1 + 1j) + np.array([1, 2, 3, 4, 100], dtype=complex)[None, None, :]
-    np.testing.assert_allclose(mpifiles_snr(fg, bg), [[200.0]])
-    # a single background frame: noise = |mu|
-    np.testing.assert_allclose(mpifiles_snr(np.full((1, 1, 3), 5.0 + 0j), np.full((1, 1, 1), 1.0 + 0j)), [[4.0]])
-    # zero noise -> 0, never inf/nan
-    assert mpifiles_snr(np.ones((1, 2, 3), complex), np.zeros((1, 2, 2), complex)).tolist() == [[0.0, 0.0]]
-    with pytest.raises(ValueError):
-        mpifiles_snr(np.ones((1, 2, 3)), np.ones((1, 3, 2)))
 
 
 # --- generator ---------------------------------------------------------------------------------
@@ -146,6 +128,11 @@ def test_snr_high_on_signal_rows_low_on_dc(setup):
     assert sm.snr[0, k.index(0)] < 3  # DC: background and noise only
     assert sm.snr[0, k.index(33)] > 100  # (1,1) in the x channel
     assert sm.snr[1, k.index(33)] > 100
+    # the SNR is MPIFiles' rule applied to the raw (not background-corrected) foreground
+    from mdf_neel.mdf.convert import estimate_snr
+
+    raw = sm.replace(data=sm.data + sm.background.mean(axis=-1, keepdims=True))
+    np.testing.assert_allclose(estimate_snr(raw), sm.snr, rtol=1e-9)
 
 
 def test_metadata_says_synthetic(setup):

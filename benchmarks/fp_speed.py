@@ -1,0 +1,203 @@
+"""Speed, memory and accuracy of the Néel Fokker–Planck solver on the paper's sequence.
+
+Sequence: 2.5 MHz/102 (x) and /96 (y) cosine drive, 12.59 / 13.55 mT, 1632 samples per
+652.8 µs period; 11 x 11 offset grid (±14.35 mT in x, ±14.71 mT in y); easy axis at 30°.
+Cases: the (D, K) grid corners D in {14, 22, 28} nm x K in {100, 1100, 9000} J/m³.
+
+For every case (each in a fresh subprocess, so that peak memory is per case):
+* the whole offset batch in one ``mean_magnetization`` call (periodic steady state):
+  trajectories per second per core, peak extra memory;
+* accuracy: relative L2 error of m̄(t) against a converged run (degree + 8, rtol/100) on
+  a few offsets (centre, corner, edge);
+* baseline: plain ``scipy.integrate.solve_ivp(method="BDF")`` with the analytic sparse
+  Jacobian on the *same* discretisation, against this solver on the same initial-value
+  problem (first ``--baseline-samples`` samples from the discrete equilibrium), as a ratio.
+
+Usage::
+
+    python benchmarks/fp_speed.py                 # full (several minutes on 2 cores)
+    python benchmarks/fp_speed.py --quick         # 3 x 3 offsets, 2 cases
+    python benchmarks/fp_speed.py --cases 22:1100,28:9000 --offsets 5
+
+All figures are also printed as ratios to references measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+DICTIONARY_SOLVES = 1_045_440
+F_BASE = 2.5e6
+P = 1632
+
+
+def sequence(n_off):
+    t = np.arange(P) / F_BASE
+    dx = 12.59e-3 * np.cos(2 * np.pi * F_BASE / 102 * t)
+    dy = 13.55e-3 * np.cos(2 * np.pi * F_BASE / 96 * t)
+    ox = np.linspace(-14.35e-3, 14.35e-3, n_off)
+    oy = np.linspace(-14.71e-3, 14.71e-3, n_off)
+    fields = np.zeros((n_off * n_off, P, 3))
+    k = 0
+    for j in range(n_off):  # x fastest
+        for i in range(n_off):
+            fields[k, :, 0] = dx + ox[i]
+            fields[k, :, 1] = dy + oy[j]
+            k += 1
+    return t, fields
+
+
+def _rss_mb():
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return float(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def worker(D_nm, K, n_off, rtol, baseline_samples, threads):
+    import numba
+
+    from mdf_neel.physics import ParticleParameters, mean_magnetization
+    from mdf_neel.physics.fokker_planck import NeelDiscretisation, rotation_to_z
+
+    numba.set_num_threads(threads)
+    th = math.radians(30.0)
+    axis = (math.cos(th), math.sin(th), 0.0)
+    t, fields = sequence(n_off)
+    kw = dict(diameter_m=D_nm * 1e-9, anisotropy_Jm3=K, easy_axis=axis)
+    # compile / warm caches outside the timed region
+    mean_magnetization(t[:8], fields[:1, :8], steady_state=False, rtol=rtol, resolution=4, **kw)
+    rss0 = _rss_mb()
+    peak0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    t0 = time.perf_counter()
+    m, info = mean_magnetization(t, fields, rtol=rtol, return_info=True, **kw)
+    wall = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    nb = fields.shape[0]
+    N = info["resolution"]
+    # accuracy against a converged run on a few offsets
+    c = nb // 2
+    sel = sorted({0, c, min(nb - 1, c + n_off // 2), nb - 1})
+    m_ref = mean_magnetization(t, fields[sel], rtol=rtol / 100, resolution=N + 8, **kw)
+    err = [float(np.linalg.norm(m[s] - m_ref[i]) / np.linalg.norm(m_ref[i]))
+           for i, s in enumerate(sel)]
+    # baseline: scipy BDF on the same discretisation, same initial-value problem
+    from scipy.integrate import solve_ivp
+
+    p = ParticleParameters(D_nm * 1e-9, K)
+    disc = NeelDiscretisation.build(p, N)
+    R = rotation_to_z(axis)
+    nbs = baseline_samples
+    tb = t[:nbs]
+    fb = fields[c, :nbs]
+    ox, oy = fields[c, 0, 0] - 12.59e-3, fields[c, 0, 1] - 13.55e-3
+
+    def blab(tt):
+        return R @ np.array([12.59e-3 * np.cos(2 * np.pi * F_BASE / 102 * tt) + ox,
+                             13.55e-3 * np.cos(2 * np.pi * F_BASE / 96 * tt) + oy, 0.0])
+
+    y0 = disc.equilibrium((R @ fb[0])[None])[0]
+    t1 = time.perf_counter()
+    sol = solve_ivp(lambda tt, y: disc.operator(blab(tt)) @ y, (tb[0], tb[-1]), y0,
+                    method="BDF", jac=lambda tt, y: disc.operator(blab(tt)), t_eval=tb,
+                    rtol=rtol / 10, atol=rtol / 1000)
+    t_scipy = time.perf_counter() - t1
+    m_scipy = disc.moments(sol.y.T) @ R
+    numba.set_num_threads(1)
+    t2 = time.perf_counter()
+    m_ours = mean_magnetization(tb, fb, steady_state=False, rtol=rtol, resolution=N, **kw)
+    t_ours = time.perf_counter() - t2
+    m_bref = mean_magnetization(tb, fb, steady_state=False, rtol=rtol / 100, resolution=N + 8,
+                                **kw)
+    e_s = float(np.linalg.norm(m_scipy - m_bref) / np.linalg.norm(m_bref))
+    e_o = float(np.linalg.norm(m_ours - m_bref) / np.linalg.norm(m_bref))
+    return dict(D_nm=D_nm, K=K, sigma=p.sigma, N=N, n_coeff=info["n_coefficients"],
+                batch=nb, wall_s=wall, threads=threads,
+                traj_per_s_per_core=nb / (wall * threads),
+                mean_steps=float(np.mean(info["steps"])),
+                mean_periods=float(np.mean(info["periods"])),
+                peak_extra_mb=max(0.0, peak - max(rss0, 0.0)) if peak > peak0 else 0.0,
+                peak_rss_mb=peak, rss_before_mb=rss0,
+                err_max=max(err), err_offsets=err,
+                baseline_samples=nbs, t_scipy=t_scipy, t_ours_1core=t_ours,
+                speedup_vs_scipy=t_scipy / t_ours, err_scipy=e_s, err_ours_ivp=e_o,
+                scipy_nfev=int(sol.nfev), scipy_njev=int(sol.njev))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="3 x 3 offsets, cases 14:1100, 22:1100")
+    ap.add_argument("--offsets", type=int, default=11, help="offsets per axis (default 11)")
+    ap.add_argument("--cases", default=None, help="D_nm:K list, e.g. 22:1100,28:9000")
+    ap.add_argument("--rtol", type=float, default=1e-3)
+    ap.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--baseline-samples", type=int, default=82,
+                    help="samples of the scipy-BDF comparison (default 82 = 1/20 period)")
+    ap.add_argument("--worker", nargs=2, type=float, help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.worker:
+        res = worker(a.worker[0], a.worker[1], a.offsets, a.rtol, a.baseline_samples, a.threads)
+        print("RESULT " + json.dumps(res))
+        return 0
+    if a.cases:
+        cases = [tuple(float(v) for v in c.split(":")) for c in a.cases.split(",")]
+    elif a.quick:
+        cases = [(14.0, 1100.0), (22.0, 1100.0)]
+    else:
+        cases = [(d, k) for d in (14.0, 22.0, 28.0) for k in (100.0, 1100.0, 9000.0)]
+    n_off = 3 if a.quick and a.offsets == 11 else a.offsets
+    rows = []
+    env = dict(os.environ)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    print(f"# Néel FP benchmark: {n_off}x{n_off} offsets, rtol={a.rtol}, threads={a.threads}")
+    hdr = ("D[nm]", "K", "sigma", "N", "traj/s/core", "steps", "periods", "peakMB",
+           "L2err", "xBDF", "errBDF", "errOurs")
+    print("%6s %6s %6s %4s %11s %7s %7s %7s %9s %7s %9s %9s" % hdr)
+    for D, K in cases:
+        cmd = [sys.executable, os.path.abspath(__file__), "--worker", str(D), str(K),
+               "--offsets", str(n_off), "--rtol", str(a.rtol), "--threads", str(a.threads),
+               "--baseline-samples", str(a.baseline_samples)]
+        out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        line = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
+        if not line:
+            print(f"case D={D} K={K} failed:\n{out.stderr[-3000:]}")
+            continue
+        r = json.loads(line[0][7:])
+        rows.append(r)
+        print("%6.0f %6.0f %6.2f %4d %11.2f %7.0f %7.2f %7.0f %9.2e %7.1f %9.2e %9.2e" % (
+            D, K, r["sigma"], r["N"], r["traj_per_s_per_core"], r["mean_steps"],
+            r["mean_periods"], r["peak_extra_mb"], r["err_max"], r["speedup_vs_scipy"],
+            r["err_scipy"], r["err_ours_ivp"]), flush=True)
+    if not rows:
+        return 1
+    sec_per_traj = np.array([1.0 / r["traj_per_s_per_core"] for r in rows])  # core-seconds
+    mean_sec = float(sec_per_traj.mean())
+    hours = DICTIONARY_SOLVES * mean_sec / 2 / 3600
+    print()
+    print(f"mean core-seconds per trajectory over these cases: {mean_sec:.3f}"
+          f"  ({1 / mean_sec:.2f} trajectories/s/core; target 36)")
+    print(f"projected full dictionary ({DICTIONARY_SOLVES} solves) on 2 cores: {hours:.1f} h"
+          f"  (ratio to the 8 h target: {hours / 8:.2f}; to the 1 h stretch: {hours:.2f})")
+    sp = np.array([r["speedup_vs_scipy"] for r in rows])
+    print(f"speed-up vs scipy BDF on the same discretisation: min {sp.min():.1f}x,"
+          f" median {np.median(sp):.1f}x (target >= 50x)")
+    print(f"max relative L2 error vs converged reference: {max(r['err_max'] for r in rows):.2e}"
+          f" (target <= 1e-3; ratio {max(r['err_max'] for r in rows) / 1e-3:.2f})")
+    print(f"peak extra memory of one batch: max {max(r['peak_extra_mb'] for r in rows):.0f} MB"
+          f" (target < 1024 MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

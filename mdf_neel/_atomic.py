@@ -28,6 +28,15 @@ def atomic_path(path, suffix=None):
     base = os.path.basename(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=suffix or ".partial", dir=directory)
     os.close(fd)
+    # mkstemp creates mode 0600; give the result the mode a plain open() would (or keep
+    # the mode of the file being replaced).
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(tmp, mode)
     try:
         yield tmp
         with open(tmp, "rb+") as fh:

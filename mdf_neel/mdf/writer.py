@@ -461,7 +461,8 @@ def write_system_matrix(path, sm, *, overwrite: bool = True) -> str:
     if np.any(fov[sm.grid_size > 1] <= 0):
         raise ValueError(f"field_of_view must be > 0 on axes with more than one point, got {fov.tolist()}")
 
-    snr_method = "provided by the caller"
+    # a producer that documents its SNR rule in provenance["snr_rule"] gets it named here
+    snr_method = str(sm.provenance.get("snr_rule", "provided by the caller"))
     snr = sm.snr
     if snr is None:
         snr, snr_method = snr_fallback(sm.data, sm.background)

@@ -297,6 +297,10 @@ def test_snr_method_recorded(tmp_path, rng):
         assert f["calibration/_snrMethod"].asstr()[()] == "provided by the caller"
     with h5py.File(write_system_matrix(tmp_path / "b.mdf", make_sm(rng, background=2, snr=False)), "r") as f:
         assert "background" in f["calibration/_snrMethod"].asstr()[()]
+    sm = make_sm(rng)
+    sm.provenance["snr_rule"] = "peak / (1e-4 * max)"
+    with h5py.File(write_system_matrix(tmp_path / "c.mdf", sm), "r") as f:
+        assert f["calibration/_snrMethod"].asstr()[()] == "peak / (1e-4 * max)"
 
 
 # --- measurements ----------------------------------------------------------------------

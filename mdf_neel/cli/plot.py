@@ -58,9 +58,10 @@ def run(args) -> int:
 
     matrices = []
     for path in args.files:
-        sm = read_system_matrix(path)
+        # metadata first (no rows), then only the rows the mixing orders map to
+        header = read_system_matrix(path, frequencies=[])
         try:
-            sm = sm.select_frequencies(sorted(set(rows_to_bins(sm, args.rows))))
+            sm = read_system_matrix(path, frequencies=sorted(set(rows_to_bins(header, args.rows))))
         except (KeyError, ValueError) as exc:
             print(f"mdf-neel plot: error: {path}: {exc}", file=sys.stderr)
             return 2

@@ -133,8 +133,42 @@ def _as_array(value, dtype, name, ndim=None):
     return arr
 
 
-@dataclass
-class SystemMatrix:
+@dataclass(kw_only=True)
+class _MDFContent:
+    """File-level metadata shared by system matrices and measurements (keyword-only).
+
+    ``provenance`` is a dict of what produced the content (str, numbers, arrays, nested
+    dicts), stored under ``/_provenance`` in MDF files; ``source_path`` is the file it
+    was read from (not written).
+    """
+
+    provenance: dict = field(default_factory=dict)
+    tracer: Tracer | None = field(default_factory=Tracer)
+    scanner: Scanner = field(default_factory=Scanner)
+    study: Study = field(default_factory=Study)
+    experiment: Experiment = field(default_factory=Experiment)
+    acquisition: Acquisition = field(default_factory=Acquisition)
+    uuid: str = field(default_factory=new_uuid)
+    time: str = field(default_factory=utc_now)
+    source_path: str | None = None
+
+    def copy(self):
+        """A deep copy."""
+        return _copy.deepcopy(self)
+
+    def replace(self, **changes):
+        """A shallow copy with some fields replaced (``dataclasses.replace``); validates again."""
+        return replace(self, **changes)
+
+    # dataclass equality on arrays is ambiguous; keep identity semantics
+    def __eq__(self, other):
+        return self is other
+
+    __hash__ = object.__hash__
+
+
+@dataclass(eq=False)
+class SystemMatrix(_MDFContent):
     """A (hybrid, robot or simulated) MPI system matrix, foreground positions only.
 
     Parameters
@@ -160,9 +194,9 @@ class SystemMatrix:
         ``"hybrid"``, ``"robot"``, ``"simulation"``, ...
     easy_axis_angle_deg : float, optional
         Easy-axis angle ϑ of the immobilised particles, n(ϑ) = (cos ϑ, sin ϑ, 0).
-    provenance : dict
-        What produced the matrix (model, parameters with units, versions); stored
-        under ``/_provenance`` in MDF files. Values: str, numbers, arrays.
+    provenance, tracer, scanner, study, experiment, acquisition, uuid, time, source_path
+        File-level metadata, keyword-only (see ``_MDFContent``). ``provenance`` says
+        what produced the matrix (model, parameters with units, versions).
     """
 
     data: np.ndarray
@@ -183,15 +217,6 @@ class SystemMatrix:
     is_background_corrected: bool = False
     is_transfer_function_corrected: bool = False
     easy_axis_angle_deg: float | None = None
-    provenance: dict = field(default_factory=dict)
-    tracer: Tracer = field(default_factory=Tracer)
-    scanner: Scanner = field(default_factory=Scanner)
-    study: Study = field(default_factory=Study)
-    experiment: Experiment = field(default_factory=Experiment)
-    acquisition: Acquisition = field(default_factory=Acquisition)
-    uuid: str = field(default_factory=new_uuid)
-    time: str = field(default_factory=utc_now)
-    source_path: str | None = None
 
     def __post_init__(self):
         self.data = np.asarray(self.data)
@@ -281,14 +306,6 @@ class SystemMatrix:
             raise KeyError(f"frequency bin {frequency_index} is not stored")
         return self.data[channel, where[0]].reshape(self.grid_shape)
 
-    def copy(self) -> "SystemMatrix":
-        """A deep copy."""
-        return _copy.deepcopy(self)
-
-    def replace(self, **changes) -> "SystemMatrix":
-        """A shallow copy with some fields replaced (``dataclasses.replace``); validates again."""
-        return replace(self, **changes)
-
     def select_frequencies(self, frequency_indices) -> "SystemMatrix":
         """A new matrix holding only the given 0-based rfft bins (which must be stored)."""
         want = np.asarray(frequency_indices, dtype=np.int64).reshape(-1)
@@ -313,14 +330,9 @@ class SystemMatrix:
             f"grid={tuple(int(v) for v in self.grid_size)}, background_frames={self.num_background_frames}{angle})"
         )
 
-    def __eq__(self, other):  # dataclass eq on arrays is ambiguous; identity semantics
-        return self is other
 
-    __hash__ = object.__hash__
-
-
-@dataclass
-class Measurement:
+@dataclass(eq=False)
+class Measurement(_MDFContent):
     """An MPI measurement (``/measurement`` of a non-calibration MDF file).
 
     Parameters
@@ -342,15 +354,6 @@ class Measurement:
     is_background_corrected: bool = False
     is_transfer_function_corrected: bool = False
     frame_permutation: np.ndarray | None = None
-    provenance: dict = field(default_factory=dict)
-    tracer: Tracer | None = field(default_factory=Tracer)
-    scanner: Scanner = field(default_factory=Scanner)
-    study: Study = field(default_factory=Study)
-    experiment: Experiment = field(default_factory=Experiment)
-    acquisition: Acquisition = field(default_factory=Acquisition)
-    uuid: str = field(default_factory=new_uuid)
-    time: str = field(default_factory=utc_now)
-    source_path: str | None = None
 
     def __post_init__(self):
         self.data = np.asarray(self.data)
@@ -386,12 +389,4 @@ class Measurement:
         """Frequencies of the stored bins in Hz, shape (K,)."""
         return self.receiver.frequencies_Hz[self.frequency_indices]
 
-    def copy(self) -> "Measurement":
-        """A deep copy."""
-        return _copy.deepcopy(self)
-
-    def __eq__(self, other):
-        return self is other
-
-    __hash__ = object.__hash__
 

@@ -15,36 +15,12 @@ custom field written by this package) unless ``--angles`` gives them.
 from __future__ import annotations
 
 import os
-import re
 
 import numpy as np
 
+from .._parsing import parse_values
+
 _MODELS = ("m0", "m1", "m2")
-
-
-def _values(text: str, unit_scale: dict, name: str):
-    """``START:STOP:STEP`` (inclusive) or a comma list; numbers may carry a unit suffix."""
-
-    def one(tok):
-        m = re.fullmatch(r"\s*([-+0-9.eE]+)\s*([a-zA-Z/^0-9]*)\s*", tok)
-        if not m:
-            raise ValueError(f"{name}: cannot read {tok!r}")
-        unit = m.group(2)
-        if unit and unit not in unit_scale:
-            raise ValueError(f"{name}: unknown unit {unit!r} (use one of {sorted(k for k in unit_scale if k)})")
-        return float(m.group(1)) * unit_scale.get(unit, 1.0)
-
-    text = text.strip()
-    if ":" in text:
-        parts = text.split(":")
-        if len(parts) != 3:
-            raise ValueError(f"{name}: a range is START:STOP:STEP, got {text!r}")
-        start, stop, step = (one(p) for p in parts)
-        if step <= 0 or stop < start:
-            raise ValueError(f"{name}: bad range {text!r}")
-        n = int(np.floor((stop - start) / step + 1e-9)) + 1
-        return tuple(float(v) for v in start + step * np.arange(n))
-    return tuple(one(t) for t in text.split(",") if t.strip())
 
 
 def register(subparsers) -> None:
@@ -84,13 +60,13 @@ def run(args) -> int:
     from ..fitting.report import write_report
     from ..mdf.reader import read_system_matrix
 
-    diameters = (_values(args.diameters, {"": 1.0, "m": 1.0, "nm": 1e-9}, "--diameters")
+    diameters = (parse_values(args.diameters, name="--diameters", units={"m": 1.0, "nm": 1e-9})
                  if args.diameters else PAPER_DIAMETERS_M)
-    anis = (_values(args.anisotropies, {"": 1.0, "J/m^3": 1.0, "J/m3": 1.0}, "--anisotropies")
+    anis = (parse_values(args.anisotropies, name="--anisotropies", units={"J/m^3": 1.0, "J/m3": 1.0})
             if args.anisotropies else PAPER_ANISOTROPIES_JM3)
     sms = [read_system_matrix(path) for path in args.files]
     if args.angles:
-        angles = _values(args.angles, {"": 1.0, "deg": 1.0}, "--angles")
+        angles = parse_values(args.angles, name="--angles", units={"deg": 1.0})
         if len(angles) != len(sms):
             raise ValueError(f"--angles gives {len(angles)} angles for {len(sms)} files")
     else:

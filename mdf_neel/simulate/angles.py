@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import os
 
 import numpy as np
 
+from .._parsing import parse_values
 from .dictionary import dictionary_settings
 from .parallel import progress_hook, resolve_workers, run_tasks, single_threaded
 from .sources import as_offset_grid
@@ -33,29 +33,7 @@ def parse_angles(text: str) -> list:
     Items may be mixed: ``"0:30:15,90"`` → [0, 15, 30, 90]. Duplicates are removed,
     order is ascending.
     """
-    out = []
-    for item in str(text).split(","):
-        item = item.strip()
-        if not item:
-            continue
-        try:
-            if ":" in item:
-                parts = [float(p) for p in item.split(":")]
-                if len(parts) != 3 or parts[2] <= 0 or parts[1] < parts[0]:
-                    raise ValueError
-                start, stop, step = parts
-                n = int(math.floor((stop - start) / step + 1e-9)) + 1
-                out += [start + i * step for i in range(n)]
-            else:
-                out.append(float(item))
-        except ValueError:
-            raise ValueError(f"cannot read angles {text!r}: use START:STOP:STEP (inclusive, STEP > 0) "
-                             "or a comma-separated list, in degrees") from None
-    if not out:
-        raise ValueError(f"no angles in {text!r}")
-    if any(not math.isfinite(a) for a in out):
-        raise ValueError(f"angles must be finite, got {text!r}")
-    return sorted(set(out))
+    return list(parse_values(text, name="angles (degrees)", units={"deg": 1.0}, sort_unique=True))
 
 
 def angle_file_name(angle_deg: float) -> str:

@@ -7,15 +7,15 @@ import pytest
 from _fitting_synth import ROWS, as_system_matrices, band_pass, synthesize
 
 from mdf_neel.cli import main
-from mdf_neel.cli.fit import _values
+from mdf_neel._parsing import parse_values
 from mdf_neel.fitting.io import load_model
 
 
 def test_value_lists():
-    assert _values("14nm:18nm:2nm", {"": 1.0, "nm": 1e-9}, "d") == pytest.approx((14e-9, 16e-9, 18e-9))
-    assert _values("100, 200", {"": 1.0}, "k") == (100.0, 200.0)
+    assert parse_values("14nm:18nm:2nm", name="d", units={"nm": 1e-9}) == pytest.approx((14e-9, 16e-9, 18e-9))
+    assert parse_values("100, 200", name="k") == (100.0, 200.0)
     with pytest.raises(ValueError, match="unit"):
-        _values("3mm", {"": 1.0, "nm": 1e-9}, "d")
+        parse_values("3mm", name="d", units={"nm": 1e-9})
 
 
 def test_fit_cli_writes_model_report_and_mdf(dic, tmp_path, monkeypatch):

@@ -10,24 +10,33 @@ import numpy as np
 from .equilibrium import anisotropic_equilibrium, langevin_magnetization
 from .particles import ParticleParameters
 
-__all__ = ["mean_magnetization", "MODELS"]
+__all__ = ["mean_magnetization", "MODELS", "METHODS"]
 
 logger = logging.getLogger("mdf_neel.physics")
 
 MODELS = ("neel", "langevin", "anisotropic-equilibrium")
+METHODS = ("auto", "full", "reduced")
 
 
-def _check_easy_axis(easy_axis) -> np.ndarray:
+def _check_easy_axis(easy_axis, fields_shape=None) -> np.ndarray:
+    """Unit axis (3,) or one unit axis per batch member (B, 3)."""
     try:
-        n = np.array(easy_axis, dtype=float).reshape(-1)
+        n = np.array(easy_axis, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"easy_axis must be a 3-vector, got {easy_axis!r}") from None
-    if n.shape != (3,):
-        raise ValueError(f"easy_axis must be a 3-vector, got shape {n.shape}")
+        raise ValueError(f"easy_axis must be a 3-vector or an array (B, 3), got {easy_axis!r}") from None
+    if n.ndim <= 1:
+        n = n.reshape(-1)
+        if n.shape != (3,):
+            raise ValueError(f"easy_axis must be a 3-vector, got shape {n.shape}")
+    elif n.ndim != 2 or n.shape[1] != 3:
+        raise ValueError(f"easy_axis must have shape (3,) or (B, 3), got {n.shape}")
+    elif fields_shape is not None and (len(fields_shape) != 3 or fields_shape[0] != n.shape[0]):
+        raise ValueError(f"easy_axis of shape {n.shape} needs fields_T of shape ({n.shape[0]}, T, 3) "
+                         f"(one axis per batch member), got fields_T {tuple(fields_shape)}")
     if not np.all(np.isfinite(n)):
         raise ValueError("easy_axis must be finite")
-    norm = float(np.linalg.norm(n))
-    if norm == 0.0:
+    norm = np.linalg.norm(n, axis=-1, keepdims=True)
+    if np.any(norm == 0.0):
         raise ValueError("easy_axis must be non-zero")
     return n / norm
 
@@ -67,7 +76,8 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
                        easy_axis=(1, 0, 0), model="neel", alpha=0.1,
                        saturation_magnetization_Am=474e3, temperature_K=293.0,
                        gamma=1.75e11, steady_state=True, initial="equilibrium",
-                       rtol=1e-4, resolution=None, return_info=False, n_threads=None):
+                       rtol=1e-4, resolution=None, return_info=False, n_threads=None,
+                       method="auto"):
     """Mean magnetic moment m̄(t) of immobilised single-domain particles.
 
     Parameters
@@ -83,8 +93,11 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
         Core diameter [m] (> 0).
     anisotropy_Jm3 : float
         Uniaxial anisotropy constant K [J/m³] (>= 0).
-    easy_axis : array_like, shape (3,)
-        Easy-axis direction (any non-zero length; n ≡ −n).
+    easy_axis : array_like, shape (3,) or (B, 3)
+        Easy-axis direction (any non-zero length; n ≡ −n), or one axis per batch member
+        (then ``fields_T`` must be (B, T, 3)). For ``"neel"`` the operator family is the
+        same for all axes (easy-axis frame), so all angles × offsets of one particle
+        type are best solved in ONE call (they share the reduced basis).
     model : {"neel", "langevin", "anisotropic-equilibrium"}
         ``"neel"``: Fokker–Planck equation of Néel rotation with uniaxial anisotropy;
         ``"langevin"``: equilibrium without anisotropy (the paper's M0);
@@ -107,6 +120,14 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
         resolution and sub-steps used, the particle parameters and solver statistics.
     n_threads : int, optional
         Number of numba threads for the batch (default: all).
+    method : {"auto", "full", "reduced"}
+        ``"neel"`` only. ``"full"``: every trajectory with the full spherical-harmonic
+        model. ``"reduced"``: periodic steady states through a reduced basis (POD of a
+        few full solves chosen greedily, Galerkin-reduced operators, verified against
+        full solves of the worst-indicated and of random members; ``info`` reports
+        ``rb_dimension``, ``rb_full_solves``, ``rb_verification_error``). Needs
+        ``steady_state=True``. ``"auto"``: reduced for steady-state batches of at least
+        :data:`mdf_neel.physics.fokker_planck.REDUCED_MIN_BATCH` members, else full.
 
     Returns
     -------
@@ -126,7 +147,6 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
         diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3, alpha=alpha,
         saturation_magnetization_Am=saturation_magnetization_Am,
         temperature_K=temperature_K, gamma=gamma)
-    n = _check_easy_axis(easy_axis)
     try:
         rtol_f = float(rtol)
     except (TypeError, ValueError):
@@ -143,20 +163,25 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
             raise ValueError(f"resolution must be an integer degree in [1, 200], got {resolution!r}")
     t = _check_times(times_s, need_uniform=(model == "neel"))
     fields = _check_fields(fields_T, t.size)
+    n = _check_easy_axis(easy_axis, fields.shape)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
 
-    info = {"model": model, "particle": particle.as_dict(), "easy_axis": tuple(n.tolist()),
+    info = {"model": model, "particle": particle.as_dict(),
+            "easy_axis": tuple(n.tolist()) if n.ndim == 1 else n.tolist(),
             "sigma": particle.sigma, "xi_per_tesla": particle.xi_per_tesla,
             "tau_s": particle.tau_s}
     if model == "langevin":
         m = langevin_magnetization(fields, particle.xi_per_tesla)
     elif model == "anisotropic-equilibrium":
-        m = anisotropic_equilibrium(fields, particle.xi_per_tesla, particle.sigma, n)
+        m = anisotropic_equilibrium(fields, particle.xi_per_tesla, particle.sigma,
+                                    n if n.ndim == 1 else n[:, None, :])
     else:
         from .fokker_planck import solve_neel
 
         m, fp_info = solve_neel(t, fields, particle, n, steady_state=bool(steady_state),
                                 initial=initial, rtol=rtol_f, resolution=resolution,
-                                n_threads=n_threads)
+                                n_threads=n_threads, method=method)
         info.update(fp_info)
     if return_info:
         return m, info

@@ -217,7 +217,8 @@ def moment_rate(indptr, indices, vals, b, y, mom_idx, mom_scale, out):
 @njit(cache=True)
 def run_member_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out,
                         tol, h_init, h_max, replay, steps, nsteps_io,
-                        indptr, indices, vals, kl, ku, mom_idx, mom_scale, ab, ipiv, work):
+                        indptr, indices, vals, kl, ku, mom_idx, mom_scale, ab, ipiv, work,
+                        ysave):
     """Integrate one trajectory from t_start to t_end in place (adaptive or replayed steps).
 
     out (nrec, 3): m̄ at t_rec0 + k dt (dense cubic-Hermite output inside steps).
@@ -225,6 +226,8 @@ def run_member_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out,
     error <= tol) and store the accepted step sizes in ``steps`` (capacity steps.size;
     beyond it the stored sequence is truncated and ``nsteps_io[0] = -1``).
     replay = 1: take exactly the nsteps_io[0] step sizes stored in ``steps``.
+    ysave (nrec, n) or (0, n): the coefficient vectors at the record times (only where
+    a step ends on the record time, which the adaptive steps and their replay do).
     Returns (info, number of LU factorisations)."""
     n = y.shape[0]
     k = work[0:4]
@@ -255,9 +258,12 @@ def run_member_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out,
     for a in range(3):
         m_old[a] = mom_scale[a] * y[mom_idx[a]]
     moment_rate(indptr, indices, vals, bfield, y, mom_idx, mom_scale, r_old)
+    save = ysave.shape[0] > 0
     if krec < nrec and abs(t_rec0 + krec * dt - t) <= 1e-9 * dt:
         for a in range(3):
             out[krec, a] = m_old[a]
+        if save:
+            ysave[krec, :] = y
         krec += 1
     while t < t_end - 1e-12 * dt:
         if replay == 1:
@@ -356,6 +362,8 @@ def run_member_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out,
             for a in range(3):
                 out[krec, a] = h00 * m_old[a] + h10 * h * r_old[a] + h01 * m_new[a] \
                     + h11 * h * r_new[a]
+            if save:
+                ysave[krec, :] = y
             krec += 1
         t = t_new
         for a in range(3):
@@ -380,9 +388,10 @@ ros_gi_c = ROS_GI
 @njit(cache=True, parallel=True)
 def run_batch_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out, tol, h_init,
                        h_max, replay, steps, nsteps, indptr, indices, vals, kl, ku,
-                       mom_idx, mom_scale):
+                       mom_idx, mom_scale, ysave):
     """Batched :func:`run_member_adaptive`: y (nb, n), coef (nb, 4, nseg, 3),
-    out (nb, nrec, 3), steps (nb, cap), nsteps (nb,) (in/out). Returns (info, nlu) arrays."""
+    out (nb, nrec, 3), steps (nb, cap), nsteps (nb,) (in/out), ysave (nb, nrec, n) or
+    (nb, 0, n). Returns (info, nlu) arrays."""
     nb = y.shape[0]
     n = y.shape[1]
     ldab = 2 * kl + ku + 1
@@ -395,7 +404,7 @@ def run_batch_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out, tol
         i1, i2 = run_member_adaptive(y[b], t_start, t_end, coef[b], dt, period, t0, t_rec0,
                                      out[b], tol, h_init, h_max, replay, steps[b],
                                      nsteps[b:b + 1], indptr, indices, vals, kl, ku,
-                                     mom_idx, mom_scale, ab, ipiv, work)
+                                     mom_idx, mom_scale, ab, ipiv, work, ysave[b])
         info[b] = i1
         nlu[b] = i2
     return info, nlu

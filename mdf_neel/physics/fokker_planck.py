@@ -24,12 +24,14 @@ from ._sh_operators import sh_operators
 from .particles import ParticleParameters
 
 __all__ = ["choose_resolution", "solve_neel", "NeelDiscretisation",
-           "rotation_to_z"]
+           "rotation_to_z", "REDUCED_MIN_BATCH"]
 
 logger = logging.getLogger("mdf_neel.physics")
 
 #: largest degree the automatic rule will pick
 MAX_AUTO_DEGREE = 80
+#: smallest steady-state batch for which ``method="auto"`` uses the reduced basis
+REDUCED_MIN_BATCH = 48
 
 
 def choose_resolution(xi_max: float, sigma: float, rtol: float = 1e-4) -> int:
@@ -243,50 +245,51 @@ def _local_tolerance(rtol: float) -> float:
 
 
 def _run(disc, y0, coef, t_start, t_end, dt, period, t0, nrec, tol, replay=False,
-         steps=None, nsteps=None):
+         steps=None, nsteps=None, save=False):
+    """Integrate a batch; returns (y_end, moments (nb, nrec, 3), steps, nsteps, nlu) and,
+    with ``save=True``, the coefficient vectors at the record times (nb, nrec, n) last."""
     y = np.array(y0, dtype=float, order="C", copy=True)
     nb = y.shape[0]
-    out = np.zeros((nb, nrec, 3))
     if steps is None:
         cap = int(16 * max(1.0, (t_end - t_start) / dt)) + 16
-        steps = np.zeros((nb, cap))
-        nsteps = np.zeros(nb, dtype=np.int64)
     else:
-        steps = np.ascontiguousarray(steps)
-        nsteps = np.array(nsteps, dtype=np.int64, copy=True)
-    info, nlu = K.run_batch_adaptive(y, float(t_start), float(t_end), coef, float(dt),
-                                     float(period), float(t0), float(t0), out, float(tol),
-                                     float(dt), float(4.0 * dt), 1 if replay else 0, steps,
-                                     nsteps, disc.indptr, disc.indices, disc.vals, disc.kl,
-                                     disc.ku, disc.mom_idx, disc.mom_scale)
-    if np.any(info != 0):
-        raise FloatingPointError("singular step matrix in the Fokker-Planck integrator")
-    if not replay and np.any(nsteps < 0):
-        # step store overflow (extremely small steps): rerun with room for 8x more
-        return _run_cap(disc, y0, coef, t_start, t_end, dt, period, t0, nrec, tol,
-                        steps.shape[1] * 8)
-    return y, out, steps, nsteps, nlu
+        cap = None
+    while True:
+        out = np.zeros((nb, nrec, 3))
+        ysave = np.zeros((nb, nrec if save else 0, y.shape[1]))
+        if cap is not None:
+            st = np.zeros((nb, cap))
+            ns = np.zeros(nb, dtype=np.int64)
+        else:
+            st = np.ascontiguousarray(steps)
+            ns = np.array(nsteps, dtype=np.int64, copy=True)
+        y = np.array(y0, dtype=float, order="C", copy=True)
+        info, nlu = K.run_batch_adaptive(y, float(t_start), float(t_end), coef, float(dt),
+                                         float(period), float(t0), float(t0), out, float(tol),
+                                         float(dt), float(4.0 * dt), 1 if replay else 0, st,
+                                         ns, disc.indptr, disc.indices, disc.vals, disc.kl,
+                                         disc.ku, disc.mom_idx, disc.mom_scale, ysave)
+        if np.any(info != 0):
+            raise FloatingPointError("singular step matrix in the Fokker-Planck integrator")
+        if replay or not np.any(ns < 0):
+            break
+        cap *= 8  # step store overflow (extremely small steps): rerun with more room
+    if save:
+        return y, out, st, ns, nlu, ysave
+    return y, out, st, ns, nlu
 
 
-def _run_cap(disc, y0, coef, t_start, t_end, dt, period, t0, nrec, tol, cap):
-    y = np.array(y0, dtype=float, order="C", copy=True)
-    nb = y.shape[0]
-    out = np.zeros((nb, nrec, 3))
-    steps = np.zeros((nb, cap))
-    nsteps = np.zeros(nb, dtype=np.int64)
-    info, nlu = K.run_batch_adaptive(y, float(t_start), float(t_end), coef, float(dt),
-                                     float(period), float(t0), float(t0), out, float(tol),
-                                     float(dt), float(4.0 * dt), 0, steps, nsteps,
-                                     disc.indptr, disc.indices, disc.vals, disc.kl, disc.ku,
-                                     disc.mom_idx, disc.mom_scale)
-    if np.any(info != 0):
-        raise FloatingPointError("singular step matrix in the Fokker-Planck integrator")
-    return y, out, steps, nsteps, nlu
+def _rotations(easy_axis, nb):
+    """Per-member rotations (nb, 3, 3) with R n = ẑ."""
+    n = np.asarray(easy_axis, dtype=float)
+    if n.ndim == 1:
+        return np.broadcast_to(rotation_to_z(n), (nb, 3, 3))
+    return np.stack([rotation_to_z(v) for v in n])
 
 
 def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady_state=True,
                initial="equilibrium", rtol=1e-4, resolution=None, tol=None,
-               n_threads=None, max_newton=4):
+               n_threads=None, max_newton=4, method="full"):
     """Solve the Néel Fokker–Planck equation for a batch of field trajectories.
 
     Inputs are assumed validated by :func:`mdf_neel.physics.mean_magnetization`.
@@ -298,9 +301,10 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
     fields : numpy.ndarray, shape (T, 3) or (B, T, 3)
         µ0·H [T].
     particle : ParticleParameters
-    easy_axis : array_like, shape (3,)
-        Unit easy axis.
-    steady_state, initial, rtol, resolution, n_threads
+    easy_axis : array_like, shape (3,) or (B, 3)
+        Unit easy axis, or one per batch member. The operator family is the same for
+        every axis (easy-axis frame); only the rotated fields differ.
+    steady_state, initial, rtol, resolution, n_threads, method
         As in :func:`mdf_neel.physics.mean_magnetization`.
     tol : float, optional
         Local (per step) error tolerance on the SH coefficient vector (default from rtol).
@@ -310,30 +314,41 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
     m : numpy.ndarray, shape like ``fields``
         Mean moment normalised by m0.
     info : dict
-        ``resolution`` (degree N), ``n_coefficients``, ``bandwidth``, ``steps`` and
-        ``lu_factorisations`` per member, ``periods`` (period integrations per member incl.
-        warm-up and shooting), ``steady_state_residual`` (per member), ``wall_s``.
+        ``resolution`` (degree N), ``n_coefficients``, ``bandwidth``, ``method``,
+        ``steps`` and ``lu_factorisations`` per member, ``periods`` (period
+        integrations per member incl. warm-up and shooting), ``steady_state_residual``
+        (per member), ``wall_s``; for the reduced method also the ``rb_*`` entries of
+        :func:`mdf_neel.physics._reduced.solve_reduced`.
     """
     t0 = time.perf_counter()
     single = fields.ndim == 2
     fb = fields[None] if single else fields
     nb, T, _ = fb.shape
-    R = rotation_to_z(easy_axis)
-    fr = np.ascontiguousarray(fb @ R.T)  # fields in the axis frame
+    R = _rotations(easy_axis, nb)
+    fr = np.ascontiguousarray(np.einsum("bij,btj->bti", R, fb))  # fields in the axis frame
     bmax = float(np.max(np.linalg.norm(fb, axis=-1), initial=0.0))
     xi_max = particle.xi_per_tesla * bmax
     N = int(resolution) if resolution is not None else choose_resolution(xi_max, particle.sigma, rtol)
     tol_c = float(tol) if tol is not None else _local_tolerance(rtol)
+    if method == "auto":
+        method = "reduced" if (steady_state and nb >= REDUCED_MIN_BATCH) else "full"
+    if method == "reduced" and not steady_state:
+        raise ValueError("method='reduced' needs steady_state=True")
     disc = NeelDiscretisation.build(particle, N)
     dt = (times[-1] - times[0]) / (T - 1)
     logger.info("Néel FP: D=%.3g m K=%.4g J/m3 sigma=%.3g xi_max=%.3g -> degree N=%d "
-                "(%d coefficients, band %d/%d), step tolerance %.2e, batch %d",
+                "(%d coefficients, band %d/%d), step tolerance %.2e, batch %d, method %s",
                 particle.diameter_m, particle.anisotropy_Jm3, particle.sigma, xi_max, N,
-                disc.n, disc.kl, disc.ku, tol_c, nb)
+                disc.n, disc.kl, disc.ku, tol_c, nb, method)
     info = {"resolution": N, "n_coefficients": disc.n, "step_tolerance": tol_c,
-            "bandwidth": (disc.kl, disc.ku), "rtol": rtol, "xi_max": xi_max}
+            "bandwidth": (disc.kl, disc.ku), "rtol": rtol, "xi_max": xi_max, "method": method}
     with _threads(n_threads):
-        if not steady_state:
+        if method == "reduced":
+            from ._reduced import solve_reduced
+
+            mom, rinfo = solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton)
+            info.update(rinfo)
+        elif not steady_state:
             if initial == "uniform":
                 y0 = disc.uniform(nb)
             else:
@@ -351,25 +366,34 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
             info["steady_state_residual"] = res
             info["steps"] = nsteps
             info["lu_factorisations"] = nlu
-    m = mom @ R  # back to the lab frame (lab = R^T v  ->  v @ R for row vectors)
+    # back to the lab frame: lab = R^T v, i.e. v @ R for row vectors
+    m = np.einsum("bti,bij->btj", mom, R)
     info["wall_s"] = time.perf_counter() - t0
     return (m[0] if single else m), info
 
 
-def _steady_state(disc, particle, times, fr, dt, tol_c, rtol, max_newton):
+def _warm_start(disc, particle, coef, fr, tstart, dt, period, tol_c, rtol):
+    """Discrete equilibrium at B(t0 − w) advanced over the warm-up w (τ_N-based, ≤ 1 period)."""
     nb, P, _ = fr.shape
-    period = P * dt
-    tstart = float(times[0])
-    coef = _spline_coefficients(times, fr, periodic=True)
-    # warm-up from the discrete equilibrium, long enough for the zero-field Néel time
     tau_n = particle.neel_time_s()
     nwarm = int(min(P, max(2, math.ceil(tau_n * math.log(10.0 / rtol) / dt))))
     y0 = disc.equilibrium(fr[:, (P - nwarm) % P, :])
     y0, _, _, _, nlu_w = _run(disc, y0, coef, tstart - nwarm * dt, tstart, dt, period, tstart,
                               0, tol_c)
+    return y0, nwarm, nlu_w
+
+
+def _steady_state(disc, particle, times, fr, dt, tol_c, rtol, max_newton, save=False):
+    """Periodic steady state of the full model; with ``save=True`` also the coefficient
+    vectors at the samples of the steady period (nb, P, n) as a sixth result."""
+    nb, P, _ = fr.shape
+    period = P * dt
+    tstart = float(times[0])
+    coef = _spline_coefficients(times, fr, periodic=True)
+    y0, nwarm, nlu_w = _warm_start(disc, particle, coef, fr, tstart, dt, period, tol_c, rtol)
     periods = np.full(nb, nwarm / P)
-    yT, mom, steps, nsteps, nlu = _run(disc, y0, coef, tstart, tstart + period, dt, period,
-                                       tstart, P, tol_c)
+    yT, mom, steps, nsteps, nlu, *ys = _run(disc, y0, coef, tstart, tstart + period, dt, period,
+                                            tstart, P, tol_c, save=save)
     nlu = nlu + nlu_w
     periods += 1.0
     tol_y = 0.1 * rtol / disc.mom_scale[0]
@@ -395,16 +419,19 @@ def _steady_state(disc, particle, times, fr, dt, tol_c, rtol, max_newton):
 
         delta, _ = _batched_gmres(matvec, r, tol=np.full(bad.size, 0.3 * tol_y), maxiter=40)
         ynew = y0[bad] + delta
-        yTb, momb, _, _, nl = _run(disc, ynew, coef[bad], tstart, tstart + period, dt, period,
-                                   tstart, P, tol_c, replay=True, steps=steps[bad],
-                                   nsteps=nsteps[bad])
+        yTb, momb, _, _, nl, *ysb = _run(disc, ynew, coef[bad], tstart, tstart + period, dt,
+                                         period, tstart, P, tol_c, replay=True,
+                                         steps=steps[bad], nsteps=nsteps[bad], save=save)
         periods[bad] += 1.0
         nlu[bad] += nl
         y0[bad] = ynew
         yT[bad] = yTb
         mom[bad] = momb
+        if save:
+            ys[0][bad] = ysb[0]
         res[bad] = np.linalg.norm(yTb - ynew, axis=1)
     if np.any(res > tol_y):
         logger.warning("Néel FP steady state not reached to tolerance for %d member(s) "
                        "(max residual %.2e)", int(np.sum(res > tol_y)), float(res.max()))
-    return mom, res * disc.mom_scale[0], periods, nsteps, nlu
+    out = (mom, res * disc.mom_scale[0], periods, nsteps, nlu)
+    return out + (ys[0],) if save else out

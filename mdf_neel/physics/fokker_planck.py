@@ -279,12 +279,34 @@ def _run(disc, y0, coef, t_start, t_end, dt, period, t0, nrec, tol, replay=False
     return y, out, st, ns, nlu
 
 
+def canonical_rotation(n) -> np.ndarray:
+    """Proper rotation R with R n = ẑ and the lab ẑ mapped into the axis-frame yz-plane
+    (towards +ŷ; lab ẑ ∥ n: plain :func:`rotation_to_z`).
+
+    The Néel operator is invariant under rotations about the easy axis, so any such R is
+    exact. This one maps every field in the lab xy-plane with an easy axis in the
+    xy-plane (all of the paper's angles) into the SAME axis-frame plane (B_y = 0): the
+    steady states of all angles then form one two-parameter family, which is what makes
+    a shared reduced basis small.
+    """
+    R = rotation_to_z(n)
+    v = R @ np.array([0.0, 0.0, 1.0])
+    rho = math.hypot(v[0], v[1])
+    if rho < 1e-12:
+        return R
+    # rotate about z by psi so that (v_x, v_y) -> (0, rho)
+    psi = math.atan2(v[0], v[1])
+    c, s = math.cos(psi), math.sin(psi)
+    Rz = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+    return Rz @ R
+
+
 def _rotations(easy_axis, nb):
-    """Per-member rotations (nb, 3, 3) with R n = ẑ."""
+    """Per-member rotations (nb, 3, 3) with R n = ẑ (:func:`canonical_rotation`)."""
     n = np.asarray(easy_axis, dtype=float)
     if n.ndim == 1:
-        return np.broadcast_to(rotation_to_z(n), (nb, 3, 3))
-    return np.stack([rotation_to_z(v) for v in n])
+        return np.broadcast_to(canonical_rotation(n), (nb, 3, 3))
+    return np.stack([canonical_rotation(v) for v in n])
 
 
 def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady_state=True,
@@ -330,7 +352,8 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
     xi_max = particle.xi_per_tesla * bmax
     N = int(resolution) if resolution is not None else choose_resolution(xi_max, particle.sigma, rtol)
     tol_c = float(tol) if tol is not None else _local_tolerance(rtol)
-    if method == "auto":
+    auto = method == "auto"
+    if auto:
         method = "reduced" if (steady_state and nb >= REDUCED_MIN_BATCH) else "full"
     if method == "reduced" and not steady_state:
         raise ValueError("method='reduced' needs steady_state=True")
@@ -346,7 +369,8 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
         if method == "reduced":
             from ._reduced import solve_reduced
 
-            mom, rinfo = solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton)
+            mom, rinfo = solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton,
+                                       cost_guard=auto)
             info.update(rinfo)
         elif not steady_state:
             if initial == "uniform":

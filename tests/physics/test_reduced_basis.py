@@ -61,3 +61,102 @@ def test_bad_axis_batch_shape_raises():
         mean_magnetization(t, b[0], easy_axis=np.ones((1, 3)), diameter_m=20e-9)
     with pytest.raises(ValueError, match="method"):
         mean_magnetization(t, b, diameter_m=20e-9, method="fast")
+
+
+def sphere_boltzmann_mean(xi_vec, sigma, n, n_theta=200, n_phi=400):
+    """Independent reference: 2-D product quadrature of the Boltzmann density (lab frame)."""
+    x, w = np.polynomial.legendre.leggauss(n_theta)
+    phi = np.arange(n_phi) * 2 * np.pi / n_phi
+    st = np.sqrt(1 - x ** 2)
+    m = np.stack([st[:, None] * np.cos(phi)[None, :], st[:, None] * np.sin(phi)[None, :],
+                  np.broadcast_to(x[:, None], (n_theta, n_phi))], axis=-1)
+    expo = m @ np.asarray(xi_vec) + sigma * (m @ np.asarray(n)) ** 2
+    expo -= expo.max()
+    f = np.exp(expo) * w[:, None]
+    return (f[..., None] * m).sum(axis=(0, 1)) / f.sum()
+
+
+ANGLES = (0.0, 50.0, 100.0, 150.0)
+OFFSETS = [(x, y, 0.0) for y in (-0.008, 0.0, 0.008) for x in (-0.01, 0.0, 0.01)]
+KW = dict(diameter_m=18e-9, anisotropy_Jm3=2000.0, rtol=1e-3, resolution=9)
+
+
+@pytest.fixture(scope="module")
+def batch():
+    t, b = lissajous(96, OFFSETS)
+    fields = np.concatenate([b] * len(ANGLES))
+    axes = np.repeat(np.stack([axis(a) for a in ANGLES]), len(OFFSETS), axis=0)
+    m_red, info = mean_magnetization(t, fields, easy_axis=axes, method="reduced", return_info=True, **KW)
+    m_full = mean_magnetization(t, fields, easy_axis=axes, method="full", **KW)
+    return t, fields, axes, m_red, info, m_full
+
+
+def test_reduced_agrees_with_full_model_within_rtol(batch):
+    t, fields, axes, m_red, info, m_full = batch
+    err = rel_l2(m_red, m_full)
+    assert err.max() <= KW["rtol"], err.max()
+    assert info["method"] == "reduced" and not info["rb_fallback"]
+    # it is a genuine reduction: fewer full solves than members, basis far below (N+1)^2
+    assert info["rb_full_solves"] < fields.shape[0]
+    assert info["rb_dimension"] < info["n_coefficients"]
+
+
+def test_reported_verification_error_is_measured_and_within_rtol(batch):
+    t, fields, axes, m_red, info, m_full = batch
+    assert 0 < info["rb_verification_error"] <= KW["rtol"]
+    assert max(info["rb_verification_errors"]) == info["rb_verification_error"]
+    members = info["rb_verification_members"]
+    assert len(set(members)) == len(members) >= 2
+    # verified members were solved with the full model (their output is that solution)
+    for mem in members:
+        np.testing.assert_allclose(m_red[mem], m_full[mem], rtol=0, atol=1e-12)
+    # and the reduced model's error on the other members is of the reported size
+    others = np.setdiff1d(np.arange(len(m_red)), members)
+    assert rel_l2(m_red[others], m_full[others]).max() <= 3 * info["rb_verification_error"] + 1e-12
+
+
+def test_reduced_is_deterministic_for_a_given_call(batch):
+    t, fields, axes, m_red, info, m_full = batch
+    again = mean_magnetization(t, fields, easy_axis=axes, method="reduced", **KW)
+    np.testing.assert_array_equal(again, m_red)
+
+
+def test_reduced_batch_equals_per_axis_calls_within_rtol(batch):
+    t, fields, axes, m_red, info, m_full = batch
+    O = len(OFFSETS)
+    for i, a in enumerate(ANGLES[:2]):
+        one = mean_magnetization(t, fields[i * O:(i + 1) * O], easy_axis=axis(a), method="reduced", **KW)
+        assert rel_l2(one, m_red[i * O:(i + 1) * O]).max() <= 2 * KW["rtol"]
+
+
+def _random_rotation(rng):
+    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    return q * np.sign(np.linalg.det(q))
+
+
+def test_reduced_rotation_covariance(batch):
+    t, fields, axes, m_red, info, m_full = batch
+    Q = _random_rotation(np.random.default_rng(11))
+    mq = mean_magnetization(t, fields @ Q.T, easy_axis=axes @ Q.T, method="reduced", **KW)
+    assert rel_l2(mq, m_red @ Q.T).max() <= 2 * KW["rtol"]
+
+
+def test_reduced_static_fields_give_boltzmann_means():
+    p = ParticleParameters(18e-9, 2000.0)
+    rng = np.random.default_rng(5)
+    nb = 12
+    b0 = rng.uniform(-0.012, 0.012, size=(nb, 3)) * np.array([1, 1, 0])
+    axes = np.stack([axis(a) for a in rng.uniform(0, 180, nb)])
+    t = np.arange(24) * 1e-7
+    fields = np.repeat(b0[:, None, :], t.size, axis=1)
+    m, info = mean_magnetization(t, fields, easy_axis=axes, method="reduced", return_info=True,
+                                 diameter_m=18e-9, anisotropy_Jm3=2000.0, rtol=1e-4, resolution=14)
+    for i in range(nb):
+        ref = sphere_boltzmann_mean(p.xi_per_tesla * b0[i], p.sigma, axes[i])
+        np.testing.assert_allclose(m[i], np.tile(ref, (t.size, 1)), atol=1e-4 * np.linalg.norm(ref) + 1e-7)
+
+
+def test_reduced_needs_steady_state():
+    t, b = lissajous(16, [(0, 0, 0)] * 2)
+    with pytest.raises(ValueError, match="steady_state"):
+        mean_magnetization(t, b, diameter_m=18e-9, method="reduced", steady_state=False)

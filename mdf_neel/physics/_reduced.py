@@ -1,0 +1,419 @@
+"""Reduced-basis (POD + greedy) periodic steady states of the Néel Fokker–Planck model.
+
+All members of a batch share the operator family ``A(B) = A0 + Σ B_k A_k`` of the
+easy-axis frame (only the rotated fields differ), so their periodic steady states lie
+close to a low-dimensional subspace of the (N+1)² SH coefficients. The method:
+
+1. **Training.** Full solves (:func:`fokker_planck._steady_state`) of a few members,
+   chosen by farthest-point sampling of the rotated field trajectories, give snapshots
+   (coefficient vectors at every ``SNAPSHOT_STRIDE``-th sample of the steady period).
+2. **Basis.** V = [e_{l=0}, e_{m̄x}, e_{m̄y}, e_{m̄z}, POD modes]: the l=0 coordinate
+   keeps the mass exact (row 0 of every reduced matrix is zero), the three l=1
+   coordinates make m̄ a read-out of the reduced state; the POD modes (SVD of the
+   snapshots with those four coordinates removed, incremental) are kept down to a
+   relative singular value ``pod_tol``.
+3. **Reduced model.** Galerkin ``A_r,k = Vᵀ A_k V`` (r × r dense); every member is
+   integrated with the same ROS34PW2 scheme as the full model (adaptive, steps ending on
+   the samples) with a dense r × r LU per step; the periodic steady state by warm-up +
+   one period, and, where not periodic to tolerance, the exact period map of the
+   (linear) recorded step sequence (r columns, one LU per step) and one small solve.
+4. **Greedy + verification.** An a-posteriori indicator per member (the full-model
+   residual ``(I − VVᵀ) A(B) V w`` at every ``INDICATOR_STRIDE``-th sample, weighted by
+   2τ/(l(l+1)) — the quasi-static error of the dissipative modes — relative to m̄) ranks
+   the members; the worst is solved in full and compared; while its error exceeds the
+   target it joins the training set. Finally the worst-indicated member of the whole
+   batch and ``N_VERIFY`` random members (fixed seed) are solved in full; their measured
+   error (relative L2 over time of m̄) is returned as ``rb_verification_error``; if
+   above the target they join the training set and the batch is solved again.
+
+Members that were solved in full return the full solution. Outputs are deterministic
+for a given call (same members in the same order, same parameters); a member's result
+may differ between call compositions by at most the verified tolerance.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import _rb_kernels as RK
+from ._sh_operators import degrees
+
+logger = logging.getLogger("mdf_neel.physics")
+
+#: reduction error target as a fraction of rtol (the full model's own error adds to it)
+RB_ERROR_FRACTION = 0.3
+#: initial POD cut-off (relative singular value) as a fraction of rtol
+POD_TOL_FRACTION = 0.3
+#: step tolerance of the reduced model as a multiple of the full model's (1: at full rank
+#: the reduced model takes the same steps as the full one, so the measured difference is
+#: the reduction error alone; looser tolerances add the full model's time error to it)
+STEP_TOL_FACTOR = 1.0
+#: snapshot sub-sampling of the steady period
+SNAPSHOT_STRIDE = 2
+#: local-basis cells: rings of |B| (the innermost one undivided) x sectors of the angle
+N_RINGS = 1
+N_SECTORS = 6
+#: trajectory neighbours (in snapshots) added to a cell's snapshot set
+CELL_OVERLAP = 3
+#: random members solved in full for the final verification (plus the worst-indicated)
+N_VERIFY = 2
+#: members solved in full for training before the greedy loop
+N_INITIAL = 3
+
+
+def _farthest_point_order(features):
+    """Deterministic farthest-point ordering of the rows of ``features``."""
+    nb = features.shape[0]
+    centre = features.mean(axis=0)
+    first = int(np.argmin(np.linalg.norm(features - centre, axis=1)))
+    order = [first]
+    dist = np.linalg.norm(features - features[first], axis=1)
+    for _ in range(1, nb):
+        nxt = int(np.argmax(dist))
+        if dist[nxt] <= 0.0:
+            rest = [i for i in range(nb) if i not in set(order)]
+            order += rest
+            break
+        order.append(nxt)
+        dist = np.minimum(dist, np.linalg.norm(features - features[nxt], axis=1))
+    return np.array(order, dtype=np.int64)
+
+
+class _Snapshots:
+    """Training snapshots: coefficient vectors (fixed coordinates removed) with the field
+    (easy-axis frame) at which each was taken and its position in its trajectory."""
+
+    def __init__(self, fixed):
+        self.fixed = fixed
+        self.states = []
+        self.fields = []
+
+    def add(self, states, fields):
+        Z = np.array(states[::SNAPSHOT_STRIDE], dtype=float)  # (m, n)
+        Z[:, self.fixed] = 0.0
+        self.states.append(Z)
+        self.fields.append(np.array(fields[::SNAPSHOT_STRIDE], dtype=float))
+
+
+class _Cells:
+    """Partition of the field (easy-axis frame) into local-basis cells: a central disc
+    |B| < b1 and ``N_RINGS − 1`` outer rings split into ``N_SECTORS`` sectors of
+    atan2(B_x, B_z) (in the canonical frame the paper's fields have B_y = 0, so the cells
+    cover a plane)."""
+
+    def __init__(self, bmax):
+        self.ring_edges = np.asarray(bmax * np.arange(1, N_RINGS) / N_RINGS, dtype=float)
+        self.n_sectors = N_SECTORS
+        self.n = 1 + (N_RINGS - 1) * N_SECTORS
+
+    def of(self, fields):
+        f = np.asarray(fields, dtype=float).reshape(-1, 3)
+        return np.array([RK.cell_of(b, self.ring_edges, self.n_sectors) for b in f],
+                        dtype=np.int64)
+
+
+class _LocalModel:
+    """Galerkin-reduced operators of every cell's basis V_c = [E4 | POD_c] (n, r_c) and the
+    projections between cells."""
+
+    def __init__(self, disc, snaps, cells, pod_tol):
+        n = disc.n
+        fixed = snaps.fixed
+        E = np.zeros((n, 4))
+        E[fixed, np.arange(4)] = 1.0
+        cell_ids = [cells.of(f) for f in snaps.fields]
+        bases = []
+        for c in range(cells.n):
+            cols = []
+            for Z, ids in zip(snaps.states, cell_ids):
+                sel = ids == c
+                if not np.any(sel):
+                    continue
+                # the cell's snapshots and their neighbours along the trajectory (the
+                # states the model is in just after entering or before leaving the cell)
+                near = np.convolve(sel.astype(float), np.ones(2 * CELL_OVERLAP + 1), "same") > 0
+                cols.append(Z[near])
+            if cols:
+                Zc = np.concatenate(cols).T
+                U, sv, _ = np.linalg.svd(Zc, full_matrices=False)
+                r = int(np.sum(sv > pod_tol * sv[0])) if sv.size and sv[0] > 0 else 0
+                bases.append(np.concatenate([E, U[:, :r]], axis=1))
+            else:
+                bases.append(E.copy())
+        rdim = np.array([V.shape[1] for V in bases], dtype=np.int64)
+        rmax = int(rdim.max())
+        ops = np.zeros((cells.n, 4, rmax, rmax))
+        cmom = np.zeros((cells.n, 3, rmax))
+        mats = [sp.csr_matrix((disc.vals[k], disc.indices, disc.indptr), shape=(n, n))
+                for k in range(4)]
+        for c, V in enumerate(bases):
+            r = V.shape[1]
+            for k in range(4):
+                ops[c, k, :r, :r] = V.T @ (mats[k] @ V)
+            ops[c, :, 0, :] = 0.0  # the l=0 row of A is zero (mass); remove round-off
+            cmom[c, :, :r] = disc.mom_scale[:, None] * V[disc.mom_idx, :]
+        trans = np.zeros((cells.n, cells.n, rmax, rmax))
+        for a, Va in enumerate(bases):
+            for b, Vb in enumerate(bases):
+                trans[a, b, :Va.shape[1], :Vb.shape[1]] = Va.T @ Vb
+        self.ops, self.cmom, self.rdim, self.trans = ops, cmom, rdim, trans
+        self.cells, self.disc, self.rmax = cells, disc, rmax
+        self.r_mean = float(np.mean(rdim))
+
+    def equilibrium(self, fields):
+        """Reduced stationary states A_r(B) w = 0, w[0] = c00, in each field's cell."""
+        nb = fields.shape[0]
+        ids = self.cells.of(fields)
+        w = np.zeros((nb, self.rmax))
+        for c in np.unique(ids):
+            sel = ids == c
+            r = int(self.rdim[c])
+            A = self.ops[c, 0, :r, :r][None] + np.einsum("bk,kij->bij", fields[sel],
+                                                        self.ops[c, 1:, :r, :r])
+            A[:, 0, :] = 0.0
+            A[:, 0, 0] = 1.0
+            rhs = np.zeros((int(sel.sum()), r))
+            rhs[:, 0] = self.disc.c00
+            w[sel, :r] = np.linalg.solve(A, rhs[..., None])[..., 0]
+        return w
+
+    def run(self, Y, coef, t_start, t_end, dt, period, t0, nrec, tol, replay=False,
+            steps=None, nsteps=None):
+        Y = np.array(Y, dtype=float, order="C", copy=True)
+        nb = Y.shape[0]
+        out = np.zeros((nb, nrec, 3))
+        if steps is None:
+            cap = int(16 * max(1.0, (t_end - t_start) / dt)) + 16
+            steps = np.zeros((nb, cap))
+            nsteps = np.zeros(nb, dtype=np.int64)
+        else:
+            steps = np.ascontiguousarray(steps)
+            nsteps = np.array(nsteps, dtype=np.int64, copy=True)
+        info, nlu = RK.rb_batch(Y, float(t_start), float(t_end), coef, float(dt), float(period),
+                                float(t0), out, float(tol), float(dt), float(4.0 * dt),
+                                1 if replay else 0, steps, nsteps, self.ops, self.cmom,
+                                self.rdim, self.trans, self.cells.ring_edges,
+                                self.cells.n_sectors)
+        if np.any(info != 0):
+            raise FloatingPointError("singular step matrix in the reduced Fokker-Planck model")
+        if not replay and np.any(nsteps < 0):
+            raise FloatingPointError("reduced Fokker-Planck model: step store overflow")
+        return Y, out, steps, nsteps, nlu
+
+
+def _rel_l2(a, b):
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300))
+
+
+def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod_tol=None,
+                  max_full=24, seed=0, cost_guard=False):
+    """Periodic steady states of a batch through verified local reduced bases.
+
+    Parameters
+    ----------
+    disc : NeelDiscretisation
+    particle : ParticleParameters
+    times : numpy.ndarray, shape (P,)
+    fr : numpy.ndarray, shape (nb, P, 3)
+        Fields in each member's easy-axis frame [T].
+    dt, tol_c, rtol, max_newton
+        Sample spacing [s], step tolerance, target accuracy, shooting iterations of the
+        full training solves.
+    pod_tol : float, optional
+        Initial relative singular-value cut-off of the POD (default
+        ``POD_TOL_FRACTION``·rtol; tightened by the greedy loop when needed).
+    max_full : int
+        Most full solves (training + verification) before giving up on the reduced
+        model and solving the remaining members in full.
+    seed : int
+        Seed of the random verification members (fixed: deterministic output).
+    cost_guard : bool
+        Fall back to the full model when the reduced dimension makes a step dearer than
+        a full one (``method="auto"``).
+
+    Returns
+    -------
+    mom : numpy.ndarray, shape (nb, P, 3)
+        m̄ in the easy-axis frame.
+    info : dict
+        ``rb_dimension`` (largest local r incl. the 4 fixed coordinates),
+        ``rb_dimension_mean``, ``rb_cells``, ``rb_full_solves``,
+        ``rb_verification_error`` (max measured relative L2 error of the verified
+        members), ``rb_verification_members``/``_errors``, ``rb_greedy_errors``,
+        ``rb_target``, ``rb_pod_tolerance``, ``rb_fallback``, ``steady_state_residual``,
+        ``periods``, ``steps``, ``lu_factorisations``.
+    """
+    from .fokker_planck import _spline_coefficients, _steady_state
+
+    nb, P, _ = fr.shape
+    period = P * dt
+    tstart = float(times[0])
+    target = RB_ERROR_FRACTION * rtol
+    coef = _spline_coefficients(times, fr, periodic=True)
+    fixed = np.concatenate([[disc.i0], disc.mom_idx]).astype(np.int64)
+    snaps = _Snapshots(fixed)
+    cells = _Cells(float(np.max(np.linalg.norm(fr, axis=-1), initial=0.0)) * 1.0001 + 1e-12)
+    full = {}
+    state = {"pod": POD_TOL_FRACTION * rtol if pod_tol is None else float(pod_tol),
+             "full_periods": 0.0}
+
+    def solve_full(members):
+        members = [int(m) for m in members if int(m) not in full]
+        if not members:
+            return
+        idx = np.array(members)
+        mom, _, periods, _, _, states = _steady_state(disc, particle, times, fr[idx], dt, tol_c,
+                                                      rtol, max_newton, save=True)
+        state["full_periods"] += float(np.sum(periods))
+        for j, m in enumerate(members):
+            full[m] = mom[j]
+            snaps.add(states[j], fr[m])
+
+    def rebuild():
+        state["model"] = _LocalModel(disc, snaps, cells, state["pod"])
+
+    def reduced(members):
+        idx = np.asarray(members, dtype=np.int64)
+        return _reduced_steady_state(state["model"], particle, coef[idx], fr[idx], tstart, dt,
+                                     period, STEP_TOL_FACTOR * tol_c, rtol)
+
+    def too_costly():
+        # a dense r x r LU per step against the banded full LU: no gain beyond this
+        r = state["model"].rmax
+        return cost_guard and (2.0 / 3.0) * r ** 3 + 10.0 * r * r > \
+            disc.n * disc.kl * (disc.kl + disc.ku) + 40.0 * disc.indices.size
+
+    features = fr[:, ::max(1, P // 64), :].reshape(nb, -1)
+    order = [int(m) for m in _farthest_point_order(features)]
+    solve_full(order[:min(nb, N_INITIAL)])
+    rebuild()
+    greedy_errors = []
+    # greedy in farthest-point order (the member least like the training set next); the
+    # training members' own (in-sample) error measures the POD truncation, which is
+    # tightened first when it alone exceeds half the target
+    while len(full) < min(nb, max_full):
+        train = sorted(full)
+        mom_t, *_ = reduced(train)
+        e_in = max(_rel_l2(mom_t[j], full[m]) for j, m in enumerate(train))
+        if e_in > 0.5 * target and not state.get("saturated"):
+            r_old = state["model"].rmax
+            state["pod"] /= 3.0
+            logger.info("reduced basis: in-sample error %.2e at r<=%d; POD tolerance -> %.1e",
+                        e_in, r_old, state["pod"])
+            rebuild()
+            # nothing left to add (all snapshot modes kept), or no longer worth it
+            state["saturated"] = state["model"].rmax == r_old or state["pod"] < 1e-10
+            if too_costly():
+                break
+            continue
+        nxt = next(m for m in order if m not in full)
+        mom_n, *_ = reduced([nxt])
+        solve_full([nxt])
+        err = _rel_l2(mom_n[0], full[nxt])
+        greedy_errors.append(err)
+        logger.info("reduced basis: r<=%d (mean %.0f over %d cells), next member %d: measured "
+                    "error %.2e (target %.1e)", state["model"].rmax, state["model"].r_mean,
+                    cells.n, nxt, err, target)
+        rebuild()
+        if err <= target:
+            break
+    rng = np.random.default_rng(seed)
+    fallback = False
+    ver, errs = [], []
+    if too_costly():
+        logger.info("reduced basis: r=%d would cost more per step than the full model "
+                    "(%d coefficients); using the full model", state["model"].rmax, disc.n)
+        fallback = True
+    while len(full) < nb and not fallback:
+        mom, res, periods, nsteps, nlu = reduced(np.arange(nb))
+        rest = np.array([m for m in order if m not in full], dtype=np.int64)
+        others = rest[1:]
+        pick = rng.choice(others, size=min(N_VERIFY, others.size), replace=False) if others.size else []
+        ver = [int(rest[0])] + [int(v) for v in pick]
+        solve_full(ver)
+        errs = [_rel_l2(mom[v], full[v]) for v in ver]
+        logger.info("reduced basis: r<=%d verified on %d member(s): max error %.2e (target %.1e)",
+                    state["model"].rmax, len(ver), max(errs), target)
+        if max(errs) <= target:
+            break
+        if len(full) >= max_full:
+            fallback = True
+            break
+        rebuild()
+    if fallback or len(full) >= nb:
+        if fallback and errs:
+            logger.warning("reduced basis did not reach %.1e with %d full solves (verified "
+                           "%.2e); solving the remaining %d member(s) with the full model",
+                           target, len(full), max(errs), nb - len(full))
+        solve_full(range(nb))
+        mom = np.zeros((nb, P, 3))
+        res = np.zeros(nb)
+        periods = np.zeros(nb)
+        nsteps = np.zeros(nb, dtype=np.int64)
+        nlu = np.zeros(nb, dtype=np.int64)
+    for m, v in full.items():
+        mom[m] = v
+    info = {
+        "rb_dimension": int(state["model"].rmax),
+        "rb_dimension_mean": state["model"].r_mean,
+        "rb_cells": int(cells.n),
+        "rb_full_solves": len(full),
+        "rb_verification_error": float(max(errs)) if errs else 0.0,
+        "rb_verification_members": [int(v) for v in ver],
+        "rb_verification_errors": [float(e) for e in errs],
+        "rb_greedy_errors": [float(e) for e in greedy_errors],
+        "rb_target": target,
+        "rb_pod_tolerance": state["pod"],
+        "rb_fallback": fallback,
+        "rb_full_periods": state["full_periods"],
+        "steady_state_residual": res,
+        "periods": periods,
+        "steps": nsteps,
+        "lu_factorisations": nlu,
+    }
+    return mom, info
+
+
+def _reduced_steady_state(rm, particle, coef, fr, tstart, dt, period, tol, rtol):
+    """(m̄ (nb, P, 3), residual, periods, steps, nlu) of the local reduced model."""
+    nb, P, _ = fr.shape
+    tau_n = particle.neel_time_s()
+    nwarm = int(min(P, max(2, math.ceil(tau_n * math.log(10.0 / rtol) / dt))))
+    w0 = rm.equilibrium(fr[:, (P - nwarm) % P, :])[:, None, :]
+    w0, _, _, _, nlu_w = rm.run(w0, coef, tstart - nwarm * dt, tstart, dt, period, tstart, 0, tol)
+    periods = np.full(nb, nwarm / P + 1.0)
+    wT, mom, steps, nsteps, nlu = rm.run(w0, coef, tstart, tstart + period, dt, period, tstart,
+                                         P, tol)
+    nlu = nlu + nlu_w
+    tol_y = 0.1 * rtol / rm.disc.mom_scale[0]
+    res = np.linalg.norm(wT[:, 0] - w0[:, 0], axis=1)
+    bad = np.nonzero(res > tol_y)[0]
+    if bad.size:
+        # exact period map of the recorded (linear) step sequence: the columns of the start
+        # cell's identity share every LU; then one small solve for the fixed point
+        rmax = rm.rmax
+        c0 = rm.cells.of(fr[bad, 0, :])
+        eye = np.zeros((bad.size, rmax, rmax))
+        for j, c in enumerate(c0):
+            r0 = int(rm.rdim[c])
+            eye[j, np.arange(r0), np.arange(r0)] = 1.0
+        phi, _, _, _, nl = rm.run(eye, coef[bad], tstart, tstart + period, dt, period, tstart, 0,
+                                  tol, replay=True, steps=steps[bad], nsteps=nsteps[bad])
+        ws = np.zeros((bad.size, 1, rmax))
+        for j, c in enumerate(c0):
+            r0 = int(rm.rdim[c])
+            Phi = phi[j, :r0, :r0].T  # column i = image of e_i
+            ws[j, 0, 0] = rm.disc.c00
+            ws[j, 0, 1:r0] = np.linalg.solve(np.eye(r0 - 1) - Phi[1:, 1:],
+                                             Phi[1:, 0] * rm.disc.c00)
+        wTb, momb, _, _, nl2 = rm.run(ws, coef[bad], tstart, tstart + period, dt, period, tstart,
+                                      P, tol, replay=True, steps=steps[bad], nsteps=nsteps[bad])
+        mom[bad] = momb
+        res[bad] = np.linalg.norm(wTb[:, 0] - ws[:, 0], axis=1)
+        periods[bad] += 2.0 + rmax / 4.0  # the period map: ~r/4 period-equivalents
+        nlu[bad] += nl + nl2
+    return mom, res * rm.disc.mom_scale[0], periods, nsteps, nlu

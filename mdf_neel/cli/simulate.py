@@ -86,8 +86,11 @@ def _simulate(args) -> list:
                     temperature_K=args.temperature)
     if args.model == "neel":
         particle["rtol"] = args.rtol
+    # one task per angle with every offset: a Néel batch that large is solved through a
+    # verified reduced basis (mdf_neel.physics, method="auto"); tasks are still angles, so
+    # finished files are written (and resumed) one by one
     return write_system_matrices(
         sequence, grid, args.out, angles_deg=angles, diameter_m=args.diameter, anisotropy_Jm3=args.anisotropy,
         model=args.model, channels=channels, unit=args.unit, workers=args.workers, scheduler=args.scheduler,
-        overwrite=args.overwrite, **particle,
+        overwrite=args.overwrite, batches_per_angle=1 if args.model == "neel" else 4, **particle,
     )

@@ -2,9 +2,17 @@
 
 Element ``(i_d, i_k, i_a)`` is :func:`~mdf_neel.simulate.system_functions` for
 diameter ``diameters_m[i_d]``, anisotropy ``anisotropies_Jm3[i_k]`` and easy-axis angle
-``angles_deg[i_a]`` on the chosen rows, shape (C, n_f, O). One element is one task
-(one physics call with every offset as a batch). With ``model="langevin"`` neither K
-nor ϑ matters: one element per diameter is computed and broadcast.
+``angles_deg[i_a]`` on the chosen rows, shape (C, n_f, O). One (D, K) pair is one task:
+one physics call with every angle × offset as a batch
+(:func:`~mdf_neel.simulate.system_functions.angle_system_functions`), so for the Néel
+model all angles of a pair share one reduced basis; each element is journalled as it
+arrives. With ``model="langevin"`` neither K nor ϑ matters: one element per diameter
+is computed and broadcast.
+
+Reproducibility: for the Néel model with the reduced basis an element's values depend
+(within the verified tolerance, ``docs/physics.md``) on which angles were computed
+together; a run is deterministic for a given grid, and a resumed pair recomputes only
+its missing angles.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import numpy as np
 
 from .cache import DictionaryCache, read_cache
 from .parallel import progress_hook, resolve_workers, run_tasks, single_threaded
-from .system_functions import ANGLE_CONVENTION, element_task, resolution_of
+from .system_functions import ANGLE_CONVENTION, angles_task, resolution_of
 
 __all__ = ["SystemFunctionDictionary", "dictionary", "dictionary_settings"]
 
@@ -26,6 +34,8 @@ logger = logging.getLogger("mdf_neel.simulate")
 
 #: Physics keywords that do not change results (left out of the cache settings).
 _NOT_SETTINGS = ("n_threads",)
+#: Néel solver generation recorded in the settings (changes the cache fingerprint).
+NEEL_SOLVER = "sh-galerkin-ros34pw2/reduced-basis-1 (all angles of a (D, K) pair per call)"
 
 
 @dataclass
@@ -140,12 +150,14 @@ def dictionary_settings(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, a
         "sequence": _sequence_settings(sequence),
         "particle": {k: (v if v is None or isinstance(v, (str, bool, int)) else float(v))
                      for k, v in sorted(particle.items()) if k not in _NOT_SETTINGS},
+        # results depend on the solver generation (reduced basis since physics 2)
+        "solver": NEEL_SOLVER if model == "neel" else "closed-form",
     }
 
 
-def _compute_element(payload):
-    """One dictionary element (runs in a worker): (phi (C, n_f, O), resolution)."""
-    phi, info = element_task(payload)
+def _compute_pair(payload):
+    """The missing angles of one (D, K) pair (runs in a worker): (phi (a, C, n_f, O), resolution)."""
+    phi, info = angles_task(payload)
     return phi, resolution_of(info)
 
 
@@ -221,39 +233,44 @@ def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg
                 phi[i] = phi[i, 0, 0]
                 resolution[i] = resolution[i, 0, 0]
                 done[i] = True
-        keys = [(i, 0, 0) for i in range(D.size) if not np.all(done[i])]
+        pairs = {(i, 0): [0] for i in range(D.size) if not np.all(done[i])}
     else:
-        keys = [tuple(int(v) for v in k) for k in np.argwhere(~done)]
+        pairs = {}
+        for i_d, i_k, i_a in np.argwhere(~done):
+            pairs.setdefault((int(i_d), int(i_k)), []).append(int(i_a))
     resumed = int(done.sum())
     n_workers = 1 if scheduler is not None else resolve_workers(workers)
     kwargs_common = single_threaded(particle, model, n_workers, scheduler)
     tasks = {
-        key: {"sequence": sequence, "offsets_T": off,
-              "kwargs": dict(kwargs_common, diameter_m=float(D[key[0]]), anisotropy_Jm3=float(K[key[1]]),
-                             angle_deg=float(A[key[2]]), model=model, frequencies=freqs, channels=channels)}
-        for key in keys
+        pair: {"sequence": sequence, "offsets_T": off,
+               "kwargs": dict(kwargs_common, diameter_m=float(D[pair[0]]), anisotropy_Jm3=float(K[pair[1]]),
+                              angles_deg=A[angle_idx], model=model, frequencies=freqs, channels=channels)}
+        for pair, angle_idx in pairs.items()
     }
+    n_elements = sum(len(v) for v in pairs.values())
     total_units = D.size if broadcast else int(np.prod(grid_shape))
-    already = (D.size - len(keys)) if broadcast else resumed
+    already = (D.size - len(pairs)) if broadcast else resumed
     update, close = progress_hook(progress, total_units, already=already, desc="dictionary", unit="element")
-    if keys:
-        logger.info("dictionary: %d of %d elements to compute (%d resumed), model %s", len(keys),
-                    total_units, already, model)
+    if pairs:
+        logger.info("dictionary: %d of %d elements to compute in %d (D, K) task(s) (%d resumed), model %s",
+                    n_elements, total_units, len(pairs), already, model)
 
-    def on_result(key, result):
-        element, res = result
-        if store is not None:
-            store.record(key, element, res)
-        phi[targets(key)] = element
-        resolution[targets(key)] = res
-        done[targets(key)] = True
-        update(1)
+    def on_result(pair, result):
+        elements, res = result
+        for j, i_a in enumerate(pairs[pair]):
+            key = (pair[0], pair[1], i_a)
+            if store is not None:
+                store.record(key, elements[j], res)
+            phi[targets(key)] = elements[j]
+            resolution[targets(key)] = res
+            done[targets(key)] = True
+            update(1)
 
     try:
-        run_tasks(_compute_element, tasks, on_result=on_result, workers=n_workers, scheduler=scheduler)
+        run_tasks(_compute_pair, tasks, on_result=on_result, workers=n_workers, scheduler=scheduler)
     finally:
         close()
-    if store is not None and (len(keys) or os.path.isdir(store.journal) or not os.path.exists(store.path)):
+    if store is not None and (len(pairs) or os.path.isdir(store.journal) or not os.path.exists(store.path)):
         store.merge(phi, done, resolution, {
             "diameters_m": D, "anisotropies_Jm3": K, "angles_deg": A, "frequency_indices": freqs,
             "offsets_T": off, "channels": np.array(channels, dtype=object),
@@ -262,5 +279,5 @@ def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg
         phi=phi, diameters_m=D, anisotropies_Jm3=K, angles_deg=A, frequency_indices=freqs, channels=channels,
         offsets_T=off, model=str(model), particle=dict(particle), resolution=resolution,
         cycle_s=sequence.drive_field.cycle_s,
-        stats={"computed": len(keys), "resumed": already},
+        stats={"computed": len(pairs) if broadcast else n_elements, "resumed": already},
     )

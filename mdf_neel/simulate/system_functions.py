@@ -30,7 +30,9 @@ __all__ = [
     "channel_vectors",
     "derivative_spectrum",
     "system_functions",
+    "angle_system_functions",
     "element_task",
+    "angles_task",
     "neel_resolution",
 ]
 
@@ -202,6 +204,71 @@ def system_functions(sequence, offsets_T, *, angle_deg=0.0, diameter_m, anisotro
     if return_info:
         return phi, info
     return phi
+
+
+def angle_system_functions(sequence, offsets_T, *, angles_deg, diameter_m, anisotropy_Jm3=0.0,
+                           model="neel", frequencies=None, channels=("x", "y"), return_info=False,
+                           **particle):
+    """φ̂ of one particle type for several easy-axis angles at all offsets, in ONE physics call.
+
+    All angles × offsets form one batch with one easy axis per member: for the Néel model
+    they share the operator family of the easy-axis frame and hence one reduced basis
+    (``method="auto"`` picks it for large batches; see ``docs/physics.md``). Each result
+    equals :func:`system_functions` of that angle within the physics' verified tolerance
+    (exactly for the equilibrium models and ``method="full"``).
+
+    Parameters
+    ----------
+    sequence, offsets_T, diameter_m, anisotropy_Jm3, model, frequencies, channels, **particle
+        As in :func:`system_functions`.
+    angles_deg : array_like, shape (A,)
+        Easy-axis angles ϑ [deg], ``n(ϑ) = (cos ϑ, sin ϑ, 0)``.
+    return_info : bool
+        Also return the physics' info dict (for the Néel model: resolution, reduced-basis
+        dimension, full solves and measured verification error).
+
+    Returns
+    -------
+    phi : numpy.ndarray, complex128, shape (A, C, n_f, O)
+        φ̂ in 1/s (angles x channels x frequencies x offsets).
+    info : dict
+        Only with ``return_info=True``.
+    """
+    from .. import physics  # imported lazily: worker processes set thread limits first
+
+    period = _cycle_s(sequence)
+    off = _check_offsets(offsets_T)
+    freqs = _check_frequencies(frequencies, sequence.receiver.num_frequencies)
+    p = channel_vectors(channels)
+    angles = np.atleast_1d(np.asarray(angles_deg, dtype=np.float64))
+    if angles.ndim != 1 or angles.size == 0 or not np.all(np.isfinite(angles)):
+        raise ValueError(f"angles_deg must be a non-empty 1-D sequence of finite angles, got {angles_deg!r}")
+    times = sequence.times_s()
+    drive = sequence.field_T(times)  # (V, 3)
+    A, O = angles.size, off.shape[0]
+    if model == "neel" and particle.get("resolution") is None:
+        particle = dict(particle, resolution=neel_resolution(sequence, off, diameter_m=diameter_m,
+                                                             anisotropy_Jm3=anisotropy_Jm3, **particle))
+    fields = np.broadcast_to(drive[np.newaxis, np.newaxis] + off[np.newaxis, :, np.newaxis, :],
+                             (A, O) + drive.shape).reshape(A * O, *drive.shape)
+    axes = np.repeat(np.stack([easy_axis(a) for a in angles]), O, axis=0)
+    m, info = physics.mean_magnetization(
+        times, fields, diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3, easy_axis=axes,
+        model=model, steady_state=True, return_info=True, **particle)
+    projected = np.einsum("cd,btd->cbt", p, m)  # (C, A*O, V)
+    spec = derivative_spectrum(projected, period, freqs)  # (C, A*O, n_f)
+    phi = np.ascontiguousarray(np.moveaxis(spec.reshape(p.shape[0], A, O, -1), (1, 3), (0, 2)))
+    if return_info:
+        return phi, info
+    return phi
+
+
+def angles_task(payload):
+    """Worker entry point: :func:`angle_system_functions` of one task, returning ``(phi, info)``
+    with the bulky per-member arrays of ``info`` left out (picklable, small)."""
+    phi, info = angle_system_functions(payload["sequence"], payload["offsets_T"], return_info=True,
+                                       **payload["kwargs"])
+    return phi, {k: v for k, v in info.items() if not isinstance(v, np.ndarray) or v.size <= 16}
 
 
 def neel_resolution(sequence, offsets_T, *, diameter_m, anisotropy_Jm3=0.0, rtol=1e-4, **particle) -> int:

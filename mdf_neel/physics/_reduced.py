@@ -45,13 +45,15 @@ from ._sh_operators import degrees
 logger = logging.getLogger("mdf_neel.physics")
 
 #: reduction error target as a fraction of rtol (the full model's own error adds to it)
-RB_ERROR_FRACTION = 0.3
+RB_ERROR_FRACTION = 0.5
 #: initial POD cut-off (relative singular value) as a fraction of rtol
 POD_TOL_FRACTION = 0.3
-#: step tolerance of the reduced model as a multiple of the full model's (1: at full rank
-#: the reduced model takes the same steps as the full one, so the measured difference is
-#: the reduction error alone; looser tolerances add the full model's time error to it)
-STEP_TOL_FACTOR = 1.0
+#: step tolerance of the production run of the reduced model as a multiple of the full
+#: model's (measured at D=22 nm, K=1100, r=68: 1632 instead of 2667 steps per period for
+#: +5 % error); the in-sample truncation checks use the full model's tolerance, so that
+#: at full rank they take the same steps and measure the truncation alone. The final
+#: verification measures the production run (truncation + time error).
+STEP_TOL_FACTOR = 3.0
 #: snapshot sub-sampling of the steady period
 SNAPSHOT_STRIDE = 2
 #: local-basis cells: rings of |B| (the innermost one undivided) x sectors of the angle
@@ -276,10 +278,10 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
     def rebuild():
         state["model"] = _LocalModel(disc, snaps, cells, state["pod"])
 
-    def reduced(members):
+    def reduced(members, step_factor=1.0):
         idx = np.asarray(members, dtype=np.int64)
         return _reduced_steady_state(state["model"], particle, coef[idx], fr[idx], tstart, dt,
-                                     period, STEP_TOL_FACTOR * tol_c, rtol)
+                                     period, step_factor * tol_c, rtol)
 
     def too_costly():
         # a dense r x r LU per step against the banded full LU: no gain beyond this
@@ -311,7 +313,7 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
                 break
             continue
         nxt = next(m for m in order if m not in full)
-        mom_n, *_ = reduced([nxt])
+        mom_n, *_ = reduced([nxt], STEP_TOL_FACTOR)
         solve_full([nxt])
         err = _rel_l2(mom_n[0], full[nxt])
         greedy_errors.append(err)
@@ -329,7 +331,7 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
                     "(%d coefficients); using the full model", state["model"].rmax, disc.n)
         fallback = True
     while len(full) < nb and not fallback:
-        mom, res, periods, nsteps, nlu = reduced(np.arange(nb))
+        mom, res, periods, nsteps, nlu = reduced(np.arange(nb), STEP_TOL_FACTOR)
         rest = np.array([m for m in order if m not in full], dtype=np.int64)
         others = rest[1:]
         pick = rng.choice(others, size=min(N_VERIFY, others.size), replace=False) if others.size else []

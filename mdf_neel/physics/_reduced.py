@@ -61,8 +61,10 @@ N_RINGS = 1
 N_SECTORS = 6
 #: trajectory neighbours (in snapshots) added to a cell's snapshot set
 CELL_OVERLAP = 3
+#: with local cells: the shared global part is cut at GLOBAL_LOOSENESS x the POD tolerance
+GLOBAL_LOOSENESS = 30.0
 #: random members solved in full for the final verification (plus the worst-indicated)
-N_VERIFY = 2
+N_VERIFY = 4
 #: members solved in full for training before the greedy loop
 N_INITIAL = 3
 
@@ -117,6 +119,20 @@ class _Cells:
         return np.array([RK.cell_of(b, self.ring_edges, self.n_sectors) for b in f],
                         dtype=np.int64)
 
+    def near(self, fields):
+        """(m, n) membership of the cells dilated by ±15 % in |B| and ±⅓ sector in angle."""
+        f = np.asarray(fields, dtype=float).reshape(-1, 3)
+        out = np.zeros((f.shape[0], self.n), dtype=bool)
+        rows = np.arange(f.shape[0])
+        d = (2.0 * np.pi / self.n_sectors) / 3.0
+        for scale in (0.85, 1.0, 1.15):
+            for ang in (-d, 0.0, d):
+                c, s_ = math.cos(ang), math.sin(ang)
+                # rotation about y: keeps B_y, turns atan2(B_x, B_z)
+                g = np.stack([c * f[:, 0] + s_ * f[:, 2], f[:, 1], -s_ * f[:, 0] + c * f[:, 2]], -1)
+                out[rows, self.of(scale * g)] = True
+        return out
+
 
 class _LocalModel:
     """Galerkin-reduced operators of every cell's basis V_c = [E4 | POD_c] (n, r_c) and the
@@ -127,25 +143,38 @@ class _LocalModel:
         fixed = snaps.fixed
         E = np.zeros((n, 4))
         E[fixed, np.arange(4)] = 1.0
-        cell_ids = [cells.of(f) for f in snaps.fields]
+        # global part: POD of all snapshots (with N_RINGS = 1 the whole basis)
+        Zall = np.concatenate(snaps.states).T
+        Ug, sg, _ = np.linalg.svd(Zall, full_matrices=False)
+        s0 = sg[0] if sg.size and sg[0] > 0 else 1.0
+        loose = pod_tol if cells.n == 1 else pod_tol * GLOBAL_LOOSENESS
+        Ug = Ug[:, :int(np.sum(sg > loose * s0))]
         bases = []
-        for c in range(cells.n):
-            cols = []
-            for Z, ids in zip(snaps.states, cell_ids):
-                sel = ids == c
-                if not np.any(sel):
-                    continue
-                # the cell's snapshots and their neighbours along the trajectory (the
-                # states the model is in just after entering or before leaving the cell)
-                near = np.convolve(sel.astype(float), np.ones(2 * CELL_OVERLAP + 1), "same") > 0
-                cols.append(Z[near])
-            if cols:
-                Zc = np.concatenate(cols).T
-                U, sv, _ = np.linalg.svd(Zc, full_matrices=False)
-                r = int(np.sum(sv > pod_tol * sv[0])) if sv.size and sv[0] > 0 else 0
-                bases.append(np.concatenate([E, U[:, :r]], axis=1))
-            else:
-                bases.append(E.copy())
+        if cells.n == 1:
+            bases.append(np.concatenate([E, Ug], axis=1))
+        else:
+            member = [cells.near(f) for f in snaps.fields]  # (m, n_cells) bool
+            for c in range(cells.n):
+                cols = []
+                for Z, near_c in zip(snaps.states, member):
+                    sel = near_c[:, c]
+                    if not np.any(sel):
+                        continue
+                    # plus neighbours along the trajectory (states just after entering or
+                    # before leaving the cell)
+                    near = np.convolve(sel.astype(float), np.ones(2 * CELL_OVERLAP + 1), "same") > 0
+                    cols.append(Z[near])
+                if cols:
+                    Zc = np.concatenate(cols).T
+                    Zc = Zc - Ug @ (Ug.T @ Zc)
+                    U, sv, _ = np.linalg.svd(Zc, full_matrices=False)
+                    # local modes where the cell's residual is significant on the GLOBAL scale
+                    Ul = U[:, :int(np.sum(sv > pod_tol * s0))]
+                    Ul = Ul - Ug @ (Ug.T @ Ul)
+                    Ul, _ = np.linalg.qr(Ul)
+                    bases.append(np.concatenate([E, Ug, Ul], axis=1))
+                else:
+                    bases.append(np.concatenate([E, Ug], axis=1))
         rdim = np.array([V.shape[1] for V in bases], dtype=np.int64)
         rmax = int(rdim.max())
         ops = np.zeros((cells.n, 4, rmax, rmax))
@@ -185,26 +214,29 @@ class _LocalModel:
 
     def run(self, Y, coef, t_start, t_end, dt, period, t0, nrec, tol, replay=False,
             steps=None, nsteps=None):
-        Y = np.array(Y, dtype=float, order="C", copy=True)
         nb = Y.shape[0]
-        out = np.zeros((nb, nrec, 3))
-        if steps is None:
-            cap = int(16 * max(1.0, (t_end - t_start) / dt)) + 16
-            steps = np.zeros((nb, cap))
-            nsteps = np.zeros(nb, dtype=np.int64)
-        else:
-            steps = np.ascontiguousarray(steps)
-            nsteps = np.array(nsteps, dtype=np.int64, copy=True)
-        info, nlu = RK.rb_batch(Y, float(t_start), float(t_end), coef, float(dt), float(period),
-                                float(t0), out, float(tol), float(dt), float(4.0 * dt),
-                                1 if replay else 0, steps, nsteps, self.ops, self.cmom,
-                                self.rdim, self.trans, self.cells.ring_edges,
-                                self.cells.n_sectors)
-        if np.any(info != 0):
-            raise FloatingPointError("singular step matrix in the reduced Fokker-Planck model")
-        if not replay and np.any(nsteps < 0):
-            raise FloatingPointError("reduced Fokker-Planck model: step store overflow")
-        return Y, out, steps, nsteps, nlu
+        # step store: ~1.2-1.7 steps per sample measured; grown (and the run repeated)
+        # on overflow, so the store is not 16 steps per sample for every member
+        cap = None if steps is not None else int(3 * max(1.0, (t_end - t_start) / dt)) + 16
+        while True:
+            Yw = np.array(Y, dtype=float, order="C", copy=True)
+            out = np.zeros((nb, nrec, 3))
+            if cap is not None:
+                st = np.zeros((nb, cap))
+                ns = np.zeros(nb, dtype=np.int64)
+            else:
+                st = np.ascontiguousarray(steps)
+                ns = np.array(nsteps, dtype=np.int64, copy=True)
+            info, nlu = RK.rb_batch(Yw, float(t_start), float(t_end), coef, float(dt),
+                                    float(period), float(t0), out, float(tol), float(dt),
+                                    float(4.0 * dt), 1 if replay else 0, st, ns, self.ops,
+                                    self.cmom, self.rdim, self.trans, self.cells.ring_edges,
+                                    self.cells.n_sectors)
+            if np.any(info != 0):
+                raise FloatingPointError("singular step matrix in the reduced Fokker-Planck model")
+            if replay or not np.any(ns < 0):
+                return Yw, out, st, ns, nlu
+            cap *= 4
 
 
 def _rel_l2(a, b):

@@ -42,13 +42,18 @@ def atomic_path(path, suffix=None):
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-        with contextlib.suppress(OSError):  # make the rename durable where supported
-            dfd = os.open(directory, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
+        fsync_directory(directory)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def fsync_directory(directory) -> None:
+    """Make renames inside ``directory`` durable (fsync of the directory; a no-op where unsupported)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(os.fspath(directory), os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

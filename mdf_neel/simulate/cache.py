@@ -29,7 +29,7 @@ import re
 import h5py
 import numpy as np
 
-from .._atomic import atomic_path
+from .._atomic import atomic_path, fsync_directory
 
 __all__ = ["DictionaryCache", "FORMAT", "settings_differences"]
 
@@ -58,15 +58,6 @@ def settings_differences(stored: dict, wanted: dict) -> list:
         else:
             out.append(f"{key} ({_short(a)} stored, {_short(b)} requested)")
     return out
-
-
-def _fsync_dir(directory: str) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 class DictionaryCache:
@@ -160,7 +151,7 @@ class DictionaryCache:
         with atomic_path(os.path.join(self.journal, "settings.json")) as tmp:
             with open(tmp, "w", encoding="utf-8") as fh:
                 json.dump({**self.settings}, fh, indent=1, sort_keys=True)
-        _fsync_dir(os.path.dirname(os.path.abspath(self.journal)))
+        fsync_directory(os.path.dirname(os.path.abspath(self.journal)))
 
     def record(self, key, element: np.ndarray, resolution: int) -> None:
         """Store one finished element in the journal (atomic)."""

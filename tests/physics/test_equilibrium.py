@@ -3,21 +3,15 @@
 import numpy as np
 import pytest
 
+import _reference_physics as _reference  # independent references (tests/physics)
+
 from mdf_neel.physics import (ParticleParameters, anisotropic_equilibrium, integral_relaxation_time,
                               langevin, langevin_magnetization, mean_magnetization)
 
 
 def sphere_boltzmann_mean(xi_vec, sigma, n, n_theta=400, n_phi=800):
-    """Independent reference: product Gauss-Legendre x uniform-phi quadrature in lab frame."""
-    x, w = np.polynomial.legendre.leggauss(n_theta)  # cos(theta)
-    phi = np.arange(n_phi) * 2 * np.pi / n_phi
-    st = np.sqrt(1 - x ** 2)
-    m = np.stack([st[:, None] * np.cos(phi)[None, :], st[:, None] * np.sin(phi)[None, :],
-                  np.broadcast_to(x[:, None], (n_theta, n_phi))], axis=-1)
-    expo = m @ np.asarray(xi_vec) + sigma * (m @ np.asarray(n)) ** 2
-    expo -= expo.max()
-    f = np.exp(expo) * w[:, None]
-    return (f[..., None] * m).sum(axis=(0, 1)) / f.sum()
+    """Independent reference (see tests/physics/_reference_physics.py)."""
+    return _reference.sphere_boltzmann_mean(xi_vec, sigma, n, n_theta, n_phi)
 
 
 def test_langevin_function_series_and_limits():

@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+
+import _reference_physics as _reference  # independent references (tests/physics)
 from scipy.integrate import solve_ivp
 
 from mdf_neel.physics import ParticleParameters, integral_relaxation_time, mean_magnetization
@@ -17,16 +19,8 @@ AXIS30 = (math.cos(math.radians(30)), math.sin(math.radians(30)), 0.0)
 
 
 def sphere_boltzmann_mean(xi_vec, sigma, n, n_theta=300, n_phi=600):
-    """Independent reference: 2-D product quadrature of the Boltzmann density (lab frame)."""
-    x, w = np.polynomial.legendre.leggauss(n_theta)
-    phi = np.arange(n_phi) * 2 * np.pi / n_phi
-    st = np.sqrt(1 - x ** 2)
-    m = np.stack([st[:, None] * np.cos(phi)[None, :], st[:, None] * np.sin(phi)[None, :],
-                  np.broadcast_to(x[:, None], (n_theta, n_phi))], axis=-1)
-    expo = m @ np.asarray(xi_vec) + sigma * (m @ np.asarray(n)) ** 2
-    expo -= expo.max()
-    f = np.exp(expo) * w[:, None]
-    return (f[..., None] * m).sum(axis=(0, 1)) / f.sum()
+    """Independent reference (see tests/physics/_reference_physics.py)."""
+    return _reference.sphere_boltzmann_mean(xi_vec, sigma, n, n_theta, n_phi)
 
 
 def drive(t, amp=(12e-3, 0.0, 0.0), freq=25e3, offset=(0.0, 0.0, 0.0)):

@@ -9,6 +9,8 @@ import math
 import numpy as np
 import pytest
 
+import _reference_physics as _reference  # independent references (tests/physics)
+
 from mdf_neel.physics import ParticleParameters, anisotropic_equilibrium, mean_magnetization
 
 
@@ -64,16 +66,8 @@ def test_bad_axis_batch_shape_raises():
 
 
 def sphere_boltzmann_mean(xi_vec, sigma, n, n_theta=200, n_phi=400):
-    """Independent reference: 2-D product quadrature of the Boltzmann density (lab frame)."""
-    x, w = np.polynomial.legendre.leggauss(n_theta)
-    phi = np.arange(n_phi) * 2 * np.pi / n_phi
-    st = np.sqrt(1 - x ** 2)
-    m = np.stack([st[:, None] * np.cos(phi)[None, :], st[:, None] * np.sin(phi)[None, :],
-                  np.broadcast_to(x[:, None], (n_theta, n_phi))], axis=-1)
-    expo = m @ np.asarray(xi_vec) + sigma * (m @ np.asarray(n)) ** 2
-    expo -= expo.max()
-    f = np.exp(expo) * w[:, None]
-    return (f[..., None] * m).sum(axis=(0, 1)) / f.sum()
+    """Independent reference (see tests/physics/_reference_physics.py)."""
+    return _reference.sphere_boltzmann_mean(xi_vec, sigma, n, n_theta, n_phi)
 
 
 ANGLES = (0.0, 50.0, 100.0, 150.0)

@@ -418,29 +418,21 @@ def read_string(f, name: str, *, required: bool = True, default=None) -> str | N
 def check_tree(f) -> None:
     """Walk every link of the file; refuse external links, external storage and
     out-of-file virtual sources anywhere (used before copying a file wholesale)."""
-    bad = []
+    bad, datasets = [], []
+    root = f.file["/"]
 
     def visit(name, link):
         if isinstance(link, h5py.ExternalLink):
             bad.append("/" + name)
-        return None
-
-    try:
-        f.file["/"].visititems_links(visit)
-    except _H5_ERRORS as exc:
-        raise fail(f, "/", f"the group tree cannot be walked (corrupt file?): {exc}") from exc
-    if bad:
-        raise fail(f, bad[0], "is an external link; external links are refused")
-    datasets = []
-
-    def collect(name, obj):
-        if isinstance(obj, h5py.Dataset):
+        elif isinstance(link, h5py.HardLink) and isinstance(root.get(name), h5py.Dataset):
             datasets.append("/" + name)
         return None
 
     try:
-        f.file["/"].visititems(collect)
+        root.visititems_links(visit)
     except _H5_ERRORS as exc:
         raise fail(f, "/", f"the group tree cannot be walked (corrupt file?): {exc}") from exc
+    if bad:
+        raise fail(f, bad[0], "is an external link; external links are refused")
     for name in datasets:
         get_dataset(f, name)

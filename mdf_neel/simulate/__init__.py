@@ -6,6 +6,7 @@ system_functions    φ̂ (paper eq. 11) of one particle type at a batch of offse
 system_matrix       a simulated :class:`~mdf_neel.systemmatrix.SystemMatrix` for one easy-axis angle
 dictionary          φ̂ for every (D, K, ϑ) on chosen rows, cached, resumable, parallel
 SystemFunctionDictionary   the result of :func:`dictionary`
+AnisotropyInterpolation    verified interpolation along K for :func:`dictionary`
 preset, sequence_from_file, regrid, OffsetGrid   where sequences and offset grids come from
 
 Conventions: fields µ0·H in tesla; easy axis n(ϑ) = (cos ϑ, sin ϑ, 0) with ϑ in degrees
@@ -16,6 +17,7 @@ derivative is taken exactly in Fourier space. See ``docs/simulate.md``.
 from __future__ import annotations
 
 from .dictionary import SystemFunctionDictionary, dictionary
+from .interpolation import AnisotropyInterpolation
 from .sources import PRESETS, OffsetGrid, infer_grid, preset, regrid, sequence_from_file
 from .system_functions import ANGLE_CONVENTION, CHANNEL_VECTORS, easy_axis, system_functions
 from .system_matrix import SNR_FLOOR, assemble, simulation_snr, system_matrix
@@ -25,6 +27,7 @@ __all__ = [
     "system_matrix",
     "dictionary",
     "SystemFunctionDictionary",
+    "AnisotropyInterpolation",
     "assemble",
     "simulation_snr",
     "preset",

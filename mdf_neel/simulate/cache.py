@@ -104,10 +104,15 @@ class DictionaryCache:
             Sphere resolution reported by the physics (-1: not applicable / unknown).
         journal_keys : list of tuple
             Element keys found in the journal.
+        interpolated : numpy.ndarray of bool, shape grid_shape
+            Elements the cache marks as interpolated along K (not exact solves); all
+            False for caches written before the mask existed and for journal entries
+            (the journal only ever holds exact elements).
         """
         phi = np.zeros(self.grid_shape + self.element_shape, dtype=np.complex128)
         done = np.zeros(self.grid_shape, dtype=bool)
         resolution = np.full(self.grid_shape, -1, dtype=np.int64)
+        interpolated = np.zeros(self.grid_shape, dtype=bool)
         if os.path.exists(self.path):
             try:
                 with h5py.File(self.path, "r") as f:
@@ -118,6 +123,8 @@ class DictionaryCache:
                     done[...] = f["done"][...].astype(bool)
                     f["phi"].read_direct(phi)
                     resolution[...] = f["resolution"][...]
+                    if "interpolated" in f:
+                        interpolated[...] = f["interpolated"][...].astype(bool)
             except OSError as exc:
                 raise ValueError(f"cannot read the dictionary cache {self.path!r}: {exc}") from exc
         keys = []
@@ -140,8 +147,9 @@ class DictionaryCache:
                     phi[key] = element
                     resolution[key] = int(z["resolution"])
                 done[key] = True
+                interpolated[key] = False
                 keys.append(key)
-        return phi, done, resolution, keys
+        return phi, done, resolution, keys, interpolated
 
     # --- journal -------------------------------------------------------------------------
     def _ensure_journal(self) -> None:
@@ -162,11 +170,16 @@ class DictionaryCache:
                 np.savez(fh, phi=np.asarray(element, dtype=np.complex128), resolution=np.int64(resolution))
 
     # --- merging -------------------------------------------------------------------------
-    def merge(self, phi: np.ndarray, done: np.ndarray, resolution: np.ndarray, axes: dict) -> None:
+    def merge(self, phi: np.ndarray, done: np.ndarray, resolution: np.ndarray, axes: dict,
+              interpolated: np.ndarray | None = None) -> None:
         """Replace the cache by one holding ``phi`` (atomically), then clear the journal.
 
-        ``axes`` holds the coordinate arrays (diameters_m, ..., offsets_T) stored beside.
+        ``axes`` holds the coordinate arrays (diameters_m, ..., offsets_T) stored beside;
+        ``interpolated`` (bool, grid_shape; default all False) marks elements that were
+        interpolated along K rather than solved.
         """
+        if interpolated is None:
+            interpolated = np.zeros(self.grid_shape, dtype=bool)
         with atomic_path(self.path) as tmp:
             with h5py.File(tmp, "w") as f:
                 f["format"] = FORMAT
@@ -174,6 +187,7 @@ class DictionaryCache:
                 f.create_dataset("phi", data=phi, chunks=(1, 1, 1) + self.element_shape)
                 f["done"] = done.astype(np.int8)
                 f["resolution"] = resolution.astype(np.int64)
+                f["interpolated"] = np.asarray(interpolated, dtype=np.int8)
                 for name, value in axes.items():
                     arr = np.asarray(value)
                     f[name] = arr if arr.dtype.kind not in "UO" else arr.astype(object).astype(h5py.string_dtype())

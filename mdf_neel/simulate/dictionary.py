@@ -13,6 +13,10 @@ Reproducibility: for the Néel model with the reduced basis an element's values 
 (within the verified tolerance, ``docs/physics.md``) on which angles were computed
 together; a run is deterministic for a given grid, and a resumed pair recomputes only
 its missing angles.
+
+With ``anisotropy_interpolation=AnisotropyInterpolation(rtol, max_stride)`` only some K
+values per diameter are solved; the others are interpolated along K with a measured,
+controlled error (:mod:`mdf_neel.simulate.interpolation`, ``docs/simulate.md``).
 """
 
 from __future__ import annotations
@@ -25,10 +29,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .cache import DictionaryCache, read_cache
+from .interpolation import AdaptiveRefinement, AnisotropyInterpolation
 from .parallel import progress_hook, resolve_workers, run_tasks, single_threaded
 from .system_functions import ANGLE_CONVENTION, angles_task, resolution_of
 
-__all__ = ["SystemFunctionDictionary", "dictionary", "dictionary_settings"]
+__all__ = ["SystemFunctionDictionary", "dictionary", "dictionary_settings", "AnisotropyInterpolation"]
 
 logger = logging.getLogger("mdf_neel.simulate")
 
@@ -64,7 +69,12 @@ class SystemFunctionDictionary:
         Period T of the sequence [s].
     stats : dict
         ``computed`` (elements computed by this call) and ``resumed`` (taken from the
-        cache or journal).
+        cache or journal); with interpolation along K also ``interpolation`` (nodes per
+        diameter, every verification error, exact solves vs grid size; see
+        :meth:`~mdf_neel.simulate.interpolation.AdaptiveRefinement.summary`).
+    interpolated : numpy.ndarray of bool, shape (n_D, n_K, n_angles)
+        True where the element was interpolated along K (its ``resolution`` is -1),
+        False where it was solved exactly.
     """
 
     phi: np.ndarray
@@ -79,6 +89,11 @@ class SystemFunctionDictionary:
     resolution: np.ndarray | None = None
     cycle_s: float | None = None
     stats: dict = field(default_factory=dict)
+    interpolated: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.interpolated is None:
+            self.interpolated = np.zeros(self.phi.shape[:3], dtype=bool)
 
     @property
     def grid_shape(self) -> tuple:
@@ -101,6 +116,7 @@ class SystemFunctionDictionary:
             channels=tuple(settings["channels"]), offsets_T=arrays["offsets_T"], model=settings["model"],
             particle=dict(settings["particle"]), resolution=arrays["resolution"], cycle_s=settings["sequence"]["cycle_s"],
             stats={"computed": 0, "resumed": int(np.prod(arrays["done"].shape))},
+            interpolated=arrays["interpolated"].astype(bool) if "interpolated" in arrays else None,
         )
 
     def __repr__(self) -> str:
@@ -132,12 +148,16 @@ def _sequence_settings(sequence) -> dict:
 
 
 def dictionary_settings(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg, frequencies,
-                        model, channels, particle) -> dict:
-    """Everything a dictionary depends on, as a JSON-serialisable dict (stored in caches)."""
+                        model, channels, particle, anisotropy_interpolation=None) -> dict:
+    """Everything a dictionary depends on, as a JSON-serialisable dict (stored in caches).
+
+    ``anisotropy_interpolation`` (an :class:`AnisotropyInterpolation`) enters only when
+    given, so caches made without it keep their fingerprint.
+    """
     from .. import __version__
 
     off = np.ascontiguousarray(offsets_T, dtype="<f8")
-    return {
+    out = {
         "mdf_neel_version": __version__,
         "model": str(model),
         "channels": list(channels),
@@ -153,6 +173,9 @@ def dictionary_settings(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, a
         # results depend on the solver generation (reduced basis since physics 2)
         "solver": NEEL_SOLVER if model == "neel" else "closed-form",
     }
+    if anisotropy_interpolation is not None:
+        out["anisotropy_interpolation"] = anisotropy_interpolation.settings()
+    return out
 
 
 def _compute_pair(payload):
@@ -163,7 +186,7 @@ def _compute_pair(payload):
 
 def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg, frequencies, model="neel",
                channels=("x", "y"), cache=None, workers=None, scheduler=None, progress=None,
-               **particle) -> SystemFunctionDictionary:
+               anisotropy_interpolation=None, **particle) -> SystemFunctionDictionary:
     """φ̂ (paper eq. 11) for every (D, K, ϑ) on the chosen rows, optionally cached.
 
     Parameters
@@ -190,7 +213,15 @@ def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg
         Run the elements on a dask.distributed cluster instead.
     progress : None, bool or callable
         ``None``: a progress bar on a terminal; ``False``: none; ``True``: always;
-        a callable is called as ``progress(done, total)`` after each element.
+        a callable is called as ``progress(done, total)`` after each element (with
+        interpolation: per round, ``total`` being that round's elements).
+    anisotropy_interpolation : AnisotropyInterpolation or mapping, optional
+        ``None`` (default): every element is solved. Otherwise, per diameter, only the
+        K values the verified refinement needs are solved (all angles of each) and the
+        rest are interpolated piecewise-cubically along K; see
+        :mod:`mdf_neel.simulate.interpolation`. ``anisotropies_Jm3`` must then be
+        strictly increasing. Part of the cache settings only when given. No effect with
+        ``model="langevin"``.
     **particle
         Physics parameters (alpha, saturation_magnetization_Am, temperature_K, gamma,
         rtol, resolution, n_threads).
@@ -210,15 +241,22 @@ def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg
         raise ValueError("frequencies must be given (0-based rfft bins)")
     channels = tuple(channels)
     channel_vectors(channels)
+    broadcast = model == "langevin"  # neither K nor the easy axis enters the Langevin model
+    interp = AnisotropyInterpolation.coerce(anisotropy_interpolation)
+    if interp is not None and K.size > 1 and not np.all(np.diff(K) > 0):
+        raise ValueError(f"anisotropies_Jm3 must be sorted strictly increasing for anisotropy_interpolation, got {K}")
+    if broadcast:
+        interp = None  # a no-op: results do not depend on K
     grid_shape = (D.size, K.size, A.size)
     element_shape = (len(channels), freqs.size, off.shape[0])
     settings = dictionary_settings(sequence, off, diameters_m=D, anisotropies_Jm3=K, angles_deg=A,
-                                   frequencies=freqs, model=model, channels=channels, particle=particle)
-    broadcast = model == "langevin"  # neither K nor the easy axis enters the Langevin model
+                                   frequencies=freqs, model=model, channels=channels, particle=particle,
+                                   anisotropy_interpolation=interp)
 
     store = None if cache is None else DictionaryCache(cache, settings, grid_shape, element_shape)
     if store is not None:
-        phi, done, resolution, _ = store.load()
+        phi, done, resolution, _, was_interpolated = store.load()
+        done &= ~was_interpolated  # only exact elements count; the interpolation is redone
     else:
         phi = np.zeros(grid_shape + element_shape, dtype=np.complex128)
         done = np.zeros(grid_shape, dtype=bool)
@@ -227,6 +265,42 @@ def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg
     def targets(key):
         return (key[0], slice(None), slice(None)) if broadcast else key
 
+    n_workers = 1 if scheduler is not None else resolve_workers(workers)
+    kwargs_common = single_threaded(particle, model, n_workers, scheduler)
+
+    def run(pairs, total_units, already, desc):
+        """Solve the angles ``pairs[(i_d, i_k)]`` of each pair; returns the elements computed."""
+        tasks = {
+            pair: {"sequence": sequence, "offsets_T": off,
+                   "kwargs": dict(kwargs_common, diameter_m=float(D[pair[0]]), anisotropy_Jm3=float(K[pair[1]]),
+                                  angles_deg=A[angle_idx], model=model, frequencies=freqs, channels=channels)}
+            for pair, angle_idx in pairs.items()
+        }
+        n_elements = sum(len(v) for v in pairs.values())
+        update, close = progress_hook(progress, total_units, already=already, desc=desc, unit="element")
+        if pairs:
+            logger.info("%s: %d of %d elements to compute in %d (D, K) task(s) (%d resumed), model %s",
+                        desc, n_elements, total_units, len(pairs), already, model)
+
+        def on_result(pair, result):
+            elements, res = result
+            for j, i_a in enumerate(pairs[pair]):
+                key = (pair[0], pair[1], i_a)
+                if store is not None:
+                    store.record(key, elements[j], res)
+                phi[targets(key)] = elements[j]
+                resolution[targets(key)] = res
+                done[targets(key)] = True
+                update(1)
+
+        try:
+            run_tasks(_compute_pair, tasks, on_result=on_result, workers=n_workers, scheduler=scheduler)
+        finally:
+            close()
+        return n_elements
+
+    interpolated = np.zeros(grid_shape, dtype=bool)
+    stats = {}
     if broadcast:
         for i in range(D.size):
             if done[i, 0, 0]:
@@ -234,50 +308,48 @@ def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg
                 resolution[i] = resolution[i, 0, 0]
                 done[i] = True
         pairs = {(i, 0): [0] for i in range(D.size) if not np.all(done[i])}
-    else:
+        already = D.size - len(pairs)
+        run(pairs, D.size, already, "dictionary")
+        stats = {"computed": len(pairs), "resumed": already}
+        computed_any = bool(pairs)
+    elif interp is None:
         pairs = {}
         for i_d, i_k, i_a in np.argwhere(~done):
             pairs.setdefault((int(i_d), int(i_k)), []).append(int(i_a))
-    resumed = int(done.sum())
-    n_workers = 1 if scheduler is not None else resolve_workers(workers)
-    kwargs_common = single_threaded(particle, model, n_workers, scheduler)
-    tasks = {
-        pair: {"sequence": sequence, "offsets_T": off,
-               "kwargs": dict(kwargs_common, diameter_m=float(D[pair[0]]), anisotropy_Jm3=float(K[pair[1]]),
-                              angles_deg=A[angle_idx], model=model, frequencies=freqs, channels=channels)}
-        for pair, angle_idx in pairs.items()
-    }
-    n_elements = sum(len(v) for v in pairs.values())
-    total_units = D.size if broadcast else int(np.prod(grid_shape))
-    already = (D.size - len(pairs)) if broadcast else resumed
-    update, close = progress_hook(progress, total_units, already=already, desc="dictionary", unit="element")
-    if pairs:
-        logger.info("dictionary: %d of %d elements to compute in %d (D, K) task(s) (%d resumed), model %s",
-                    n_elements, total_units, len(pairs), already, model)
-
-    def on_result(pair, result):
-        elements, res = result
-        for j, i_a in enumerate(pairs[pair]):
-            key = (pair[0], pair[1], i_a)
-            if store is not None:
-                store.record(key, elements[j], res)
-            phi[targets(key)] = elements[j]
-            resolution[targets(key)] = res
-            done[targets(key)] = True
-            update(1)
-
-    try:
-        run_tasks(_compute_pair, tasks, on_result=on_result, workers=n_workers, scheduler=scheduler)
-    finally:
-        close()
-    if store is not None and (len(pairs) or os.path.isdir(store.journal) or not os.path.exists(store.path)):
+        already = int(done.sum())
+        n = run(pairs, int(np.prod(grid_shape)), already, "dictionary")
+        stats = {"computed": n, "resumed": already}
+        computed_any = bool(pairs)
+    else:
+        refinement = AdaptiveRefinement(K, D.size, interp)
+        resumed = computed = 0
+        wanted, verifying = refinement.initial(), False
+        while wanted:  # round 0: the initial nodes; then one round per refinement level
+            pairs = {key: [int(a) for a in np.flatnonzero(~done[key])] for key in wanted}
+            pairs = {key: angles for key, angles in pairs.items() if angles}
+            already = len(wanted) * A.size - sum(len(v) for v in pairs.values())
+            resumed += already
+            computed += run(pairs, len(wanted) * A.size, already, f"dictionary (K round {refinement.rounds})")
+            if verifying:
+                refinement.verify(phi)
+            verifying = True
+            wanted = refinement.midpoints()
+        interpolated[:] = refinement.fill(phi)[:, :, np.newaxis]
+        resolution[interpolated] = -1
+        done[interpolated] = True
+        summary = refinement.summary(A.size)
+        stats = {"computed": computed, "resumed": resumed, "interpolation": summary}
+        computed_any = computed > 0
+        logger.info("dictionary: %d of %d (D, K) pairs solved exactly, the rest interpolated along K; "
+                    "largest accepted verification error %.3g (rtol %g)", summary["exact_pairs"],
+                    summary["grid_pairs"], summary["max_accepted_error"], interp.rtol)
+    if store is not None and (computed_any or os.path.isdir(store.journal) or not os.path.exists(store.path)):
         store.merge(phi, done, resolution, {
             "diameters_m": D, "anisotropies_Jm3": K, "angles_deg": A, "frequency_indices": freqs,
             "offsets_T": off, "channels": np.array(channels, dtype=object),
-        })
+        }, interpolated=interpolated)
     return SystemFunctionDictionary(
         phi=phi, diameters_m=D, anisotropies_Jm3=K, angles_deg=A, frequency_indices=freqs, channels=channels,
         offsets_T=off, model=str(model), particle=dict(particle), resolution=resolution,
-        cycle_s=sequence.drive_field.cycle_s,
-        stats={"computed": len(pairs) if broadcast else n_elements, "resumed": already},
+        cycle_s=sequence.drive_field.cycle_s, stats=stats, interpolated=interpolated,
     )

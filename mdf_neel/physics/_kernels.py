@@ -171,7 +171,69 @@ def equilibrium_batch(fields, indptr, indices, vals, kl, ku, i0, c00):
 
 
 # ---------------------------------------------------------------------------------------
-# adaptive stepping with an embedded error estimate and dense (Hermite) moment output
+# dense output: cubic Lagrange interpolation of m̄ through the last four step ends
+
+
+@njit(cache=True)
+def push_endpoint(tb, mb, cnt, t, m):
+    """Append the step end (t, m (3,)) to the 4-point history tb (4,), mb (4, 3) (oldest
+    first); returns the number of points seen so far."""
+    if cnt < 4:
+        j = cnt
+    else:
+        for q in range(3):
+            tb[q] = tb[q + 1]
+            for a in range(3):
+                mb[q, a] = mb[q + 1, a]
+        j = 3
+    tb[j] = t
+    for a in range(3):
+        mb[j, a] = m[a]
+    return cnt + 1
+
+
+@njit(cache=True)
+def fill_records(out, krec, t_rec0, dt, tb, mb, npts, t_hi):
+    """Fill the records out[krec:] (times t_rec0 + k dt) up to t_hi by Lagrange
+    interpolation through the npts points tb[:npts], mb[:npts]; returns the next record.
+
+    m̄ is a smooth, non-stiff read-out of the state: interpolating its values (never the
+    stiff derivative A·y) keeps the method's order, so steps need not end on samples."""
+    nrec = out.shape[0]
+    while krec < nrec:
+        tr = t_rec0 + krec * dt
+        if tr > t_hi + 1e-9 * dt:
+            break
+        for a in range(3):
+            out[krec, a] = 0.0
+        for q in range(npts):
+            w = 1.0
+            for r in range(npts):
+                if r != q:
+                    w *= (tr - tb[r]) / (tb[q] - tb[r])
+            for a in range(3):
+                out[krec, a] += w * mb[q, a]
+        krec += 1
+    return krec
+
+
+@njit(cache=True)
+def clip_to_record(t, h, t_end, krec, nrec, t_rec0, dt, clip):
+    """Proposed step h shortened to end at t_end and, with ``clip``, on the next record
+    time (or halfway to it when a full step would overshoot it by less than half)."""
+    if t + h > t_end - 1e-9 * dt:
+        h = t_end - t
+    if clip and krec < nrec:
+        tr = t_rec0 + krec * dt
+        if t + h > tr - 1e-9 * dt:
+            h = tr - t
+        elif t + 1.5 * h > tr:
+            h = 0.5 * (tr - t)
+    return h
+
+
+# ---------------------------------------------------------------------------------------
+# adaptive stepping with an embedded error estimate
 
 ROS_BHAT = np.array([3.7810903145819369e-01, -9.6042292212423178e-02, 0.5,
                      2.1793326075422950e-01])
@@ -203,31 +265,20 @@ def field_at(coef, dt, period, t0, t, out, dout):
 
 
 @njit(cache=True)
-def moment_rate(indptr, indices, vals, b, y, mom_idx, mom_scale, out):
-    """d m̄/dt = moment rows of A(B) y."""
-    for a in range(3):
-        i = mom_idx[a]
-        s = 0.0
-        for p in range(indptr[i], indptr[i + 1]):
-            v = vals[0, p] + b[0] * vals[1, p] + b[1] * vals[2, p] + b[2] * vals[3, p]
-            s += v * y[indices[p]]
-        out[a] = mom_scale[a] * s
-
-
-@njit(cache=True)
 def run_member_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out,
                         tol, h_init, h_max, replay, steps, nsteps_io,
                         indptr, indices, vals, kl, ku, mom_idx, mom_scale, ab, ipiv, work,
-                        ysave):
+                        ysave, clip):
     """Integrate one trajectory from t_start to t_end in place (adaptive or replayed steps).
 
-    out (nrec, 3): m̄ at t_rec0 + k dt (dense cubic-Hermite output inside steps).
+    out (nrec, 3): m̄ at t_rec0 + k dt. clip = 1: steps end on the record times (needed
+    for ``ysave``); clip = 0: free steps, the records interpolated (cubic Lagrange through
+    the step ends, :func:`fill_records`).
     replay = 0: choose steps by the embedded error estimate (2-norm of the coefficient
     error <= tol) and store the accepted step sizes in ``steps`` (capacity steps.size;
     beyond it the stored sequence is truncated and ``nsteps_io[0] = -1``).
     replay = 1: take exactly the nsteps_io[0] step sizes stored in ``steps``.
-    ysave (nrec, n) or (0, n): the coefficient vectors at the record times (only where
-    a step ends on the record time, which the adaptive steps and their replay do).
+    ysave (nrec, n) or (0, n): the coefficient vectors at the record times (clip = 1).
     Returns (info, number of LU factorisations)."""
     n = y.shape[0]
     k = work[0:4]
@@ -239,10 +290,9 @@ def run_member_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out,
     dfield = np.empty(3)
     bst = np.empty(3)
     dst = np.empty(3)
-    m_old = np.empty(3)
     m_new = np.empty(3)
-    r_old = np.empty(3)
-    r_new = np.empty(3)
+    tb = np.empty(4)
+    mb = np.empty((4, 3))
     nrec = out.shape[0]
     # next record index
     krec = 0
@@ -256,31 +306,20 @@ def run_member_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out,
     nmax = nsteps_io[0]
     field_at(coef, dt, period, t0, t, bfield, dfield)
     for a in range(3):
-        m_old[a] = mom_scale[a] * y[mom_idx[a]]
-    moment_rate(indptr, indices, vals, bfield, y, mom_idx, mom_scale, r_old)
+        m_new[a] = mom_scale[a] * y[mom_idx[a]]
+    cnt = push_endpoint(tb, mb, 0, t, m_new)
     save = ysave.shape[0] > 0
     if krec < nrec and abs(t_rec0 + krec * dt - t) <= 1e-9 * dt:
-        for a in range(3):
-            out[krec, a] = m_old[a]
         if save:
             ysave[krec, :] = y
-        krec += 1
+        krec = fill_records(out, krec, t_rec0, dt, tb, mb, 1, t)
     while t < t_end - 1e-12 * dt:
         if replay == 1:
             if nst >= nmax:
                 break
             h = steps[nst]
         else:
-            if t + h > t_end - 1e-9 * dt:
-                h = t_end - t
-            if krec < nrec:
-                # end steps on sample times: the stiff components make A·y (and hence a
-                # Hermite derivative) unreliable, so samples are never interpolated
-                tr = t_rec0 + krec * dt
-                if t + h > tr - 1e-9 * dt:
-                    h = tr - t
-                elif t + 1.5 * h > tr:
-                    h = 0.5 * (tr - t)
+            h = clip_to_record(t, h, t_end, krec, nrec, t_rec0, dt, clip)
         band_assemble(ab, indptr, indices, vals, bfield[0], bfield[1], bfield[2],
                       -h * gamma_ros, 1.0, kl, ku)
         info = band_lu(ab, ipiv, kl, ku)
@@ -346,31 +385,20 @@ def run_member_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out,
         field_at(coef, dt, period, t0, t_new, bfield, dfield)
         for a in range(3):
             m_new[a] = mom_scale[a] * y[mom_idx[a]]
-        moment_rate(indptr, indices, vals, bfield, y, mom_idx, mom_scale, r_new)
-        # dense output at the sample times inside (t, t_new]
-        while krec < nrec:
-            tr = t_rec0 + krec * dt
-            if tr > t_new + 1e-9 * dt:
-                break
-            s = (tr - t) / h
-            if s > 1.0:
-                s = 1.0
-            h00 = (1.0 + 2.0 * s) * (1.0 - s) * (1.0 - s)
-            h10 = s * (1.0 - s) * (1.0 - s)
-            h01 = s * s * (3.0 - 2.0 * s)
-            h11 = s * s * (s - 1.0)
-            for a in range(3):
-                out[krec, a] = h00 * m_old[a] + h10 * h * r_old[a] + h01 * m_new[a] \
-                    + h11 * h * r_new[a]
-            if save:
-                ysave[krec, :] = y
-            krec += 1
+        cnt = push_endpoint(tb, mb, cnt, t_new, m_new)
+        if save and krec < nrec and abs(t_rec0 + krec * dt - t_new) <= 1e-9 * dt:
+            ysave[krec, :] = y
+        if clip:  # the step ends on the record
+            while krec < nrec and t_rec0 + krec * dt <= t_new + 1e-9 * dt:
+                for a in range(3):
+                    out[krec, a] = m_new[a]
+                krec += 1
+        elif cnt >= 4:
+            krec = fill_records(out, krec, t_rec0, dt, tb, mb, 4, tb[2])
         t = t_new
-        for a in range(3):
-            m_old[a] = m_new[a]
-            r_old[a] = r_new[a]
         if replay == 0:
             h = min(h * fac, h_max)
+    krec = fill_records(out, krec, t_rec0, dt, tb, mb, min(cnt, 4), t)
     if replay == 0 and nsteps_io[0] != -1:
         nsteps_io[0] = nst
     return 0, nlu
@@ -388,7 +416,7 @@ ros_gi_c = ROS_GI
 @njit(cache=True, parallel=True)
 def run_batch_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out, tol, h_init,
                        h_max, replay, steps, nsteps, indptr, indices, vals, kl, ku,
-                       mom_idx, mom_scale, ysave):
+                       mom_idx, mom_scale, ysave, clip):
     """Batched :func:`run_member_adaptive`: y (nb, n), coef (nb, 4, nseg, 3),
     out (nb, nrec, 3), steps (nb, cap), nsteps (nb,) (in/out), ysave (nb, nrec, n) or
     (nb, 0, n). Returns (info, nlu) arrays."""
@@ -404,7 +432,7 @@ def run_batch_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out, tol
         i1, i2 = run_member_adaptive(y[b], t_start, t_end, coef[b], dt, period, t0, t_rec0,
                                      out[b], tol, h_init, h_max, replay, steps[b],
                                      nsteps[b:b + 1], indptr, indices, vals, kl, ku,
-                                     mom_idx, mom_scale, ab, ipiv, work, ysave[b])
+                                     mom_idx, mom_scale, ab, ipiv, work, ysave[b], clip)
         info[b] = i1
         nlu[b] = i2
     return info, nlu

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._kernels import (field_at, ros_a_c, ros_b_c, ros_bhat_c, ros_c_c,
-                       ros_g_c, ros_gi_c, gamma_ros)
+from ._kernels import (clip_to_record, field_at, fill_records, push_endpoint, ros_a_c,
+                       ros_b_c, ros_bhat_c, ros_c_c, ros_g_c, ros_gi_c, gamma_ros)
 
 
 @njit(cache=True)
@@ -101,6 +101,16 @@ def _matvec(out, a, x, scale, accumulate):
 
 
 @njit(cache=True)
+def _moment(m, cmom, w, r):
+    """m̄ (3,) of the reduced state w (first r coordinates)."""
+    for a in range(3):
+        s = 0.0
+        for j in range(r):
+            s += cmom[a, j] * w[j]
+        m[a] = s
+
+
+@njit(cache=True)
 def cell_of(b, ring_edges, n_sectors):
     """Local-basis cell of a field (easy-axis frame): ring of |B| (edges ascending; ring 0 is
     one cell), then sector of the angle atan2(B_x, B_z) in the outer rings."""
@@ -139,14 +149,15 @@ def _switch(Y, trans, c_new, c_old, rdim, tmp):
 
 @njit(cache=True)
 def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, replay,
-              steps, nsteps_io, ops_all, cmom_all, rdim, trans, ring_edges, n_sectors):
+              steps, nsteps_io, ops_all, cmom_all, rdim, trans, ring_edges, n_sectors, clip):
     """Integrate the local reduced model for one member from t_start to t_end in place.
 
     Y (ncols, rmax): state columns in the coordinates of the cell of B(t_start); on return
     in those of the cell of B(t_end) (ncols > 1 only with replay, e.g. the period map).
     The basis of the cell of B(t) at the start of each step is used (switches project the
-    state). Steps end on the record times t0 + k dt (k < out.shape[0]); out (nrec, 3)
-    gets m̄ there. replay = 0: adaptive steps (embedded error of column 0 ≤ tol) stored in
+    state). out (nrec, 3) gets m̄ at the record times t0 + k dt: with clip = 1 the steps
+    end there, with clip = 0 the steps are free and the records interpolated (cubic
+    Lagrange through the step ends, as in the full model). replay = 0: adaptive steps (embedded error of column 0 ≤ tol) stored in
     ``steps``; replay = 1: the nsteps_io[0] stored steps.
     Returns (info, number of LU factorisations)."""
     ncols, rmax = Y.shape
@@ -165,6 +176,9 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
     dfield = np.empty(3)
     bst = np.empty(3)
     dst = np.empty(3)
+    mcur = np.empty(3)
+    tb = np.empty(4)
+    mb = np.empty((4, 3))
     nrec = out.shape[0]
     krec = 0
     while krec < nrec and t0 + krec * dt < t_start - 1e-9 * dt:
@@ -181,27 +195,17 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
     ops = ops_all[cur, :, :r, :r]
     cmom = cmom_all[cur]
     _assemble(An[:r, :r], ops, 1.0, bfield[0], bfield[1], bfield[2])
+    _moment(mcur, cmom, Y[0], r)
+    cnt = push_endpoint(tb, mb, 0, t, mcur)
     if krec < nrec and abs(t0 + krec * dt - t) <= 1e-9 * dt:
-        for a in range(3):
-            s = 0.0
-            for j in range(r):
-                s += cmom[a, j] * Y[0, j]
-            out[krec, a] = s
-        krec += 1
+        krec = fill_records(out, krec, t0, dt, tb, mb, 1, t)
     while t < t_end - 1e-12 * dt:
         if replay == 1:
             if nst >= nmax:
                 break
             h = steps[nst]
         else:
-            if t + h > t_end - 1e-9 * dt:
-                h = t_end - t
-            if krec < nrec:
-                tr = t0 + krec * dt
-                if t + h > tr - 1e-9 * dt:
-                    h = tr - t
-                elif t + 1.5 * h > tr:
-                    h = 0.5 * (tr - t)
+            h = clip_to_record(t, h, t_end, krec, nrec, t0, dt, clip)
         for i in range(r):
             for j in range(r):
                 M[i, j] = -h * gamma_ros * An[i, j]
@@ -277,18 +281,18 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
             for i in range(r):
                 for j in range(r):
                     An[i, j] = As[2, i, j]  # A(B(t + h)), c_4 = 1
-        while krec < nrec:
-            tr = t0 + krec * dt
-            if tr > t + 1e-9 * dt:
-                break
-            for a in range(3):
-                s = 0.0
-                for j in range(r):
-                    s += cmom[a, j] * Y[0, j]
-                out[krec, a] = s
-            krec += 1
+        _moment(mcur, cmom, Y[0], r)
+        cnt = push_endpoint(tb, mb, cnt, t, mcur)
+        if clip:  # the step ends on the record
+            while krec < nrec and t0 + krec * dt <= t + 1e-9 * dt:
+                for a in range(3):
+                    out[krec, a] = mcur[a]
+                krec += 1
+        elif cnt >= 4:
+            krec = fill_records(out, krec, t0, dt, tb, mb, 4, tb[2])
         if replay == 0:
             h = min(h * fac, h_max)
+    krec = fill_records(out, krec, t0, dt, tb, mb, min(cnt, 4), t)
     if replay == 0 and nsteps_io[0] != -1:
         nsteps_io[0] = nst
     return 0, nlu
@@ -296,7 +300,7 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
 
 @njit(cache=True, parallel=True)
 def rb_batch(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, replay, steps,
-             nsteps, ops_all, cmom_all, rdim, trans, ring_edges, n_sectors):
+             nsteps, ops_all, cmom_all, rdim, trans, ring_edges, n_sectors, clip):
     """Batched :func:`rb_member`: Y (nb, ncols, rmax), coef (nb, 4, nseg, 3),
     out (nb, nrec, 3), steps (nb, cap), nsteps (nb,). Returns (info, nlu) arrays."""
     nb = Y.shape[0]
@@ -305,7 +309,7 @@ def rb_batch(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, r
     for b in prange(nb):
         i1, i2 = rb_member(Y[b], t_start, t_end, coef[b], dt, period, t0, out[b], tol, h_init,
                            h_max, replay, steps[b], nsteps[b:b + 1], ops_all, cmom_all, rdim,
-                           trans, ring_edges, n_sectors)
+                           trans, ring_edges, n_sectors, clip)
         info[b] = i1
         nlu[b] = i2
     return info, nlu

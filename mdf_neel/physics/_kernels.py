@@ -388,11 +388,9 @@ def run_member_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out,
         cnt = push_endpoint(tb, mb, cnt, t_new, m_new)
         if save and krec < nrec and abs(t_rec0 + krec * dt - t_new) <= 1e-9 * dt:
             ysave[krec, :] = y
-        if clip:  # the step ends on the record
-            while krec < nrec and t_rec0 + krec * dt <= t_new + 1e-9 * dt:
-                for a in range(3):
-                    out[krec, a] = m_new[a]
-                krec += 1
+        if clip:  # the step ends on the record: its value (the newest point)
+            j = min(cnt, 4) - 1
+            krec = fill_records(out, krec, t_rec0, dt, tb[j:], mb[j:], 1, t_new)
         elif cnt >= 4:
             krec = fill_records(out, krec, t_rec0, dt, tb, mb, 4, tb[2])
         t = t_new

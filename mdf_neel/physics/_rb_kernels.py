@@ -157,8 +157,9 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
     The basis of the cell of B(t) at the start of each step is used (switches project the
     state). out (nrec, 3) gets m̄ at the record times t0 + k dt: with clip = 1 the steps
     end there, with clip = 0 the steps are free and the records interpolated (cubic
-    Lagrange through the step ends, as in the full model). replay = 0: adaptive steps (embedded error of column 0 ≤ tol) stored in
-    ``steps``; replay = 1: the nsteps_io[0] stored steps.
+    Lagrange through the step ends, as in the full model). replay = 0: adaptive steps
+    (embedded error of column 0 ≤ tol) stored in ``steps``; replay = 1: the
+    nsteps_io[0] stored steps.
     Returns (info, number of LU factorisations)."""
     ncols, rmax = Y.shape
     An = np.empty((rmax, rmax))
@@ -283,11 +284,9 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
                     An[i, j] = As[2, i, j]  # A(B(t + h)), c_4 = 1
         _moment(mcur, cmom, Y[0], r)
         cnt = push_endpoint(tb, mb, cnt, t, mcur)
-        if clip:  # the step ends on the record
-            while krec < nrec and t0 + krec * dt <= t + 1e-9 * dt:
-                for a in range(3):
-                    out[krec, a] = mcur[a]
-                krec += 1
+        if clip:  # the step ends on the record: its value (the newest point)
+            j = min(cnt, 4) - 1
+            krec = fill_records(out, krec, t0, dt, tb[j:], mb[j:], 1, t)
         elif cnt >= 4:
             krec = fill_records(out, krec, t0, dt, tb, mb, 4, tb[2])
         if replay == 0:

@@ -49,8 +49,8 @@ RB_ERROR_FRACTION = 0.5
 #: initial POD cut-off (relative singular value) as a fraction of rtol
 POD_TOL_FRACTION = 0.3
 #: step tolerance of the production run of the reduced model as a multiple of the full
-#: model's (which is rtol since the samples are interpolated and the steps free; it was
-#: 3 × 0.3 rtol with steps ending on the samples); the in-sample truncation checks use the
+#: model's (0.5·rtol with free steps and interpolated samples; it was 3 × 0.3·rtol with
+#: steps ending on the samples); the in-sample truncation checks use the
 #: full model's tolerance, so that at full rank they take the same steps and measure the
 #: truncation alone. The final verification measures the production run (truncation +
 #: time error).
@@ -215,9 +215,11 @@ class _LocalModel:
 
     def run(self, Y, coef, t_start, t_end, dt, period, t0, nrec, tol, replay=False,
             steps=None, nsteps=None, clip=False):
+        from .fokker_planck import H_MAX_SAMPLES  # the same step limit as the full model
+
         nb = Y.shape[0]
-        # step store: ~1.2-1.7 steps per sample measured; grown (and the run repeated)
-        # on overflow, so the store is not 16 steps per sample for every member
+        # step store: at most ~1.7 steps per sample measured; grown (and the run
+        # repeated) on overflow, so the store is not 16 steps per sample for every member
         cap = None if steps is not None else int(3 * max(1.0, (t_end - t_start) / dt)) + 16
         while True:
             Yw = np.array(Y, dtype=float, order="C", copy=True)
@@ -230,7 +232,7 @@ class _LocalModel:
                 ns = np.array(nsteps, dtype=np.int64, copy=True)
             info, nlu = RK.rb_batch(Yw, float(t_start), float(t_end), coef, float(dt),
                                     float(period), float(t0), out, float(tol), float(dt),
-                                    float(4.0 * dt), 1 if replay else 0, st, ns, self.ops,
+                                    float(H_MAX_SAMPLES * dt), 1 if replay else 0, st, ns, self.ops,
                                     self.cmom, self.rdim, self.trans, self.cells.ring_edges,
                                     self.cells.n_sectors, 1 if clip else 0)
             if np.any(info != 0):

@@ -1,4 +1,4 @@
-"""numba kernels of the reduced-basis Néel solver: dense LU, the ROS34PW2 step on the
+"""numba kernels of the reduced-basis Néel solver: LAPACK LU, the ROS34PW2 step on the
 reduced affine operator ``A_r(B) = A0 + Bx A1 + By A2 + Bz A3`` (r × r, dense), batched
 trajectories, with local bases: one per cell of the field (easy-axis frame), the state
 projected when the field crosses into another cell.
@@ -10,94 +10,62 @@ reduced matrix is zero, so probability is conserved exactly, as in the full mode
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.np.linalg import F_INT_nptype as LAPACK_INT, _LAPACK
 
 from ._kernels import (clip_to_record, field_at, fill_records, push_endpoint, ros_a_c,
                        ros_b_c, ros_bhat_c, ros_c_c, ros_g_c, ros_gi_c, gamma_ros)
 
 
-@njit(cache=True)
-def dense_lu(a, ipiv):
-    """In-place LU with partial pivoting of a square matrix (row-major). 0 or 1-based
-    index of a zero pivot."""
-    n = a.shape[0]
-    info = 0
-    for j in range(n):
-        p = j
-        amax = abs(a[j, j])
-        for i in range(j + 1, n):
-            v = abs(a[i, j])
-            if v > amax:
-                amax = v
-                p = i
-        ipiv[j] = p
-        if amax == 0.0:
-            if info == 0:
-                info = j + 1
-            continue
-        if p != j:
-            for c in range(n):
-                t = a[j, c]
-                a[j, c] = a[p, c]
-                a[p, c] = t
-        inv = 1.0 / a[j, j]
-        for i in range(j + 1, n):
-            lij = a[i, j] * inv
-            a[i, j] = lij
-            if lij != 0.0:
-                for c in range(j + 1, n):
-                    a[i, c] -= lij * a[j, c]
-    return info
+_getrf = _LAPACK().numba_xxgetrf(types.float64)
 
 
 @njit(cache=True)
-def dense_solve(a, ipiv, b):
-    """Solve in place with the factors of :func:`dense_lu`."""
-    n = a.shape[0]
+def lu_factor(a, n, ipiv):
+    """LAPACK ``getrf`` of the leading n × n block of the C-contiguous buffer ``a``
+    (leading dimension a.shape[1]) in place. Read column-major, that block is Mᵀ, so
+    the factors are those of Mᵀ = P L U; :func:`lu_solve` solves M x = b with them.
+    ipiv: LAPACK integers (``LAPACK_INT``), 1-based. Returns LAPACK's info (0 = ok)."""
+    return _getrf(100, n, n, a.ctypes, a.shape[1], ipiv.ctypes)  # 100 = ord("d")
+
+
+@njit(cache=True, fastmath=True)
+def lu_solve(a, n, ipiv, b):
+    """Solve M x = b in place with :func:`lu_factor`'s factors of Mᵀ = P L U, i.e.
+    M = Uᵀ Lᵀ Pᵀ: Uᵀ y = b (the lower triangle of the row-major buffer, diagonal
+    included), Lᵀ w = y (the strict upper triangle, unit diagonal), x = P w."""
     for j in range(n):
-        p = ipiv[j]
-        if p != j:
-            t = b[j]
-            b[j] = b[p]
-            b[p] = t
-    for i in range(n):
-        s = b[i]
-        for c in range(i):
-            s -= a[i, c] * b[c]
-        b[i] = s
+        s = b[j]
+        for i in range(j):
+            s -= a[j, i] * b[i]
+        b[j] = s / a[j, j]
+    for j in range(n - 1, -1, -1):
+        s = b[j]
+        for i in range(j + 1, n):
+            s -= a[j, i] * b[i]
+        b[j] = s
     for i in range(n - 1, -1, -1):
-        s = b[i]
-        for c in range(i + 1, n):
-            s -= a[i, c] * b[c]
-        b[i] = s / a[i, i]
+        p = ipiv[i] - 1
+        if p != i:
+            t = b[i]
+            b[i] = b[p]
+            b[p] = t
 
 
 @njit(cache=True)
-def _assemble(out, ops, c0, bx, by, bz):
-    """out = c0 A0 + bx A1 + by A2 + bz A3 (terms with a zero coefficient skipped: in the
-    canonical easy-axis frame the paper's fields have B_y = 0)."""
-    r = out.shape[0]
-    out[:, :] = 0.0
-    coefs = (c0, bx, by, bz)
-    for k in range(4):
-        c = coefs[k]
+def _step_matrix(M, ops, r, kact, coefs, scale):
+    """M[:r, :r] = I + scale · Σ_k coefs[k] A_k over the active operators."""
+    for i in range(r):
+        for j in range(r):
+            M[i, j] = 0.0
+    for q in range(kact.shape[0]):
+        c = scale * coefs[kact[q]]
         if c != 0.0:
             for i in range(r):
                 for j in range(r):
-                    out[i, j] += c * ops[k, i, j]
-
-
-@njit(cache=True)
-def _matvec(out, a, x, scale, accumulate):
-    r = a.shape[0]
+                    M[i, j] += c * ops[kact[q], i, j]
     for i in range(r):
-        s = 0.0
-        for j in range(r):
-            s += a[i, j] * x[j]
-        if accumulate:
-            out[i] += scale * s
-        else:
-            out[i] = scale * s
+        M[i, i] += 1.0
 
 
 @njit(cache=True)
@@ -148,35 +116,56 @@ def _switch(Y, trans, c_new, c_old, rdim, tmp):
 
 
 @njit(cache=True)
+def _stage_vector(v, r, kact, h, cst, ys, cn, acc, gih2, dfield, y, first):
+    """v (nact·r) with A_stack · v = h A(B_st) ys + h A(B_n) acc + γ_i h² A'(t) y, where
+    A_stack = [A_k1 | A_k2 | ...] over the active operators k (A0 first, coefficient 1)."""
+    for q in range(kact.shape[0]):
+        k = kact[q]
+        a = h * (1.0 if k == 0 else cst[k - 1])
+        b = h * (1.0 if k == 0 else cn[k - 1])
+        g = 0.0 if k == 0 else gih2 * dfield[k - 1]
+        base = q * r
+        if first:
+            for i in range(r):
+                v[base + i] = (a + g) * y[i]
+        else:
+            for i in range(r):
+                v[base + i] = a * ys[i] + b * acc[i] + g * y[i]
+
+
+@njit(cache=True)
 def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, replay,
-              steps, nsteps_io, ops_all, cmom_all, rdim, trans, ring_edges, n_sectors, clip):
+              steps, nsteps_io, ops_all, stack_flat, stack_off, kact, cmom_all, rdim, trans,
+              ring_edges, n_sectors, clip):
     """Integrate the local reduced model for one member from t_start to t_end in place.
 
     Y (ncols, rmax): state columns in the coordinates of the cell of B(t_start); on return
     in those of the cell of B(t_end) (ncols > 1 only with replay, e.g. the period map).
     The basis of the cell of B(t) at the start of each step is used (switches project the
-    state). out (nrec, 3) gets m̄ at the record times t0 + k dt: with clip = 1 the steps
+    state). ops_all (ncells, 4, rmax, rmax): A0..A3 per cell; stack_flat/stack_off: per
+    cell the C-contiguous (r, nact·r) block [A_k for k in kact] (one BLAS gemv per stage);
+    kact: the operators whose field component is not identically zero (0 always).
+    out (nrec, 3) gets m̄ at the record times t0 + k dt: with clip = 1 the steps
     end there, with clip = 0 the steps are free and the records interpolated (cubic
     Lagrange through the step ends, as in the full model). replay = 0: adaptive steps
     (embedded error of column 0 ≤ tol) stored in ``steps``; replay = 1: the
     nsteps_io[0] stored steps.
     Returns (info, number of LU factorisations)."""
     ncols, rmax = Y.shape
-    An = np.empty((rmax, rmax))
-    As = np.empty((3, rmax, rmax))
-    Ad = np.empty((rmax, rmax))
+    nact = kact.shape[0]
     M = np.empty((rmax, rmax))
-    ipiv = np.empty(rmax, dtype=np.int64)
+    ipiv = np.empty(rmax, dtype=LAPACK_INT)
     k = np.empty((4, ncols, rmax))
     ys = np.empty(rmax)
     acc = np.empty(rmax)
+    v = np.empty(nact * rmax)
     rhs = np.empty(rmax)
-    ady = np.empty(rmax)
     tmp = np.empty(rmax)
     bfield = np.empty(3)
     dfield = np.empty(3)
-    bst = np.empty(3)
+    bst = np.empty((4, 3))
     dst = np.empty(3)
+    coefs = np.empty(4)
     mcur = np.empty(3)
     tb = np.empty(4)
     mb = np.empty((4, 3))
@@ -193,9 +182,9 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
     field_at(coef, dt, period, t0, t, bfield, dfield)
     cur = cell_of(bfield, ring_edges, n_sectors)
     r = rdim[cur]
-    ops = ops_all[cur, :, :r, :r]
+    off = stack_off[cur]
+    S = stack_flat[off:off + r * nact * r].reshape((r, nact * r))
     cmom = cmom_all[cur]
-    _assemble(An[:r, :r], ops, 1.0, bfield[0], bfield[1], bfield[2])
     _moment(mcur, cmom, Y[0], r)
     cnt = push_endpoint(tb, mb, 0, t, mcur)
     if krec < nrec and abs(t0 + krec * dt - t) <= 1e-9 * dt:
@@ -207,22 +196,19 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
             h = steps[nst]
         else:
             h = clip_to_record(t, h, t_end, krec, nrec, t0, dt, clip)
-        for i in range(r):
-            for j in range(r):
-                M[i, j] = -h * gamma_ros * An[i, j]
-            M[i, i] += 1.0
-        Mv = M[:r, :r]
-        info = dense_lu(Mv, ipiv)
+        coefs[0] = 1.0
+        coefs[1] = bfield[0]
+        coefs[2] = bfield[1]
+        coefs[3] = bfield[2]
+        _step_matrix(M, ops_all[cur], r, kact, coefs, -h * gamma_ros)
+        info = lu_factor(M, r, ipiv)
         nlu += 1
         if info != 0:
             return info, nlu
-        _assemble(Ad[:r, :r], ops, 0.0, dfield[0], dfield[1], dfield[2])
         for st in range(1, 4):
-            field_at(coef, dt, period, t0, t + ros_c_c[st] * h, bst, dst)
-            _assemble(As[st - 1, :r, :r], ops, 1.0, bst[0], bst[1], bst[2])
+            field_at(coef, dt, period, t0, t + ros_c_c[st] * h, bst[st], dst)
         for col in range(ncols):
             y = Y[col, :r]
-            _matvec(ady[:r], Ad[:r, :r], y, 1.0, False)
             for st in range(4):
                 for i in range(r):
                     ys[i] = y[i]
@@ -233,15 +219,10 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
                     for i in range(r):
                         ys[i] += aij * k[j, col, i]
                         acc[i] += gij * k[j, col, i]
-                if st == 0:
-                    _matvec(rhs[:r], An[:r, :r], ys[:r], h, False)
-                else:
-                    _matvec(rhs[:r], As[st - 1, :r, :r], ys[:r], h, False)
-                    _matvec(rhs[:r], An[:r, :r], acc[:r], h, True)
-                gi = ros_gi_c[st] * h * h
-                for i in range(r):
-                    rhs[i] += gi * ady[i]
-                dense_solve(Mv, ipiv, rhs[:r])
+                _stage_vector(v, r, kact, h, bst[st] if st > 0 else bfield, ys, bfield, acc,
+                              ros_gi_c[st] * h * h, dfield, y, st == 0)
+                np.dot(S, v[:nact * r], rhs[:r])
+                lu_solve(M, r, ipiv, rhs)
                 for i in range(r):
                     k[st, col, i] = rhs[i]
         fac = 1.0
@@ -275,13 +256,9 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
             _switch(Y, trans, new, cur, rdim, tmp)
             cur = new
             r = rdim[cur]
-            ops = ops_all[cur, :, :r, :r]
+            off = stack_off[cur]
+            S = stack_flat[off:off + r * nact * r].reshape((r, nact * r))
             cmom = cmom_all[cur]
-            _assemble(An[:r, :r], ops, 1.0, bfield[0], bfield[1], bfield[2])
-        else:
-            for i in range(r):
-                for j in range(r):
-                    An[i, j] = As[2, i, j]  # A(B(t + h)), c_4 = 1
         _moment(mcur, cmom, Y[0], r)
         cnt = push_endpoint(tb, mb, cnt, t, mcur)
         if clip:  # the step ends on the record: its value (the newest point)
@@ -299,7 +276,8 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
 
 @njit(cache=True, parallel=True)
 def rb_batch(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, replay, steps,
-             nsteps, ops_all, cmom_all, rdim, trans, ring_edges, n_sectors, clip):
+             nsteps, ops_all, stack_flat, stack_off, kact, cmom_all, rdim, trans, ring_edges,
+             n_sectors, clip):
     """Batched :func:`rb_member`: Y (nb, ncols, rmax), coef (nb, 4, nseg, 3),
     out (nb, nrec, 3), steps (nb, cap), nsteps (nb,). Returns (info, nlu) arrays."""
     nb = Y.shape[0]
@@ -307,8 +285,8 @@ def rb_batch(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, r
     nlu = np.zeros(nb, dtype=np.int64)
     for b in prange(nb):
         i1, i2 = rb_member(Y[b], t_start, t_end, coef[b], dt, period, t0, out[b], tol, h_init,
-                           h_max, replay, steps[b], nsteps[b:b + 1], ops_all, cmom_all, rdim,
-                           trans, ring_edges, n_sectors, clip)
+                           h_max, replay, steps[b], nsteps[b:b + 1], ops_all, stack_flat,
+                           stack_off, kact, cmom_all, rdim, trans, ring_edges, n_sectors, clip)
         info[b] = i1
         nlu[b] = i2
     return info, nlu

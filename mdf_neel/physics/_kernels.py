@@ -1,20 +1,25 @@
 """numba kernels of the Fokker–Planck solver: banded LU, sparse affine operator, the
 ROS34PW2 Rosenbrock–Wanner step, batched trajectories.
 
-Conventions: every kernel takes contiguous float64/int64 arrays; inputs are checked in
-Python before the call (kernels raise nothing meant for users and log nothing).
+Conventions: every kernel takes contiguous float64/int64 arrays (pivots: ``LAPACK_INT``,
+int32); inputs are checked in Python before the call (kernels raise nothing meant for
+users and log nothing).
 
 The operator is ``A(B) = V0 + B0 V1 + B1 V2 + B2 V3`` on a fixed sparsity pattern given in
 CSR form (``indptr``, ``indices``, ``vals`` of shape (4, nnz)); the unknowns are already
-permuted to a narrow-band order.  Band storage is the LAPACK ``dgbtrf`` layout transposed
-for row-contiguous access: ``ab[j, kv + i - j] = A[i, j]`` with ``kv = kl + ku`` and
-``ldab = 2 kl + ku + 1`` (the first ``kl`` slots of each column hold pivoting fill-in).
+permuted to a narrow-band order.  Band storage: row-major (n, ldab) with
+``ab[j, kv + i - j] = A[i, j]``, ``kv = kl + ku``, ``ldab = 2 kl + ku + 1`` (the first
+``kl`` slots of each column hold pivoting fill-in) -- read column-major, exactly LAPACK's
+``dgbtrf`` AB, which :func:`band_lu` / :func:`band_solve` call (``_lapack``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+
+# registers the LAPACK symbols: must precede loading any cached kernel below
+from ._lapack import LAPACK_INT, dgbtrf, dgbtrs
 
 # ROS34PW2 (Rang & Angermann 2005): 4 stages, order 3, L-stable, W-method.
 ROS_GAMMA = 4.3586652150845900e-01
@@ -52,83 +57,42 @@ def band_assemble(ab, indptr, indices, vals, bx, by, bz, scale, diag, kl, ku):
 
 
 @njit(cache=True)
-def _axpy(y, x, a):
-    """y += a x (contiguous 1-D)."""
-    for i in range(y.shape[0]):
-        y[i] += a * x[i]
-
-
-@njit(cache=True)
 def band_lu(ab, ipiv, kl, ku):
-    """In-place LU with partial pivoting of a band matrix (dgbtf2). Returns 0 or the
-    1-based index of a zero pivot."""
+    """In-place LU with partial pivoting of a band matrix: LAPACK ``dgbtrf`` (blocked).
+
+    ab (n, 2 kl + ku + 1) C-contiguous, the module's band layout (= dgbtrf's column-major
+    AB); ipiv (n,) ``LAPACK_INT`` (int32), set to LAPACK's 1-based row interchanges.
+    Returns 0 or the 1-based index of the first zero pivot (LAPACK's info > 0)."""
     n = ab.shape[0]
-    kv = kl + ku
-    info = 0
-    ju = 0
-    lbuf = np.empty(kl + 1)
-    for j in range(n):
-        km = min(kl, n - 1 - j)
-        # pivot search in column j, rows j..j+km  ->  ab[j, kv + 0 .. kv + km]
-        p = 0
-        amax = abs(ab[j, kv])
-        for i in range(1, km + 1):
-            a = abs(ab[j, kv + i])
-            if a > amax:
-                amax = a
-                p = i
-        ipiv[j] = j + p
-        if amax == 0.0:
-            if info == 0:
-                info = j + 1
-            continue
-        jp = j + p
-        ju = max(ju, min(j + ku + p, n - 1))
-        if p != 0:
-            # swap rows j and jp in columns j..ju
-            for c in range(j, ju + 1):
-                t = ab[c, kv + j - c]
-                ab[c, kv + j - c] = ab[c, kv + jp - c]
-                ab[c, kv + jp - c] = t
-        inv = 1.0 / ab[j, kv]
-        for i in range(1, km + 1):
-            ab[j, kv + i] *= inv
-        # rank-1 update through a copied multiplier column and row slices: lets LLVM
-        # vectorise (reads and writes provably in different arrays)
-        lcol = lbuf[:km]
-        for i in range(km):
-            lcol[i] = ab[j, kv + 1 + i]
-        for c in range(j + 1, ju + 1):
-            off = kv + j - c
-            u = ab[c, off]
-            if u != 0.0:
-                _axpy(ab[c, off + 1: off + 1 + km], lcol, -u)
-    return info
+    iw = np.empty(6, dtype=LAPACK_INT)  # m, n, kl, ku, ldab, info
+    iw[0] = n
+    iw[1] = n
+    iw[2] = kl
+    iw[3] = ku
+    iw[4] = ab.shape[1]
+    iw[5] = 0
+    dgbtrf(iw[0:].ctypes, iw[1:].ctypes, iw[2:].ctypes, iw[3:].ctypes, ab.ctypes,
+           iw[4:].ctypes, ipiv.ctypes, iw[5:].ctypes)
+    return iw[5]
 
 
 @njit(cache=True)
 def band_solve(ab, ipiv, kl, ku, b):
-    """Solve A x = b in place with the factors of :func:`band_lu`."""
+    """Solve A x = b in place (b (n,) contiguous) with the factors of :func:`band_lu`:
+    LAPACK ``dgbtrs`` (no transpose, one right-hand side)."""
     n = ab.shape[0]
-    kv = kl + ku
-    for j in range(n - 1):
-        km = min(kl, n - 1 - j)
-        p = ipiv[j]
-        if p != j:
-            t = b[j]
-            b[j] = b[p]
-            b[p] = t
-        bj = b[j]
-        if bj != 0.0:
-            for i in range(1, km + 1):
-                b[j + i] -= ab[j, kv + i] * bj
-    for j in range(n - 1, -1, -1):
-        b[j] /= ab[j, kv]
-        bj = b[j]
-        if bj != 0.0:
-            i0 = max(0, j - kv)
-            for i in range(i0, j):
-                b[i] -= ab[j, kv + i - j] * bj
+    iw = np.empty(7, dtype=LAPACK_INT)  # n, kl, ku, nrhs, ldab, ldb, info
+    iw[0] = n
+    iw[1] = kl
+    iw[2] = ku
+    iw[3] = 1
+    iw[4] = ab.shape[1]
+    iw[5] = max(n, 1)
+    iw[6] = 0
+    trans = np.empty(1, dtype=np.uint8)
+    trans[0] = 78  # ord("N")
+    dgbtrs(trans.ctypes, iw[0:].ctypes, iw[1:].ctypes, iw[2:].ctypes, iw[3:].ctypes,
+           ab.ctypes, iw[4:].ctypes, ipiv.ctypes, b.ctypes, iw[5:].ctypes, iw[6:].ctypes)
 
 
 @njit(cache=True)
@@ -157,7 +121,7 @@ def equilibrium_batch(fields, indptr, indices, vals, kl, ku, i0, c00):
     res = np.zeros((nb, n))
     for b in prange(nb):
         ab = np.empty((n, ldab))
-        ipiv = np.empty(n, dtype=np.int64)
+        ipiv = np.empty(n, dtype=LAPACK_INT)
         band_assemble(ab, indptr, indices, vals, fields[b, 0], fields[b, 1], fields[b, 2],
                       1.0, 0.0, kl, ku)
         kv = kl + ku
@@ -425,7 +389,7 @@ def run_batch_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out, tol
     nlu = np.zeros(nb, dtype=np.int64)
     for b in prange(nb):
         ab = np.empty((n, ldab))
-        ipiv = np.empty(n, dtype=np.int64)
+        ipiv = np.empty(n, dtype=LAPACK_INT)
         work = np.empty((8, n))
         i1, i2 = run_member_adaptive(y[b], t_start, t_end, coef[b], dt, period, t0, t_rec0,
                                      out[b], tol, h_init, h_max, replay, steps[b],

@@ -22,6 +22,7 @@ from scipy.interpolate import CubicSpline
 from . import _kernels as K
 from ._lapack import single_threaded_blas
 from ._sh_operators import sh_operators
+from ._symmetry import expand_members, symmetry_classes
 from .particles import ParticleParameters
 
 __all__ = ["choose_resolution", "solve_neel", "NeelDiscretisation",
@@ -33,6 +34,8 @@ logger = logging.getLogger("mdf_neel.physics")
 MAX_AUTO_DEGREE = 80
 #: smallest steady-state batch for which ``method="auto"`` uses the reduced basis
 REDUCED_MIN_BATCH = 48
+#: relative (to max |B|) sample tolerance of a field symmetry between batch members
+SYMMETRY_ATOL = 1e-10
 #: longest step in sample intervals: m̄ at the samples is interpolated (cubic) through
 #: the step ends, which needs several step ends per drive cycle
 H_MAX_SAMPLES = 2.0
@@ -323,7 +326,7 @@ def _rotations(easy_axis, nb):
 
 def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady_state=True,
                initial="equilibrium", rtol=1e-4, resolution=None, tol=None,
-               n_threads=None, max_newton=4, method="full"):
+               n_threads=None, max_newton=4, method="full", symmetry=True):
     """Solve the Néel Fokker–Planck equation for a batch of field trajectories.
 
     Inputs are assumed validated by :func:`mdf_neel.physics.mean_magnetization`.
@@ -342,6 +345,9 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
         As in :func:`mdf_neel.physics.mean_magnetization`.
     tol : float, optional
         Local (per step) error tolerance on the SH coefficient vector (default from rtol).
+    symmetry : bool
+        Steady states only: solve one member per class of exactly symmetric fields
+        (:mod:`mdf_neel.physics._symmetry`) and map the others.
 
     Returns
     -------
@@ -351,8 +357,10 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
         ``resolution`` (degree N), ``n_coefficients``, ``bandwidth``, ``method``,
         ``steps`` and ``lu_factorisations`` per member, ``periods`` (period
         integrations per member incl. warm-up and shooting), ``steady_state_residual``
-        (per member), ``wall_s``; for the reduced method also the ``rb_*`` entries of
-        :func:`mdf_neel.physics._reduced.solve_reduced`.
+        (per member), ``wall_s``, ``solved_members`` (members actually solved: the
+        others are symmetric images, ``symmetry_source`` gives each member's solved
+        member); for the reduced method also the ``rb_*`` entries of
+        :func:`mdf_neel.physics._reduced.solve_reduced` (member indices into the batch).
     """
     t0 = time.perf_counter()
     single = fields.ndim == 2
@@ -369,7 +377,8 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
         method = "reduced" if (steady_state and nb >= REDUCED_MIN_BATCH) else "full"
     if method == "reduced" and not steady_state:
         raise ValueError("method='reduced' needs steady_state=True")
-    disc = NeelDiscretisation.build(particle, N)
+    with single_threaded_blas():  # small dense algebra: BLAS threads only oversubscribe
+        disc = NeelDiscretisation.build(particle, N)
     dt = (times[-1] - times[0]) / (T - 1)
     logger.info("Néel FP: D=%.3g m K=%.4g J/m3 sigma=%.3g xi_max=%.3g -> degree N=%d "
                 "(%d coefficients, band %d/%d), step tolerance %.2e, batch %d, method %s",
@@ -377,7 +386,23 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
                 disc.n, disc.kl, disc.ku, tol_c, nb, method)
     info = {"resolution": N, "n_coefficients": disc.n, "step_tolerance": tol_c,
             "bandwidth": (disc.kl, disc.ku), "rtol": rtol, "xi_max": xi_max, "method": method}
-    with _threads(n_threads):
+    if steady_state and symmetry and nb > 1:
+        reps, source, sym, shift = symmetry_classes(fr, atol=SYMMETRY_ATOL * max(bmax, 1e-30))
+    else:
+        reps, source = np.arange(nb), np.arange(nb)
+        sym, shift = np.zeros(nb, dtype=np.int64), np.zeros(nb, dtype=np.int64)
+    full_batch = nb
+    if reps.size < nb:
+        logger.info("Néel FP: %d of %d members are symmetric images (solved %d)",
+                    nb - reps.size, nb, reps.size)
+        fr = np.ascontiguousarray(fr[reps])
+        nb = reps.size
+        if method == "reduced" and nb < 2:
+            method = "full"
+    info["solved_members"] = int(nb)
+    info["symmetry_source"] = reps[source]
+    # LAPACK/BLAS called inside numba's threads (banded and dense LU, gemv): no BLAS threads
+    with _threads(n_threads), single_threaded_blas():
         if method == "reduced":
             from ._reduced import solve_reduced
 
@@ -402,6 +427,14 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
             info["steady_state_residual"] = res
             info["steps"] = nsteps
             info["lu_factorisations"] = nlu
+    if nb < full_batch:
+        mom = expand_members(mom, source, sym, shift)
+        for key, val in list(info.items()):
+            if isinstance(val, np.ndarray) and val.ndim >= 1 and val.shape[0] == nb \
+                    and key != "symmetry_source":
+                info[key] = val[source]
+        if "rb_verification_members" in info:
+            info["rb_verification_members"] = [int(reps[i]) for i in info["rb_verification_members"]]
     # back to the lab frame: lab = R^T v, i.e. v @ R for row vectors
     m = np.einsum("bti,bij->btj", mom, R)
     info["wall_s"] = time.perf_counter() - t0

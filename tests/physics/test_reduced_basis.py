@@ -168,3 +168,39 @@ def test_local_cell_bases_agree_with_full_model(batch, monkeypatch):
     assert rel_l2(m_loc, m_full).max() <= KW["rtol"]
     # mass is exact through the cell switches: the moment stays in the unit ball
     assert np.all(np.linalg.norm(m_loc, axis=-1) <= 1.0)
+
+
+
+
+def test_reduced_shooting_at_full_rank_equals_full_model_shooting():
+    """A drive faster than the Néel time (period ≈ τ): the warm-up cannot settle, so both
+    the full model and the reduced model must find the periodic state by Newton–Krylov
+    shooting. With a full-rank basis the reduced model is the full model in rotated
+    coordinates, so its shooting (GMRES on its own period map) must give the same
+    periodic m̄ within rtol."""
+    from mdf_neel.physics import _reduced as R
+    from mdf_neel.physics.fokker_planck import (NeelDiscretisation, _local_tolerance,
+                                                _spline_coefficients, _steady_state,
+                                                warmup_samples)
+
+    particle = ParticleParameters(diameter_m=18e-9, anisotropy_Jm3=2000.0)
+    _, b = lissajous(96, [(0.004, -0.003, 0.0), (-0.01, 0.008, 0.0)])
+    dt = 2e-10  # period 19.2 ns, about 2 τ
+    times = np.arange(96) * dt
+    rtol = 1e-3
+    assert not warmup_samples(particle, rtol, dt, 96)[1]
+    disc = NeelDiscretisation.build(particle, 9)
+    fr = np.ascontiguousarray(b)  # easy axis along z: lab frame = easy-axis frame
+    tol = _local_tolerance(rtol)
+    m_full, res_full, periods_full, *_ = _steady_state(disc, particle, times, fr, dt, tol, rtol, 4)
+    snaps = R._Snapshots(np.concatenate([[disc.i0], disc.mom_idx]).astype(np.int64))
+    snaps.add(np.repeat(np.eye(disc.n), R.SNAPSHOT_STRIDE, axis=0),
+              np.zeros((R.SNAPSHOT_STRIDE * disc.n, 3)))
+    model = R._LocalModel(disc, snaps, R._Cells(0.05), 1e-12)
+    assert model.rmax == disc.n
+    coef = _spline_coefficients(times, fr, periodic=True)
+    m_red, res_red, periods_red, _, _ = R._reduced_steady_state(
+        model, particle, coef, fr, 0.0, dt, 96 * dt, tol, rtol)
+    assert np.all(periods_full > 2) and np.all(periods_red > 2)  # both had to shoot
+    assert np.max(res_red) <= 0.1 * rtol
+    assert rel_l2(m_red, m_full).max() <= rtol

@@ -1,9 +1,15 @@
 """One simulated MDF system matrix per easy-axis angle, resumable and parallel.
 
-The work is split into tasks (angle, batch of offsets); each finished angle is written
+The work is split into tasks (angles, batch of offsets); each finished angle is written
 at once and atomically (``DIR/theta_015.mdf``), so an interrupted run keeps every
 finished file, and a rerun skips files that exist, validate and were made with the
 same settings (a digest in ``/_provenance/settings_sha256``).
+
+Néel model, whole offset grid per task: the angles ϑ and −ϑ (mod 180°) go into ONE task
+(one physics call): they share the reduced basis, and for a drive whose y channel
+changes sign over half a repetition (the paper's Lissajous) the members (ϑ, (x, y)) and
+(−ϑ, (x, −y)) are exact symmetric images, so only one of each pair is integrated
+(``mdf_neel.physics._symmetry``).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from .._parsing import parse_values
 from .dictionary import dictionary_settings
 from .parallel import progress_hook, resolve_workers, run_tasks, single_threaded
 from .sources import as_offset_grid
-from .system_functions import element_task, neel_resolution
+from .system_functions import angles_task, neel_resolution
 from .system_matrix import SNR_FLOOR, assemble
 
 __all__ = ["parse_angles", "angle_file_name", "write_system_matrices"]
@@ -69,6 +75,22 @@ def _finished(path: str, digest: str) -> bool:
         raise ValueError(f"{path!r} exists but was simulated with other settings; choose another output "
                          "directory or pass overwrite=True (--overwrite)")
     return True
+
+
+def _mirror_pairs(angles, todo) -> list:
+    """Groups of angle indices: ϑ with its mirror −ϑ (mod 180°) when both are to do."""
+    left = list(todo)
+    groups = []
+    while left:
+        i = left.pop(0)
+        mate = next((j for j in left if abs(((angles[i] + angles[j]) + 90.0) % 180.0 - 90.0) < 1e-9),
+                    None)
+        if mate is None:
+            groups.append((i,))
+        else:
+            left.remove(mate)
+            groups.append((i, mate))
+    return groups
 
 
 def write_system_matrices(sequence, offsets, out_dir, *, angles_deg, diameter_m, anisotropy_Jm3=0.0,
@@ -136,18 +158,27 @@ def write_system_matrices(sequence, offsets, out_dir, *, angles_deg, diameter_m,
     if model == "neel" and common.get("resolution") is None:  # the same degree for every batch of offsets
         common["resolution"] = neel_resolution(sequence, grid.offsets_T, diameter_m=diameter_m,
                                                anisotropy_Jm3=anisotropy_Jm3, **particle)
+    # Néel, whole grid per task: mirror angles together (shared basis, symmetric members)
+    groups = _mirror_pairs(angles, todo) if model == "neel" and n_batches == 1 else [(i,) for i in todo]
     tasks = {}
-    for i in todo:
+    for group in groups:
         for b in range(n_batches):
-            tasks[(i, b)] = {"sequence": sequence, "offsets_T": grid.offsets_T[bounds[b]:bounds[b + 1]],
-                             "kwargs": dict(common, angle_deg=angles[i], diameter_m=diameter_m,
-                                            anisotropy_Jm3=anisotropy_Jm3, model=model, channels=tuple(channels))}
+            tasks[(group, b)] = {"sequence": sequence, "offsets_T": grid.offsets_T[bounds[b]:bounds[b + 1]],
+                                 "kwargs": dict(common, angles_deg=[angles[i] for i in group],
+                                                diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3,
+                                                model=model, channels=tuple(channels))}
     parts = {i: {} for i in todo}
     update, close = progress_hook(progress, len(tasks), desc=f"simulate {len(todo)} angle(s)", unit="batch")
 
     def on_result(key, result):
-        i, b = key
-        parts[i][b] = result
+        group, b = key
+        phi_group, info_group = result
+        for k, i in enumerate(group):
+            parts[i][b] = (phi_group[k], info_group)
+            _finish_angle(i)
+        update(1)
+
+    def _finish_angle(i):
         if len(parts[i]) == n_batches:
             phi = np.concatenate([parts[i][j][0] for j in range(n_batches)], axis=-1)
             info = parts[i][n_batches - 1][1]
@@ -157,10 +188,9 @@ def write_system_matrices(sequence, offsets, out_dir, *, angles_deg, diameter_m,
             write_system_matrix(paths[i], sm)
             logger.info("wrote %s", paths[i])
             del parts[i]
-        update(1)
 
     try:
-        run_tasks(element_task, tasks, on_result=on_result, workers=n_workers, scheduler=scheduler)
+        run_tasks(angles_task, tasks, on_result=on_result, workers=n_workers, scheduler=scheduler)
     finally:
         close()
     return paths

@@ -1,4 +1,5 @@
-"""LAPACK's banded LU (``dgbtrf``/``dgbtrs``) callable from ``@njit(cache=True)`` kernels.
+"""LAPACK's banded LU (``dgbtrf``/``dgbtrs``) and dense LU (``getrf``) callable from
+``@njit(cache=True)`` kernels.
 
 numba's own LAPACK bridge exposes ``getrf`` but not the banded routines. This module does
 the same thing for ``dgbtrf``/``dgbtrs``: it takes their addresses from scipy's
@@ -29,6 +30,8 @@ import numpy as np
 import scipy.linalg.cython_lapack as _cython_lapack
 from llvmlite import binding as _llvm
 from numba import types
+from numba.np.linalg import F_INT_nptype as _numba_getrf_int
+from numba.np.linalg import _LAPACK as _numba_lapack
 
 LAPACK_INT = np.int32
 """Integer type of the LAPACK routines (scipy's ``cython_lapack`` ``int``)."""
@@ -70,6 +73,12 @@ dgbtrf = types.ExternalFunction(_register("dgbtrf"), types.void(_p, _p, _p, _p, 
 dgbtrs = types.ExternalFunction(_register("dgbtrs"),
                                 types.void(_p, _p, _p, _p, _p, _p, _p, _p, _p, _p, _p))
 
+# dense LU: numba's own bridge (its integer type may be 64-bit with an ILP64 LAPACK)
+dgetrf = _numba_lapack().numba_xxgetrf(types.float64)
+"""``getrf(kind, m, n, a, lda, ipiv)`` of numba's helper library (kind ``ord("d")``)."""
+GETRF_INT = _numba_getrf_int
+"""Integer type of :data:`dgetrf`'s pivots."""
+
 _controller = None
 _controller_lock = threading.Lock()
 
@@ -102,4 +111,4 @@ def single_threaded_blas():
         yield
 
 
-__all__ = ["LAPACK_INT", "dgbtrf", "dgbtrs", "single_threaded_blas"]
+__all__ = ["LAPACK_INT", "GETRF_INT", "dgbtrf", "dgbtrs", "dgetrf", "single_threaded_blas"]

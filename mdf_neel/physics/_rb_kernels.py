@@ -10,14 +10,11 @@ reduced matrix is zero, so probability is conserved exactly, as in the full mode
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange, types
-from numba.np.linalg import F_INT_nptype as LAPACK_INT, _LAPACK
+from numba import njit, prange
 
 from ._kernels import (clip_to_record, field_at, fill_records, push_endpoint, ros_a_c,
                        ros_b_c, ros_bhat_c, ros_c_c, ros_g_c, ros_gi_c, gamma_ros)
-
-
-_getrf = _LAPACK().numba_xxgetrf(types.float64)
+from ._lapack import GETRF_INT, dgetrf
 
 
 @njit(cache=True)
@@ -25,8 +22,8 @@ def lu_factor(a, n, ipiv):
     """LAPACK ``getrf`` of the leading n × n block of the C-contiguous buffer ``a``
     (leading dimension a.shape[1]) in place. Read column-major, that block is Mᵀ, so
     the factors are those of Mᵀ = P L U; :func:`lu_solve` solves M x = b with them.
-    ipiv: LAPACK integers (``LAPACK_INT``), 1-based. Returns LAPACK's info (0 = ok)."""
-    return _getrf(100, n, n, a.ctypes, a.shape[1], ipiv.ctypes)  # 100 = ord("d")
+    ipiv: ``GETRF_INT`` integers, 1-based. Returns LAPACK's info (0 = ok)."""
+    return dgetrf(100, n, n, a.ctypes, a.shape[1], ipiv.ctypes)  # 100 = ord("d")
 
 
 @njit(cache=True, fastmath=True)
@@ -154,7 +151,7 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
     ncols, rmax = Y.shape
     nact = kact.shape[0]
     M = np.empty((rmax, rmax))
-    ipiv = np.empty(rmax, dtype=LAPACK_INT)
+    ipiv = np.empty(rmax, dtype=GETRF_INT)
     k = np.empty((4, ncols, rmax))
     ys = np.empty(rmax)
     acc = np.empty(rmax)

@@ -41,6 +41,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _rb_kernels as RK
+from ._lapack import single_threaded_blas
 from ._sh_operators import degrees
 
 logger = logging.getLogger("mdf_neel.physics")
@@ -250,7 +251,7 @@ class _LocalModel:
 
     def run(self, Y, coef, t_start, t_end, dt, period, t0, nrec, tol, replay=False,
             steps=None, nsteps=None, clip=False):
-        from .fokker_planck import H_MAX_SAMPLES  # the same step limit as the full model
+        from .fokker_planck import H_MAX_SAMPLES, step_store  # the full model's step limit
 
         nb = Y.shape[0]
         # operators whose field component is zero for every member drop out of the
@@ -263,17 +264,14 @@ class _LocalModel:
         while True:
             Yw = np.array(Y, dtype=float, order="C", copy=True)
             out = np.zeros((nb, nrec, 3))
-            if cap is not None:
-                st = np.zeros((nb, cap))
-                ns = np.zeros(nb, dtype=np.int64)
-            else:
-                st = np.ascontiguousarray(steps)
-                ns = np.array(nsteps, dtype=np.int64, copy=True)
-            info, nlu = RK.rb_batch(Yw, float(t_start), float(t_end), coef, float(dt),
-                                    float(period), float(t0), out, float(tol), float(dt),
-                                    float(H_MAX_SAMPLES * dt), 1 if replay else 0, st, ns, self.ops,
-                                    stack_flat, stack_off, kact, self.cmom, self.rdim, self.trans, self.cells.ring_edges,
-                                    self.cells.n_sectors, 1 if clip else 0)
+            st, ns = step_store(nb, cap, steps, nsteps)
+            with single_threaded_blas():  # LAPACK/BLAS inside numba threads: no BLAS threads
+                info, nlu = RK.rb_batch(Yw, float(t_start), float(t_end), coef, float(dt),
+                                        float(period), float(t0), out, float(tol), float(dt),
+                                        float(H_MAX_SAMPLES * dt), 1 if replay else 0, st, ns,
+                                        self.ops, stack_flat, stack_off, kact, self.cmom,
+                                        self.rdim, self.trans, self.cells.ring_edges,
+                                        self.cells.n_sectors, 1 if clip else 0)
             if np.any(info != 0):
                 raise FloatingPointError("singular step matrix in the reduced Fokker-Planck model")
             if replay or not np.any(ns < 0):

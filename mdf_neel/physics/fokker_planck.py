@@ -258,6 +258,15 @@ def _local_tolerance(rtol: float) -> float:
     return STEP_TOL_PER_RTOL * rtol
 
 
+def step_store(nb, cap, steps, nsteps):
+    """Step arrays handed to the kernels: a fresh store ``(nb, cap)`` with counts 0
+    (adaptive run; ``cap`` steps per member), or copies of recorded ``steps``/``nsteps``
+    to replay (``cap`` None)."""
+    if cap is not None:
+        return np.zeros((nb, cap)), np.zeros(nb, dtype=np.int64)
+    return np.ascontiguousarray(steps), np.array(nsteps, dtype=np.int64, copy=True)
+
+
 def _run(disc, y0, coef, t_start, t_end, dt, period, t0, nrec, tol, replay=False,
          steps=None, nsteps=None, save=False):
     """Integrate a batch; returns (y_end, moments (nb, nrec, 3), steps, nsteps, nlu) and,
@@ -271,12 +280,7 @@ def _run(disc, y0, coef, t_start, t_end, dt, period, t0, nrec, tol, replay=False
     while True:
         out = np.zeros((nb, nrec, 3))
         ysave = np.zeros((nb, nrec if save else 0, y.shape[1]))
-        if cap is not None:
-            st = np.zeros((nb, cap))
-            ns = np.zeros(nb, dtype=np.int64)
-        else:
-            st = np.ascontiguousarray(steps)
-            ns = np.array(nsteps, dtype=np.int64, copy=True)
+        st, ns = step_store(nb, cap, steps, nsteps)
         y = np.array(y0, dtype=float, order="C", copy=True)
         with single_threaded_blas():  # LAPACK inside numba threads: no BLAS threads
             info, nlu = K.run_batch_adaptive(

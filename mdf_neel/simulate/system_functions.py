@@ -31,7 +31,6 @@ __all__ = [
     "derivative_spectrum",
     "system_functions",
     "angle_system_functions",
-    "element_task",
     "angles_task",
     "neel_resolution",
 ]
@@ -288,15 +287,6 @@ def neel_resolution(sequence, offsets_T, *, diameter_m, anisotropy_Jm3=0.0, rtol
     bmax = max(float(np.linalg.norm(drive[np.newaxis] + o[:, np.newaxis, :], axis=-1).max())
                for o in np.array_split(off, max(1, off.shape[0] // 256)))
     return choose_resolution(p.xi_per_tesla * bmax, p.sigma, rtol)
-
-
-def element_task(payload):
-    """Worker entry point: ``system_functions`` of one task, returning ``(phi, info)``.
-
-    ``payload`` is ``{"sequence": ..., "offsets_T": ..., "kwargs": {...}}`` with the
-    keyword arguments of :func:`system_functions` (picklable, for process pools/dask).
-    """
-    return system_functions(payload["sequence"], payload["offsets_T"], return_info=True, **payload["kwargs"])
 
 
 def resolution_of(info) -> int:

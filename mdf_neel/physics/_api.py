@@ -77,7 +77,7 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
                        saturation_magnetization_Am=474e3, temperature_K=293.0,
                        gamma=1.75e11, steady_state=True, initial="equilibrium",
                        rtol=1e-4, resolution=None, return_info=False, n_threads=None,
-                       method="auto"):
+                       method="auto", azimuthal_resolution=None):
     """Mean magnetic moment m̄(t) of immobilised single-domain particles.
 
     Parameters
@@ -115,6 +115,13 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
         spherical-harmonic degree and the number of time sub-steps.
     resolution : int, optional
         Explicit spherical-harmonic degree N (overrides the automatic choice).
+    azimuthal_resolution : int, optional
+        ``"neel"`` only. Largest azimuthal order |m| (about the easy axis) kept; a value
+        >= N keeps all. Default: automatic — with a strong barrier the density is two
+        narrow peaks near the axis and few orders suffice; the solver truncates where
+        that pays, tests the highest kept order of every member over its trajectory and
+        raises |m| for the members that need it (``info["azimuthal_resolution"]`` per
+        member; see :func:`mdf_neel.physics.fokker_planck.initial_azimuthal_order`).
     return_info : bool
         If True, return ``(m, info)`` where ``info`` is a dict with the model, the
         resolution and sub-steps used, the particle parameters and solver statistics.
@@ -161,6 +168,12 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
         if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) \
                 or not (1 <= int(resolution) <= 200):
             raise ValueError(f"resolution must be an integer degree in [1, 200], got {resolution!r}")
+    if azimuthal_resolution is not None:
+        if isinstance(azimuthal_resolution, bool) \
+                or not isinstance(azimuthal_resolution, (int, np.integer)) \
+                or int(azimuthal_resolution) < 1:
+            raise ValueError("azimuthal_resolution must be a positive integer order, got "
+                             f"{azimuthal_resolution!r}")
     t = _check_times(times_s, need_uniform=(model == "neel"))
     fields = _check_fields(fields_T, t.size)
     n = _check_easy_axis(easy_axis, fields.shape)
@@ -181,7 +194,8 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
 
         m, fp_info = solve_neel(t, fields, particle, n, steady_state=bool(steady_state),
                                 initial=initial, rtol=rtol_f, resolution=resolution,
-                                n_threads=n_threads, method=method)
+                                n_threads=n_threads, method=method,
+                                azimuthal_resolution=azimuthal_resolution)
         info.update(fp_info)
     if return_info:
         return m, info

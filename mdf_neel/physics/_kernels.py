@@ -232,7 +232,7 @@ def field_at(coef, dt, period, t0, t, out, dout):
 def run_member_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out,
                         tol, h_init, h_max, replay, steps, nsteps_io,
                         indptr, indices, vals, kl, ku, mom_idx, mom_scale, ab, ipiv, work,
-                        ysave, clip):
+                        ysave, clip, tail_idx, tail_max):
     """Integrate one trajectory from t_start to t_end in place (adaptive or replayed steps).
 
     out (nrec, 3): m̄ at t_rec0 + k dt. clip = 1: steps end on the record times (needed
@@ -243,6 +243,9 @@ def run_member_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out,
     beyond it the stored sequence is truncated and ``nsteps_io[0] = -1``).
     replay = 1: take exactly the nsteps_io[0] step sizes stored in ``steps``.
     ysave (nrec, n) or (0, n): the coefficient vectors at the record times (clip = 1).
+    tail_idx (k,): coefficients whose 2-norm is monitored (the highest azimuthal order
+    kept, :func:`mdf_neel.physics.fokker_planck.azimuthal_tail_limit`); tail_max (1,)
+    gets the largest such norm at the accepted step ends (running maximum).
     Returns (info, number of LU factorisations)."""
     n = y.shape[0]
     k = work[0:4]
@@ -345,6 +348,13 @@ def run_member_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out,
             else:
                 nsteps_io[0] = -1
         nst += 1
+        if tail_idx.shape[0] > 0:
+            s = 0.0
+            for i in tail_idx:
+                s += y[i] * y[i]
+            s = np.sqrt(s)
+            if s > tail_max[0]:
+                tail_max[0] = s
         t_new = t + h
         field_at(coef, dt, period, t0, t_new, bfield, dfield)
         for a in range(3):
@@ -378,10 +388,10 @@ ros_gi_c = ROS_GI
 @njit(cache=True, parallel=True)
 def run_batch_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out, tol, h_init,
                        h_max, replay, steps, nsteps, indptr, indices, vals, kl, ku,
-                       mom_idx, mom_scale, ysave, clip):
+                       mom_idx, mom_scale, ysave, clip, tail_idx, tail_max):
     """Batched :func:`run_member_adaptive`: y (nb, n), coef (nb, 4, nseg, 3),
     out (nb, nrec, 3), steps (nb, cap), nsteps (nb,) (in/out), ysave (nb, nrec, n) or
-    (nb, 0, n). Returns (info, nlu) arrays."""
+    (nb, 0, n), tail_max (nb,) (running maxima). Returns (info, nlu) arrays."""
     nb = y.shape[0]
     n = y.shape[1]
     ldab = 2 * kl + ku + 1
@@ -394,7 +404,8 @@ def run_batch_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out, tol
         i1, i2 = run_member_adaptive(y[b], t_start, t_end, coef[b], dt, period, t0, t_rec0,
                                      out[b], tol, h_init, h_max, replay, steps[b],
                                      nsteps[b:b + 1], indptr, indices, vals, kl, ku,
-                                     mom_idx, mom_scale, ab, ipiv, work, ysave[b], clip)
+                                     mom_idx, mom_scale, ab, ipiv, work, ysave[b], clip,
+                                     tail_idx, tail_max[b:b + 1])
         info[b] = i1
         nlu[b] = i2
     return info, nlu

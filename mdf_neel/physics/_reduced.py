@@ -318,8 +318,9 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
         ``rb_dimension_mean``, ``rb_cells``, ``rb_full_solves``,
         ``rb_verification_error`` (max measured relative L2 error of the verified
         members), ``rb_verification_members``/``_errors``, ``rb_greedy_errors``,
-        ``rb_target``, ``rb_pod_tolerance``, ``rb_fallback``, ``steady_state_residual``,
-        ``periods``, ``steps``, ``lu_factorisations``.
+        ``rb_target``, ``rb_pod_tolerance``, ``rb_fallback``, ``rb_full_tails`` (member ->
+        azimuthal tail of its full solve, see :func:`mdf_neel.physics.fokker_planck._run`),
+        ``steady_state_residual``, ``periods``, ``steps``, ``lu_factorisations``.
     """
     from .fokker_planck import _spline_coefficients, _steady_state
 
@@ -332,6 +333,7 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
     snaps = _Snapshots(fixed)
     cells = _Cells(float(np.max(np.linalg.norm(fr, axis=-1), initial=0.0)) * 1.0001 + 1e-12)
     full = {}
+    full_tail = {}  # azimuthal tail of each full solve (truncated discretisations)
     state = {"pod": POD_TOL_FRACTION * rtol if pod_tol is None else float(pod_tol),
              "full_periods": 0.0}
 
@@ -343,7 +345,9 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
         mom, _, periods, _, _, states = _steady_state(disc, particle, times, fr[idx], dt, tol_c,
                                                       rtol, max_newton, save=True)
         state["full_periods"] += float(np.sum(periods))
+        tails = np.sqrt(np.max(np.sum(states[:, :, disc.tail_idx] ** 2, axis=2), axis=1))
         for j, m in enumerate(members):
+            full_tail[m] = float(tails[j])
             full[m] = mom[j]
             snaps.add(states[j], fr[m])
 
@@ -444,6 +448,7 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
         "rb_pod_tolerance": state["pod"],
         "rb_fallback": fallback,
         "rb_full_periods": state["full_periods"],
+        "rb_full_tails": dict(full_tail),
         "steady_state_residual": res,
         "periods": periods,
         "steps": nsteps,

@@ -70,6 +70,116 @@ def choose_resolution(xi_max: float, sigma: float, rtol: float = 1e-4) -> int:
     return int(min(MAX_AUTO_DEGREE, max(4, math.ceil(n))))
 
 
+def azimuthal_check_fields(fields_frame, particle: ParticleParameters, count: int = 4):
+    """Fields (k, 3) [T] (easy-axis frame) at which :func:`initial_azimuthal_order` screens
+    the truncation: the ``count`` samples whose wells tilt most from the axis (largest
+    |B⊥| / (B_K − |B∥|), B_K = 2K/Ms, then largest |B⊥|) and the largest |B|, each also
+    with B∥ reversed — the metastable well at B has the shape of the stable well at
+    (B⊥, −B∥) (180° rotation about x̂), so both wells are tested as the dominant one."""
+    b = np.asarray(fields_frame, dtype=float).reshape(-1, 3)
+    bperp = np.hypot(b[:, 0], b[:, 1])
+    bpar = np.abs(b[:, 2])
+    bk = 2.0 * particle.anisotropy_Jm3 / particle.saturation_magnetization_Am
+    gap = bk - bpar
+    q = np.where(gap > 0, bperp / np.where(gap > 0, gap, 1.0), np.inf)
+    order = np.lexsort((-bperp, -q))  # q descending, then |B⊥| descending
+    pick = list(order[:count]) + [int(np.argmax(np.linalg.norm(b, axis=1)))]
+    pts = b[np.unique(pick)]
+    flipped = pts * np.array([1.0, 1.0, -1.0])
+    return np.concatenate([pts, flipped])
+
+
+#: the truncation |m| <= M is verified after the solve: the members with the largest
+#: azimuthal tail (2-norm of the |m| = M coefficients over the trajectory) and random
+#: ones are solved again with AZIMUTHAL_VERIFY_STEP more orders; their relative L2
+#: difference in m̄ must be <= AZIMUTHAL_ERROR_FRACTION · rtol, else M is raised for all.
+#: (The tail ranks the members but does not bound the error by itself: the error was
+#: ~0.25·tail² on the paper's drive and up to ~0.25·tail on another, docs/physics.md.)
+AZIMUTHAL_ERROR_FRACTION = 0.2
+AZIMUTHAL_VERIFY_STEP = 4
+AZIMUTHAL_VERIFY_WORST = 2
+AZIMUTHAL_VERIFY_RANDOM = 1
+#: static screen: the truncated discrete equilibria at the check fields must agree with
+#: the untruncated ones to this multiple of rtol in m̄ (a lower bound on M: the dynamic
+#: density, which crosses the barrier, needs more)
+AZIMUTHAL_STATIC_PER_RTOL = 0.1
+#: truncation is used only when the estimated cost of one step is at most this fraction
+#: of the untruncated one
+AZIMUTHAL_MAX_COST = 0.5
+
+
+def _step_cost(N: int, M: int) -> float:
+    """Relative cost of one banded step (LU ~ n·kl², solves ~ n·kl) with |m| <= M: the
+    degree-major band is ~4M+2, the untruncated m-major one ~2N+1."""
+    if M >= N:
+        n, kl = (N + 1) ** 2, 2 * N + 1
+    else:
+        n, kl = (N + 1) * (2 * M + 1) - M * (M + 1), 4 * M + 2
+    return n * kl * (kl + 8.0)
+
+
+def truncation_pays(N: int, M: int) -> bool:
+    """Whether |m| <= M is worth it at degree N (:data:`AZIMUTHAL_MAX_COST`)."""
+    return M < N and _step_cost(N, M) <= AZIMUTHAL_MAX_COST * _step_cost(N, N)
+
+
+def next_azimuthal_order(N: int, M: int) -> int:
+    """The order of the verification solves after a solve at M, and the next order to
+    use when M fails: M + AZIMUTHAL_VERIFY_STEP, or N (no truncation) once that no
+    longer pays."""
+    M2 = M + AZIMUTHAL_VERIFY_STEP
+    return M2 if truncation_pays(N, M2) else N
+
+
+def initial_azimuthal_order(particle: ParticleParameters, N: int, fields_frame,
+                            rtol: float = 1e-4) -> int:
+    """First azimuthal order M (|m| <= M, easy-axis frame) to try at degree N.
+
+    With a strong barrier the density is two sharp peaks near ±ẑ, tilted by the
+    transverse field: its harmonics decay fast in |m| although N must be large. Keeping
+    |m| <= M (degree-major order) shrinks the unknowns from (N+1)² to ~(N+1)(2M+1) and
+    the band from ~2N to ~4M. The first guess is ``max(M_static, ceil(6 + 1.6 √σ))``
+    (the orders needed at D = 22 and 28 nm, K = 9000 J/m³), where M_static is the
+    smallest order whose truncated discrete equilibria at
+    :func:`azimuthal_check_fields` agree with the untruncated ones to
+    ``AZIMUTHAL_STATIC_PER_RTOL · rtol`` in m̄ — a lower bound: the solver then verifies
+    the truncation on the worst-indicated members (:func:`_solve_truncated`) and raises M
+    when needed. Returns N (no truncation) when no order that passes pays
+    (:func:`truncation_pays`), e.g. for field-dominated, weakly anisotropic particles.
+
+    Parameters
+    ----------
+    particle : ParticleParameters
+    N : int
+        Harmonic degree.
+    fields_frame : numpy.ndarray, shape (..., 3)
+        The fields of the run in the easy-axis frame [T].
+    rtol : float
+        Target relative accuracy of m̄.
+
+    Returns
+    -------
+    int
+        M in [1, N].
+    """
+    N = int(N)
+    guess = int(math.ceil(6.0 + 1.6 * math.sqrt(max(particle.sigma, 0.0))))
+    if not truncation_pays(N, max(1, guess)):
+        return N
+    pts = azimuthal_check_fields(fields_frame, particle)
+    full = NeelDiscretisation.build(particle, N)
+    ref = full.moments(full.equilibrium(pts))
+    tol = AZIMUTHAL_STATIC_PER_RTOL * rtol
+    M = 1
+    while truncation_pays(N, M):
+        disc = NeelDiscretisation.build(particle, N, M)
+        if np.max(np.linalg.norm(disc.moments(disc.equilibrium(pts)) - ref, axis=1)) <= tol:
+            M = max(M, guess)
+            return M if truncation_pays(N, M) else N
+        M += 1
+    return N
+
+
 def rotation_to_z(n) -> np.ndarray:
     """Proper rotation R with R n = ẑ (Rodrigues about n × ẑ)."""
     n = np.asarray(n, dtype=float)
@@ -110,11 +220,40 @@ def _m_major_order(N: int) -> np.ndarray:
     return np.array(order, dtype=np.int64)
 
 
+def _l_major_order(N: int, M: int) -> np.ndarray:
+    """Degree-major order of the harmonics with |m| <= M (new index -> old index): the
+    anisotropy couples l to l±2 and the field l±1, so the half-bandwidth is ~4M+2 —
+    smaller than the m-major ~2N+3 once M < N/2."""
+    return np.array([l * l + l + m for l in range(N + 1)
+                     for m in range(-min(l, M), min(l, M) + 1)], dtype=np.int64)
+
+
+def _band_order(pattern, N: int, M: int):
+    """(perm, kl, ku): the narrower-band of the m-major and l-major orders of the
+    harmonics with |m| <= M (new index -> old index)."""
+    best = None
+    for order in (_m_major_order(N), _l_major_order(N, M)):
+        keep = np.abs(_azimuthal_orders(N)[order]) <= M
+        perm = order[keep]
+        P = pattern[perm][:, perm].tocoo()
+        kl = int(np.max(P.row - P.col, initial=0))
+        ku = int(np.max(P.col - P.row, initial=0))
+        if best is None or kl + ku < best[1] + best[2]:
+            best = (perm, kl, ku)
+    return best
+
+
+def _azimuthal_orders(N: int) -> np.ndarray:
+    """Azimuthal order m of every basis index l²+l+m, shape ((N+1)²,)."""
+    return np.concatenate([np.arange(-l, l + 1) for l in range(N + 1)])
+
+
 @dataclass
 class NeelDiscretisation:
     """The discrete operator A(B) = A0 + Σ B_k A_k (easy axis ẑ) in band-friendly order."""
 
     N: int
+    M: int  # largest azimuthal order |m| kept (= N: untruncated)
     n: int
     indptr: np.ndarray
     indices: np.ndarray
@@ -126,19 +265,21 @@ class NeelDiscretisation:
     mom_scale: np.ndarray
     i0: int
     c00: float
+    tail_idx: np.ndarray  # coefficients of the highest kept order |m| = M (empty if M = N)
 
     @classmethod
-    def build(cls, particle: ParticleParameters, N: int) -> "NeelDiscretisation":
-        ops = sh_operators(int(N))
+    def build(cls, particle: ParticleParameters, N: int,
+              M: int | None = None) -> "NeelDiscretisation":
+        """Discretisation of degree N, azimuthal orders |m| <= M (default: all, M = N)."""
+        N = int(N)
+        M = N if M is None else max(1, min(int(M), N))
+        ops = sh_operators(N)
         A0, Ak = ops.assemble(particle.tau_s, particle.p1, particle.p2, particle.p3, particle.p4)
         pattern = (abs(A0) + abs(Ak[0]) + abs(Ak[1]) + abs(Ak[2])).tocsr()
         pattern = pattern + pattern.T
-        perm = _m_major_order(int(N))
-        inv = np.empty_like(perm)
+        perm, kl, ku = _band_order(pattern, N, M)
+        inv = np.full(pattern.shape[0], -1, dtype=np.int64)
         inv[perm] = np.arange(perm.size)
-        P = pattern[perm][:, perm].tocoo()
-        kl = int(np.max(P.row - P.col, initial=0))
-        ku = int(np.max(P.col - P.row, initial=0))
         mats = [A0] + list(Ak)
         union = pattern.tocsr()
         union.sort_indices()
@@ -147,16 +288,18 @@ class NeelDiscretisation:
         Pu.sort_indices()
         vals = np.zeros((4, Pu.nnz))
         rows = np.repeat(np.arange(Pu.shape[0]), np.diff(Pu.indptr))
-        for k, M in enumerate(mats):
-            Mp = M[perm][:, perm].tocsr()
+        for k, mat in enumerate(mats):
+            Mp = mat[perm][:, perm].tocsr()
             vals[k] = np.asarray(Mp[rows, Pu.indices]).ravel()
-        n = A0.shape[0]
+        n = perm.size
         mom_old = np.array([3, 1, 2])  # Y_{1,1}~x, Y_{1,-1}~y, Y_{1,0}~z
-        return cls(N=int(N), n=n, indptr=Pu.indptr.astype(np.int64),
+        return cls(N=N, M=M, n=n, indptr=Pu.indptr.astype(np.int64),
                    indices=Pu.indices.astype(np.int64), vals=np.ascontiguousarray(vals),
                    kl=kl, ku=ku, perm=perm, mom_idx=inv[mom_old].astype(np.int64),
                    mom_scale=np.full(3, math.sqrt(4.0 * math.pi / 3.0)),
-                   i0=int(inv[0]), c00=float(ops.c00))
+                   i0=int(inv[0]), c00=float(ops.c00),
+                   tail_idx=(np.nonzero(np.abs(_azimuthal_orders(N)[perm]) == M)[0]
+                             if M < N else np.zeros(0, dtype=np.int64)))
 
     def operator(self, B) -> sp.csr_matrix:
         """A(B) as a scipy CSR matrix (permuted order), e.g. for a scipy baseline."""
@@ -268,9 +411,11 @@ def step_store(nb, cap, steps, nsteps):
 
 
 def _run(disc, y0, coef, t_start, t_end, dt, period, t0, nrec, tol, replay=False,
-         steps=None, nsteps=None, save=False):
+         steps=None, nsteps=None, save=False, tail=None):
     """Integrate a batch; returns (y_end, moments (nb, nrec, 3), steps, nsteps, nlu) and,
-    with ``save=True``, the coefficient vectors at the record times (nb, nrec, n) last."""
+    with ``save=True``, the coefficient vectors at the record times (nb, nrec, n) last.
+    ``tail`` (nb,), optional, receives each member's largest 2-norm of the highest kept
+    azimuthal order over the accepted step ends (0 without truncation)."""
     y = np.array(y0, dtype=float, order="C", copy=True)
     nb = y.shape[0]
     if steps is None:
@@ -282,17 +427,21 @@ def _run(disc, y0, coef, t_start, t_end, dt, period, t0, nrec, tol, replay=False
         ysave = np.zeros((nb, nrec if save else 0, y.shape[1]))
         st, ns = step_store(nb, cap, steps, nsteps)
         y = np.array(y0, dtype=float, order="C", copy=True)
+        tail_max = np.zeros(nb)
         with single_threaded_blas():  # LAPACK inside numba threads: no BLAS threads
             info, nlu = K.run_batch_adaptive(
                 y, float(t_start), float(t_end), coef, float(dt), float(period), float(t0),
                 float(t0), out, float(tol), float(dt), float(H_MAX_SAMPLES * dt),
                 1 if replay else 0, st, ns, disc.indptr, disc.indices, disc.vals, disc.kl,
-                disc.ku, disc.mom_idx, disc.mom_scale, ysave, 1 if save else 0)
+                disc.ku, disc.mom_idx, disc.mom_scale, ysave, 1 if save else 0,
+                disc.tail_idx, tail_max)
         if np.any(info != 0):
             raise FloatingPointError("singular step matrix in the Fokker-Planck integrator")
         if replay or not np.any(ns < 0):
             break
         cap *= 8  # step store overflow (extremely small steps): rerun with more room
+    if tail is not None:
+        tail[:] = tail_max
     if save:
         return y, out, st, ns, nlu, ysave
     return y, out, st, ns, nlu
@@ -330,7 +479,8 @@ def _rotations(easy_axis, nb):
 
 def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady_state=True,
                initial="equilibrium", rtol=1e-4, resolution=None, tol=None,
-               n_threads=None, max_newton=4, method="full", symmetry=True):
+               n_threads=None, max_newton=4, method="full", symmetry=True,
+               azimuthal_resolution=None):
     """Solve the Néel Fokker–Planck equation for a batch of field trajectories.
 
     Inputs are assumed validated by :func:`mdf_neel.physics.mean_magnetization`.
@@ -345,8 +495,9 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
     easy_axis : array_like, shape (3,) or (B, 3)
         Unit easy axis, or one per batch member. The operator family is the same for
         every axis (easy-axis frame); only the rotated fields differ.
-    steady_state, initial, rtol, resolution, n_threads, method
-        As in :func:`mdf_neel.physics.mean_magnetization`.
+    steady_state, initial, rtol, resolution, n_threads, method, azimuthal_resolution
+        As in :func:`mdf_neel.physics.mean_magnetization` (``azimuthal_resolution=None``:
+        :func:`initial_azimuthal_order`, verified and raised by :func:`_solve_truncated`).
     tol : float, optional
         Local (per step) error tolerance on the SH coefficient vector (default from rtol).
     symmetry : bool
@@ -358,7 +509,9 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
     m : numpy.ndarray, shape like ``fields``
         Mean moment normalised by m0.
     info : dict
-        ``resolution`` (degree N), ``n_coefficients``, ``bandwidth``, ``method``,
+        ``resolution`` (degree N), ``n_coefficients``, ``bandwidth`` (of the first
+        order tried), ``azimuthal_resolution`` and ``azimuthal_tail`` (per member),
+        ``azimuthal_verification_error``, ``method``,
         ``steps`` and ``lu_factorisations`` per member, ``periods`` (period
         integrations per member incl. warm-up and shooting), ``steady_state_residual``
         (per member), ``wall_s``, ``solved_members`` (members actually solved: the
@@ -381,13 +534,17 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
         method = "reduced" if (steady_state and nb >= REDUCED_MIN_BATCH) else "full"
     if method == "reduced" and not steady_state:
         raise ValueError("method='reduced' needs steady_state=True")
-    with single_threaded_blas():  # small dense algebra: BLAS threads only oversubscribe
-        disc = NeelDiscretisation.build(particle, N)
+    with _threads(n_threads), single_threaded_blas():  # small dense algebra: no BLAS threads
+        if azimuthal_resolution is not None:
+            M, escalate = max(1, min(int(azimuthal_resolution), N)), False
+        else:
+            M, escalate = initial_azimuthal_order(particle, N, fr, rtol), True
+        disc = NeelDiscretisation.build(particle, N, M)
     dt = (times[-1] - times[0]) / (T - 1)
-    logger.info("Néel FP: D=%.3g m K=%.4g J/m3 sigma=%.3g xi_max=%.3g -> degree N=%d "
-                "(%d coefficients, band %d/%d), step tolerance %.2e, batch %d, method %s",
-                particle.diameter_m, particle.anisotropy_Jm3, particle.sigma, xi_max, N,
-                disc.n, disc.kl, disc.ku, tol_c, nb, method)
+    logger.info("Néel FP: D=%.3g m K=%.4g J/m3 sigma=%.3g xi_max=%.3g -> degree N=%d, "
+                "|m| <= %d (%d coefficients, band %d/%d), step tolerance %.2e, batch %d, "
+                "method %s", particle.diameter_m, particle.anisotropy_Jm3, particle.sigma,
+                xi_max, N, M, disc.n, disc.kl, disc.ku, tol_c, nb, method)
     info = {"resolution": N, "n_coefficients": disc.n, "step_tolerance": tol_c,
             "bandwidth": (disc.kl, disc.ku), "rtol": rtol, "xi_max": xi_max, "method": method}
     if steady_state and symmetry and nb > 1:
@@ -410,27 +567,35 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
         if method == "reduced":
             from ._reduced import solve_reduced
 
-            mom, rinfo = solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton,
-                                       cost_guard=auto)
-            info.update(rinfo)
-        elif not steady_state:
-            if initial == "uniform":
-                y0 = disc.uniform(nb)
-            else:
-                y0 = disc.equilibrium(fr[:, 0, :])
-            coef = _spline_coefficients(times, fr, periodic=False)
-            _, mom, _, nsteps, nlu = _run(disc, y0, coef, times[0], times[-1], dt, 0.0,
-                                          times[0], T, tol_c)
-            info["periods"] = np.full(nb, (T - 1) / T)
-            info["steps"] = nsteps
-            info["lu_factorisations"] = nlu
+            def solve(d, idx, tail):
+                m_, rinfo_ = solve_reduced(d, particle, times, fr[idx], dt, tol_c, rtol,
+                                           max_newton, cost_guard=auto)
+                tails = rinfo_["rb_full_tails"]
+                tail[:] = -1.0  # members without a full solve: not verifiable as such
+                for k, v in tails.items():
+                    tail[k] = v
+                rinfo_["m"] = m_
+                return rinfo_
+        if steady_state:
+            def solve_full(d, idx, tail):
+                mom_, res_, per_, ns_, nlu_ = _steady_state(
+                    d, particle, times, fr[idx], dt, tol_c, rtol, max_newton, tail=tail)
+                return {"m": mom_, "steady_state_residual": res_, "periods": per_,
+                        "steps": ns_, "lu_factorisations": nlu_}
         else:
-            mom, res, periods, nsteps, nlu = _steady_state(disc, particle, times, fr, dt,
-                                                           tol_c, rtol, max_newton)
-            info["periods"] = periods
-            info["steady_state_residual"] = res
-            info["steps"] = nsteps
-            info["lu_factorisations"] = nlu
+            coef = _spline_coefficients(times, fr, periodic=False)
+
+            def solve_full(d, idx, tail):
+                y0 = d.uniform(idx.size) if initial == "uniform" else d.equilibrium(fr[idx, 0, :])
+                _, mom_, _, ns_, nlu_ = _run(d, y0, coef[idx], times[0], times[-1], dt, 0.0,
+                                             times[0], T, tol_c, tail=tail)
+                return {"m": mom_, "periods": np.full(idx.size, (T - 1) / T),
+                        "steps": ns_, "lu_factorisations": nlu_}
+        res = _solve_truncated(solve if method == "reduced" else solve_full,
+                               lambda d, idx: solve_full(d, idx, np.zeros(idx.size)),
+                               disc, particle, N, escalate, rtol, nb)
+        mom = res.pop("m")
+        info.update(res)
     if nb < full_batch:
         mom = expand_members(mom, source, sym, shift)
         for key, val in list(info.items()):
@@ -443,6 +608,66 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
     m = np.einsum("bti,bij->btj", mom, R)
     info["wall_s"] = time.perf_counter() - t0
     return (m[0] if single else m), info
+
+
+def _solve_truncated(solve, verify_solve, disc, particle, N, verify, rtol, nb, seed=0):
+    """``solve(disc, members, tail)`` (a dict, "m" the moments (k, P, 3), other per-member
+    arrays) for the whole batch at the azimuthal order ``disc.M``; with ``verify`` and
+    M < N, the truncation is checked: the AZIMUTHAL_VERIFY_WORST members with the largest
+    azimuthal tail and AZIMUTHAL_VERIFY_RANDOM random ones are solved in full with
+    AZIMUTHAL_VERIFY_STEP more orders by ``verify_solve(disc, members)`` (the full model) and
+    must agree to AZIMUTHAL_ERROR_FRACTION·rtol (relative L2 of m̄); otherwise the batch
+    is solved again at :func:`next_azimuthal_order` and checked again. The verified members keep their (more accurate) verification solves. Only members with a
+    full solve (tail >= 0) are verified: for the reduced method, its training and
+    verification members. Adds ``azimuthal_resolution``, ``azimuthal_verification_error``
+    and ``azimuthal_tail`` (per member) and ``n_coefficients``; work of rejected
+    attempts is added to ``steps``, ``periods`` and ``lu_factorisations``."""
+    rng = np.random.default_rng(seed)
+    M = disc.M
+    cost = {}
+    all_members = np.arange(nb)
+    while True:
+        d = disc if disc.M == M else NeelDiscretisation.build(particle, N, M)
+        tail = np.zeros(nb)
+        out = solve(d, all_members, tail)
+        for key in ("steps", "periods", "lu_factorisations"):
+            if key in out:
+                cost[key] = cost.get(key, 0) + out[key]
+        out["n_coefficients"] = d.n
+        out["azimuthal_resolution"] = np.full(nb, M)
+        out["azimuthal_tail"] = tail
+        out["azimuthal_verification_error"] = 0.0
+        if not verify or M >= N:
+            break
+        cand = np.nonzero(tail >= 0.0)[0]
+        worst = cand[np.argsort(-tail[cand], kind="stable")][:AZIMUTHAL_VERIFY_WORST]
+        rest = np.setdiff1d(cand, worst)
+        pick = np.concatenate([worst, rng.choice(rest, size=min(AZIMUTHAL_VERIFY_RANDOM,
+                                                                 rest.size), replace=False)])
+        pick = np.sort(pick.astype(np.int64))
+        M_v = min(M + AZIMUTHAL_VERIFY_STEP, N)  # a reference: need not pay as an order
+        d_v = NeelDiscretisation.build(particle, N, M_v)
+        vs = verify_solve(d_v, pick)
+        for key in ("steps", "periods", "lu_factorisations"):
+            if key in vs and key in cost:
+                cost[key][pick] += vs[key]
+        ref = vs["m"]
+        err = np.linalg.norm(out["m"][pick] - ref, axis=(1, 2)) / \
+            np.maximum(np.linalg.norm(ref, axis=(1, 2)), 1e-300)
+        out["azimuthal_verification_error"] = float(err.max(initial=0.0))
+        if err.max(initial=0.0) <= AZIMUTHAL_ERROR_FRACTION * rtol:
+            out["m"][pick] = ref
+            logger.info("Néel FP: |m| <= %d verified against |m| <= %d on %d member(s): "
+                        "max difference %.2e", M, M_v, pick.size, float(err.max(initial=0.0)))
+            break
+        logger.info("Néel FP: |m| <= %d differs from |m| <= %d by %.2e (> %.1e); solving the "
+                    "batch again with %s", M, M_v, float(err.max()),
+                    AZIMUTHAL_ERROR_FRACTION * rtol,
+                    f"|m| <= {next_azimuthal_order(N, M)}"
+                    if next_azimuthal_order(N, M) < N else "all orders")
+        M = next_azimuthal_order(N, M)
+    out.update(cost)
+    return out
 
 
 def warmup_samples(particle, rtol, dt, P):
@@ -468,9 +693,11 @@ def _warm_start(disc, particle, coef, fr, tstart, dt, period, tol_c, rtol):
     return y0, nwarm, settled, nlu_w
 
 
-def _steady_state(disc, particle, times, fr, dt, tol_c, rtol, max_newton, save=False):
+def _steady_state(disc, particle, times, fr, dt, tol_c, rtol, max_newton, save=False,
+                  tail=None):
     """Periodic steady state of the full model; with ``save=True`` also the coefficient
-    vectors at the samples of the steady period (nb, P, n) as a sixth result."""
+    vectors at the samples of the steady period (nb, P, n) as a sixth result. ``tail``
+    (nb,), optional: the azimuthal tail (:func:`_run`) over the steady period."""
     nb, P, _ = fr.shape
     period = P * dt
     tstart = float(times[0])
@@ -479,7 +706,7 @@ def _steady_state(disc, particle, times, fr, dt, tol_c, rtol, max_newton, save=F
                                             rtol)
     periods = np.full(nb, nwarm / P)
     yT, mom, steps, nsteps, nlu, *ys = _run(disc, y0, coef, tstart, tstart + period, dt, period,
-                                            tstart, P, tol_c, save=save)
+                                            tstart, P, tol_c, save=save, tail=tail)
     nlu = nlu + nlu_w
     periods += 1.0
     tol_y = 0.1 * rtol / disc.mom_scale[0]
@@ -510,9 +737,13 @@ def _steady_state(disc, particle, times, fr, dt, tol_c, rtol, max_newton, save=F
 
         delta, _ = _batched_gmres(matvec, r, tol=np.full(bad.size, 0.3 * tol_y), maxiter=40)
         ynew = y0[bad] + delta
+        tail_b = None if tail is None else np.zeros(bad.size)
         yTb, momb, _, _, nl, *ysb = _run(disc, ynew, coef[bad], tstart, tstart + period, dt,
                                          period, tstart, P, tol_c, replay=True,
-                                         steps=steps[bad], nsteps=nsteps[bad], save=save)
+                                         steps=steps[bad], nsteps=nsteps[bad], save=save,
+                                         tail=tail_b)
+        if tail is not None:
+            tail[bad] = tail_b
         periods[bad] += 1.0
         nlu[bad] += nl
         y0[bad] = ynew

@@ -645,6 +645,9 @@ def _solve_truncated(solve, verify_solve, disc, particle, N, verify, rtol, nb, s
         pick = np.concatenate([worst, rng.choice(rest, size=min(AZIMUTHAL_VERIFY_RANDOM,
                                                                  rest.size), replace=False)])
         pick = np.sort(pick.astype(np.int64))
+        if pick.size == 0:  # no member with a full solve to verify on
+            logger.warning("Néel FP: |m| <= %d not verified (no full solve)", M)
+            break
         M_v = min(M + AZIMUTHAL_VERIFY_STEP, N)  # a reference: need not pay as an order
         d_v = NeelDiscretisation.build(particle, N, M_v)
         vs = verify_solve(d_v, pick)

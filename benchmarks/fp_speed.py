@@ -181,8 +181,7 @@ def worker(D_nm, K, n_off, rtol, baseline_samples, threads, n_full):
                red_err_max=max(err_r), red_err=err_r,
                red_peak_extra_mb=max(0.0, peak_r - peak_r0),
                red_mean_steps=float(np.mean(info_r["steps"])))
-    return dict(**red, D_nm=D_nm, K=K, sigma=p.sigma, N=N, M=M,
-                red_M=int(np.max(info_r.get("azimuthal_resolution", [N]))), n_coeff=info["n_coefficients"],
+    return dict(**red, D_nm=D_nm, K=K, sigma=p.sigma, N=N, M=M, n_coeff=info["n_coefficients"],
                 batch=nb, wall_s=wall, threads=threads,
                 traj_per_s_per_core=nb / (wall * threads),
                 mean_steps=float(np.mean(info["steps"])),
@@ -233,8 +232,8 @@ def main(argv=None):
           f"threads={a.threads}")
     print(f"# shared machine: load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
           "(other engineers); absolute rates are pessimistic, ratios are from the same run")
-    hdr = ("D[nm]", "K", "sigma", "N", "M", "full/s/c", "red/s/c", "red/full", "solved", "r", "nfull",
-           "verif", "errFull", "errRed", "xBDFfull", "xBDFred", "peakMB")
+    hdr = ("D[nm]", "K", "sigma", "N", "M", "full/s/c", "red/s/c", "red/full", "solved", "r",
+           "nfull", "verif", "errFull", "errRed", "xBDFfull", "xBDFred", "peakMB")
     print("%5s %6s %6s %3s %3s %9s %9s %8s %9s %4s %5s %8s %8s %8s %8s %8s %6s" % hdr)
     for D, K in cases:
         cmd = [sys.executable, os.path.abspath(__file__), "--worker", str(D), str(K),

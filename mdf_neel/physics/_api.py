@@ -119,9 +119,11 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
         ``"neel"`` only. Largest azimuthal order |m| (about the easy axis) kept; a value
         >= N keeps all. Default: automatic — with a strong barrier the density is two
         narrow peaks near the axis and few orders suffice; the solver truncates where
-        that pays, tests the highest kept order of every member over its trajectory and
-        raises |m| for the members that need it (``info["azimuthal_resolution"]`` per
-        member; see :func:`mdf_neel.physics.fokker_planck.initial_azimuthal_order`).
+        that pays, verifies the truncation on the members whose highest kept order
+        carries most (and a random one) against 4 more orders, and raises |m| for the
+        whole batch when they differ by more than 0.2·rtol (``info`` entries
+        ``azimuthal_resolution``, ``azimuthal_verification_error``; see
+        :func:`mdf_neel.physics.fokker_planck.initial_azimuthal_order`).
     return_info : bool
         If True, return ``(m, info)`` where ``info`` is a dict with the model, the
         resolution and sub-steps used, the particle parameters and solver statistics.

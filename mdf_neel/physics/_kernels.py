@@ -244,8 +244,8 @@ def run_member_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out,
     replay = 1: take exactly the nsteps_io[0] step sizes stored in ``steps``.
     ysave (nrec, n) or (0, n): the coefficient vectors at the record times (clip = 1).
     tail_idx (k,): coefficients whose 2-norm is monitored (the highest azimuthal order
-    kept, :func:`mdf_neel.physics.fokker_planck.azimuthal_tail_limit`); tail_max (1,)
-    gets the largest such norm at the accepted step ends (running maximum).
+    kept; it ranks the members for :func:`mdf_neel.physics.fokker_planck._solve_truncated`);
+    tail_max (1,) gets the largest such norm at the accepted step ends (running maximum).
     Returns (info, number of LU factorisations)."""
     n = y.shape[0]
     k = work[0:4]

@@ -230,9 +230,11 @@ def _l_major_order(N: int, M: int) -> np.ndarray:
 
 def _band_order(pattern, N: int, M: int):
     """(perm, kl, ku): the narrower-band of the m-major and l-major orders of the
-    harmonics with |m| <= M (new index -> old index)."""
+    harmonics with |m| <= M (new index -> old index); untruncated (M = N) always the
+    m-major one (band ~2N against ~4N)."""
     best = None
-    for order in (_m_major_order(N), _l_major_order(N, M)):
+    orders = (_m_major_order(N),) if M >= N else (_m_major_order(N), _l_major_order(N, M))
+    for order in orders:
         keep = np.abs(_azimuthal_orders(N)[order]) <= M
         perm = order[keep]
         P = pattern[perm][:, perm].tocoo()
@@ -617,8 +619,9 @@ def _solve_truncated(solve, verify_solve, disc, particle, N, verify, rtol, nb, s
     azimuthal tail and AZIMUTHAL_VERIFY_RANDOM random ones are solved in full with
     AZIMUTHAL_VERIFY_STEP more orders by ``verify_solve(disc, members)`` (the full model) and
     must agree to AZIMUTHAL_ERROR_FRACTION·rtol (relative L2 of m̄); otherwise the batch
-    is solved again at :func:`next_azimuthal_order` and checked again. The verified members keep their (more accurate) verification solves. Only members with a
-    full solve (tail >= 0) are verified: for the reduced method, its training and
+    is solved again at :func:`next_azimuthal_order` and checked again. The verified
+    members keep their (more accurate) verification solves. Only members with a full
+    solve (tail >= 0) are verified: for the reduced method, its training and
     verification members. Adds ``azimuthal_resolution``, ``azimuthal_verification_error``
     and ``azimuthal_tail`` (per member) and ``n_coefficients``; work of rejected
     attempts is added to ``steps``, ``periods`` and ``lu_factorisations``."""

@@ -47,8 +47,8 @@ def test_truncated_operator_is_the_restriction():
     assert trunc.n == int(np.sum(np.abs(ms) <= 3))
     assert np.all(np.abs(ms[trunc.perm]) <= 3)
     B = np.array([2e-3, 1e-3, -4e-3])
-    A_full = fp.sp.csr_matrix(full.operator(B)).toarray()
-    A_trunc = fp.sp.csr_matrix(trunc.operator(B)).toarray()
+    A_full = full.operator(B).toarray()
+    A_trunc = trunc.operator(B).toarray()
     # same basis functions in both orders: the truncated matrix is the full one restricted
     pos_full = {int(o): i for i, o in enumerate(full.perm)}
     sel = np.array([pos_full[int(o)] for o in trunc.perm])

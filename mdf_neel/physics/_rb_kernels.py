@@ -1,4 +1,4 @@
-"""numba kernels of the reduced-basis Néel solver: LAPACK LU, the ROS34PW2 step on the
+"""numba kernels of the reduced-basis Néel solver: LAPACK LU, the Rodas5P step on the
 reduced affine operator ``A_r(B) = A0 + Bx A1 + By A2 + Bz A3`` (r × r, dense), batched
 trajectories, with local bases: one per cell of the field (easy-axis frame), the state
 projected when the field crosses into another cell.
@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._kernels import (clip_to_record, field_at, fill_records, push_endpoint, ros_a_c,
-                       ros_b_c, ros_bhat_c, ros_c_c, ros_g_c, ros_gi_c, gamma_ros)
+from ._kernels import (INTERP_POINTS, RODAS_STAGES, field_at, fill_records, push_endpoint,
+                       record_step_end, rodas_a_c, rodas_alpha_c, rodas_cc_c, rodas_d_c,
+                       rodas_gamma_c, step_factor)
 from ._lapack import GETRF_INT, dgetrf
 
 
@@ -113,27 +114,26 @@ def _switch(Y, trans, c_new, c_old, rdim, tmp):
 
 
 @njit(cache=True)
-def _stage_vector(v, r, kact, h, cst, ys, cn, acc, gih2, dfield, y, first):
-    """v (nact·r) with A_stack · v = h A(B_st) ys + h A(B_n) acc + γ_i h² A'(t) y, where
-    A_stack = [A_k1 | A_k2 | ...] over the active operators k (A0 first, coefficient 1)."""
+def _stage_vector(v, r, kact, cst, ys, dd, dfield, y):
+    """v (nact·r) with A_stack · v = A(B_st) ys + dd A'(t) y, where A_stack =
+    [A_k1 | A_k2 | ...] over the active operators k (A0 first, coefficient 1)."""
     for q in range(kact.shape[0]):
         k = kact[q]
-        a = h * (1.0 if k == 0 else cst[k - 1])
-        b = h * (1.0 if k == 0 else cn[k - 1])
-        g = 0.0 if k == 0 else gih2 * dfield[k - 1]
         base = q * r
-        if first:
+        if k == 0:
             for i in range(r):
-                v[base + i] = (a + g) * y[i]
+                v[base + i] = ys[i]
         else:
+            a = cst[k - 1]
+            g = dd * dfield[k - 1]
             for i in range(r):
-                v[base + i] = a * ys[i] + b * acc[i] + g * y[i]
+                v[base + i] = a * ys[i] + g * y[i]
 
 
 @njit(cache=True)
 def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, replay,
               steps, nsteps_io, ops_all, stack_flat, stack_off, kact, cmom_all, rdim, trans,
-              ring_edges, n_sectors, clip):
+              ring_edges, n_sectors):
     """Integrate the local reduced model for one member from t_start to t_end in place.
 
     Y (ncols, rmax): state columns in the coordinates of the cell of B(t_start); on return
@@ -142,30 +142,29 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
     state). ops_all (ncells, 4, rmax, rmax): A0..A3 per cell; stack_flat/stack_off: per
     cell the C-contiguous (r, nact·r) block [A_k for k in kact] (one BLAS gemv per stage);
     kact: the operators whose field component is not identically zero (0 always).
-    out (nrec, 3) gets m̄ at the record times t0 + k dt: with clip = 1 the steps
-    end there, with clip = 0 the steps are free and the records interpolated (cubic
-    Lagrange through the step ends, as in the full model). replay = 0: adaptive steps
+    out (nrec, 3) gets m̄ at the record times t0 + k dt, interpolated through the ends of
+    the (free) steps as in the full model. replay = 0: adaptive steps
     (embedded error of column 0 ≤ tol) stored in ``steps``; replay = 1: the
     nsteps_io[0] stored steps.
     Returns (info, number of LU factorisations)."""
     ncols, rmax = Y.shape
     nact = kact.shape[0]
+    ns = RODAS_STAGES
     M = np.empty((rmax, rmax))
     ipiv = np.empty(rmax, dtype=GETRF_INT)
-    k = np.empty((4, ncols, rmax))
-    ys = np.empty(rmax)
-    acc = np.empty(rmax)
+    u = np.empty((ns, ncols, rmax))
+    ys = np.empty((ncols, rmax))
     v = np.empty(nact * rmax)
     rhs = np.empty(rmax)
     tmp = np.empty(rmax)
     bfield = np.empty(3)
     dfield = np.empty(3)
-    bst = np.empty((4, 3))
+    bst = np.empty((ns, 3))
     dst = np.empty(3)
     coefs = np.empty(4)
-    mcur = np.empty(3)
-    tb = np.empty(4)
-    mb = np.empty((4, 3))
+    m1 = np.empty(3)
+    tb = np.empty(INTERP_POINTS)
+    mb = np.empty((INTERP_POINTS, 3))
     nrec = out.shape[0]
     krec = 0
     while krec < nrec and t0 + krec * dt < t_start - 1e-9 * dt:
@@ -182,70 +181,77 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
     off = stack_off[cur]
     S = stack_flat[off:off + r * nact * r].reshape((r, nact * r))
     cmom = cmom_all[cur]
-    _moment(mcur, cmom, Y[0], r)
-    cnt = push_endpoint(tb, mb, 0, t, mcur)
-    if krec < nrec and abs(t0 + krec * dt - t) <= 1e-9 * dt:
-        krec = fill_records(out, krec, t0, dt, tb, mb, 1, t)
+    _moment(m1, cmom, Y[0], r)
+    cnt = push_endpoint(tb, mb, 0, t, m1)
     while t < t_end - 1e-12 * dt:
         if replay == 1:
             if nst >= nmax:
                 break
             h = steps[nst]
         else:
-            h = clip_to_record(t, h, t_end, krec, nrec, t0, dt, clip)
+            if t + h > t_end - 1e-9 * dt:
+                h = t_end - t
+        hg = h * rodas_gamma_c
         coefs[0] = 1.0
         coefs[1] = bfield[0]
         coefs[2] = bfield[1]
         coefs[3] = bfield[2]
-        _step_matrix(M, ops_all[cur], r, kact, coefs, -h * gamma_ros)
+        _step_matrix(M, ops_all[cur], r, kact, coefs, -hg)
         info = lu_factor(M, r, ipiv)
         nlu += 1
         if info != 0:
             return info, nlu
-        for st in range(1, 4):
-            field_at(coef, dt, period, t0, t + ros_c_c[st] * h, bst[st], dst)
+        for c in range(3):
+            bst[0, c] = bfield[c]
+        for st in range(1, ns):
+            if rodas_alpha_c[st] != rodas_alpha_c[st - 1]:
+                field_at(coef, dt, period, t0, t + rodas_alpha_c[st] * h, bst[st], dst)
+            else:
+                for c in range(3):
+                    bst[st, c] = bst[st - 1, c]
         for col in range(ncols):
             y = Y[col, :r]
-            for st in range(4):
+            yst = ys[col]
+            for st in range(ns):
                 for i in range(r):
-                    ys[i] = y[i]
-                    acc[i] = 0.0
+                    yst[i] = y[i]
+                    tmp[i] = 0.0
                 for j in range(st):
-                    aij = ros_a_c[st, j]
-                    gij = ros_g_c[st, j]
+                    aij = rodas_a_c[st, j]
+                    cij = rodas_cc_c[st, j] / h
                     for i in range(r):
-                        ys[i] += aij * k[j, col, i]
-                        acc[i] += gij * k[j, col, i]
-                _stage_vector(v, r, kact, h, bst[st] if st > 0 else bfield, ys, bfield, acc,
-                              ros_gi_c[st] * h * h, dfield, y, st == 0)
+                        yst[i] += aij * u[j, col, i]
+                        tmp[i] += cij * u[j, col, i]
+                _stage_vector(v, r, kact, bst[st], yst, rodas_d_c[st] * h, dfield, y)
                 np.dot(S, v[:nact * r], rhs[:r])
+                for i in range(r):
+                    rhs[i] = hg * (rhs[i] + tmp[i])
                 lu_solve(M, r, ipiv, rhs)
                 for i in range(r):
-                    k[st, col, i] = rhs[i]
+                    u[st, col, i] = rhs[i]
         fac = 1.0
         if replay == 0:
             e2 = 0.0
             for i in range(r):
-                e = 0.0
-                for j in range(4):
-                    e += (ros_b_c[j] - ros_bhat_c[j]) * k[j, 0, i]
-                e2 += e * e
+                e2 += u[ns - 1, 0, i] * u[ns - 1, 0, i]
             en = np.sqrt(e2) / tol
+            fac = step_factor(en)
             if en > 1.0 and h > 1e-6 * dt:
-                h = h * max(0.2, 0.85 * en ** (-1.0 / 3.0))
+                h = h * fac
                 continue
-            fac = min(3.0, max(0.2, 0.85 * (en + 1e-12) ** (-1.0 / 3.0)))
+        # accepted: Y_new = Y_s + u_s (ys holds the last stage's input Y_s)
         for col in range(ncols):
-            for j in range(4):
-                bj = ros_b_c[j]
-                for i in range(r):
-                    Y[col, i] += bj * k[j, col, i]
+            for i in range(r):
+                Y[col, i] = ys[col, i] + u[ns - 1, col, i]
         if replay == 0:
             if nst < cap:
                 steps[nst] = h
             else:
                 nsteps_io[0] = -1
         nst += 1
+        # m̄ (column 0) at the step end, in the coordinates of the step's cell
+        _moment(m1, cmom, Y[0], r)
+        cnt, krec = record_step_end(out, krec, t0, dt, tb, mb, cnt, t + h, m1)
         t = t + h
         field_at(coef, dt, period, t0, t, bfield, dfield)
         new = cell_of(bfield, ring_edges, n_sectors)
@@ -256,16 +262,9 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
             off = stack_off[cur]
             S = stack_flat[off:off + r * nact * r].reshape((r, nact * r))
             cmom = cmom_all[cur]
-        _moment(mcur, cmom, Y[0], r)
-        cnt = push_endpoint(tb, mb, cnt, t, mcur)
-        if clip:  # the step ends on the record: its value (the newest point)
-            j = min(cnt, 4) - 1
-            krec = fill_records(out, krec, t0, dt, tb[j:], mb[j:], 1, t)
-        elif cnt >= 4:
-            krec = fill_records(out, krec, t0, dt, tb, mb, 4, tb[2])
         if replay == 0:
             h = min(h * fac, h_max)
-    krec = fill_records(out, krec, t0, dt, tb, mb, min(cnt, 4), t)
+    krec = fill_records(out, krec, t0, dt, tb, mb, min(cnt, INTERP_POINTS), t)
     if replay == 0 and nsteps_io[0] != -1:
         nsteps_io[0] = nst
     return 0, nlu
@@ -274,7 +273,7 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
 @njit(cache=True, parallel=True)
 def rb_batch(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, replay, steps,
              nsteps, ops_all, stack_flat, stack_off, kact, cmom_all, rdim, trans, ring_edges,
-             n_sectors, clip):
+             n_sectors):
     """Batched :func:`rb_member`: Y (nb, ncols, rmax), coef (nb, 4, nseg, 3),
     out (nb, nrec, 3), steps (nb, cap), nsteps (nb,). Returns (info, nlu) arrays."""
     nb = Y.shape[0]
@@ -283,7 +282,7 @@ def rb_batch(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, r
     for b in prange(nb):
         i1, i2 = rb_member(Y[b], t_start, t_end, coef[b], dt, period, t0, out[b], tol, h_init,
                            h_max, replay, steps[b], nsteps[b:b + 1], ops_all, stack_flat,
-                           stack_off, kact, cmom_all, rdim, trans, ring_edges, n_sectors, clip)
+                           stack_off, kact, cmom_all, rdim, trans, ring_edges, n_sectors)
         info[b] = i1
         nlu[b] = i2
     return info, nlu

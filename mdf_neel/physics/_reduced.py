@@ -13,9 +13,9 @@ close to a low-dimensional subspace of the (N+1)² SH coefficients. The method:
    snapshots with those four coordinates removed, incremental) are kept down to a
    relative singular value ``pod_tol``.
 3. **Reduced model.** Galerkin ``A_r,k = Vᵀ A_k V`` (r × r dense); every member is
-   integrated with the same ROS34PW2 scheme as the full model (adaptive free steps, m̄
-   at the samples interpolated) with a dense r × r LAPACK LU per step and one BLAS gemv
-   per stage; the periodic steady state by warm-up + one period, and, where not periodic
+   integrated with the same Rodas5P scheme as the full model (adaptive free steps, m̄
+   at the samples from the dense output) with a dense r × r LAPACK LU per step and one
+   BLAS gemv per stage; the periodic steady state by warm-up + one period, and, where not periodic
    to tolerance, Newton–Krylov (GMRES) on the period map of the recorded (linear) step
    sequence, as in the full model: one period per slow mode of the map.
 4. **Greedy + verification.** An a-posteriori indicator per member (the full-model
@@ -51,10 +51,9 @@ RB_ERROR_FRACTION = 0.5
 #: initial POD cut-off (relative singular value) as a fraction of rtol
 POD_TOL_FRACTION = 0.3
 #: step tolerance of the production run of the reduced model as a multiple of the full
-#: model's (0.5·rtol with free steps and interpolated samples; it was 3 × 0.3·rtol with
-#: steps ending on the samples); the in-sample truncation checks use the
-#: full model's tolerance, so that at full rank they take the same steps and measure the
-#: truncation alone. The final verification measures the production run (truncation +
+#: model's; the in-sample truncation checks use the full model's tolerance (and, like
+#: the training solves, free steps), so that at full rank they take the same steps and
+#: measure the truncation alone. The final verification measures the production run (truncation +
 #: time error).
 STEP_TOL_FACTOR = 1.0
 #: snapshot sub-sampling of the steady period
@@ -250,7 +249,7 @@ class _LocalModel:
         return self._stacks[key]
 
     def run(self, Y, coef, t_start, t_end, dt, period, t0, nrec, tol, replay=False,
-            steps=None, nsteps=None, clip=False):
+            steps=None, nsteps=None):
         from .fokker_planck import H_MAX_SAMPLES, step_store  # the full model's step limit
 
         nb = Y.shape[0]
@@ -271,7 +270,7 @@ class _LocalModel:
                                         float(H_MAX_SAMPLES * dt), 1 if replay else 0, st, ns,
                                         self.ops, stack_flat, stack_off, kact, self.cmom,
                                         self.rdim, self.trans, self.cells.ring_edges,
-                                        self.cells.n_sectors, 1 if clip else 0)
+                                        self.cells.n_sectors)
             if np.any(info != 0):
                 raise FloatingPointError("singular step matrix in the reduced Fokker-Planck model")
             if replay or not np.any(ns < 0):
@@ -354,10 +353,10 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
     def rebuild():
         state["model"] = _LocalModel(disc, snaps, cells, state["pod"])
 
-    def reduced(members, step_factor=1.0, clip=False):
+    def reduced(members, step_factor=1.0):
         idx = np.asarray(members, dtype=np.int64)
         return _reduced_steady_state(state["model"], particle, coef[idx], fr[idx], tstart, dt,
-                                     period, step_factor * tol_c, rtol, clip=clip)
+                                     period, step_factor * tol_c, rtol)
 
     def too_costly():
         # a dense r x r LU per step against the banded full LU: no gain beyond this
@@ -375,7 +374,7 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
     # tightened first when it alone exceeds half the target
     while len(full) < min(nb, max_full):
         train = sorted(full)
-        mom_t, *_ = reduced(train, clip=True)  # the training solves' own stepping
+        mom_t, *_ = reduced(train)  # the training solves' tolerance
         e_in = max(_rel_l2(mom_t[j], full[m]) for j, m in enumerate(train))
         if e_in > 0.5 * target and not state.get("saturated"):
             r_old = state["model"].rmax
@@ -457,9 +456,8 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
     return mom, info
 
 
-def _reduced_steady_state(rm, particle, coef, fr, tstart, dt, period, tol, rtol, clip=False):
-    """(m̄ (nb, P, 3), residual, periods, steps, nlu) of the local reduced model; ``clip``:
-    steps end on the samples (as in the full training solves) instead of free steps."""
+def _reduced_steady_state(rm, particle, coef, fr, tstart, dt, period, tol, rtol):
+    """(m̄ (nb, P, 3), residual, periods, steps, nlu) of the local reduced model."""
     from .fokker_planck import _batched_gmres, warmup_samples
 
     nb, P, _ = fr.shape
@@ -468,7 +466,7 @@ def _reduced_steady_state(rm, particle, coef, fr, tstart, dt, period, tol, rtol,
     w0, _, _, _, nlu_w = rm.run(w0, coef, tstart - nwarm * dt, tstart, dt, period, tstart, 0, tol)
     periods = np.full(nb, nwarm / P + 1.0)
     wT, mom, steps, nsteps, nlu = rm.run(w0, coef, tstart, tstart + period, dt, period, tstart,
-                                         P, tol, clip=clip)
+                                         P, tol)
     nlu = nlu + nlu_w
     tol_y = np.inf if settled else 0.1 * rtol / rm.disc.mom_scale[0]
     res = np.linalg.norm(wT[:, 0] - w0[:, 0], axis=1)
@@ -495,8 +493,7 @@ def _reduced_steady_state(rm, particle, coef, fr, tstart, dt, period, tol, rtol,
         ws = w0[bad] + delta[:, None, :]
         ws[:, 0, 0] = rm.disc.c00  # the mass (row 0 of every reduced matrix is zero)
         wTb, momb, _, _, nl2 = rm.run(ws, coef[bad], tstart, tstart + period, dt, period, tstart,
-                                      P, tol, replay=True, steps=steps[bad], nsteps=nsteps[bad],
-                                      clip=clip)
+                                      P, tol, replay=True, steps=steps[bad], nsteps=nsteps[bad])
         mom[bad] = momb
         res[bad] = np.linalg.norm(wTb[:, 0] - ws[:, 0], axis=1)
         periods[bad] += 1.0

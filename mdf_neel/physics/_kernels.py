@@ -245,7 +245,7 @@ def dense_states(ysave, k_first, t_rec0, dt, t, h, yold, ynew, u, kvec, s):
         for i in range(n):
             v = 0.0
             for j in range(s):
-                v += rodas_h_c[q, j] * u[j, i]
+                v += RODAS_H[q, j] * u[j, i]
             kvec[q, i] = v
     for k in range(k_first, k_end):
         th = (t_rec0 + k * dt - t) / h
@@ -357,7 +357,7 @@ def run_member_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out,
         else:
             if t + h > t_end - 1e-9 * dt:
                 h = t_end - t
-        hg = h * rodas_gamma_c
+        hg = h * RODAS_GAMMA
         band_assemble(ab, indptr, indices, vals, bfield[0], bfield[1], bfield[2],
                       -hg, 1.0, kl, ku)
         info = band_lu(ab, ipiv, kl, ku)
@@ -369,20 +369,20 @@ def run_member_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out,
         for st in range(s):
             for i in range(n):
                 ystage[i] = y[i]
-            dd = rodas_d_c[st] * h
+            dd = RODAS_D[st] * h
             for i in range(n):
                 rhs[i] = dd * ft[i]
             for j in range(st):
-                aij = rodas_a_c[st, j]
-                cij = rodas_cc_c[st, j] / h
+                aij = RODAS_A[st, j]
+                cij = RODAS_C[st, j] / h
                 for i in range(n):
                     ystage[i] += aij * u[j, i]
                     rhs[i] += cij * u[j, i]
             if st == 0:
                 for c in range(3):
                     bst[c] = bfield[c]
-            elif rodas_alpha_c[st] != rodas_alpha_c[st - 1]:
-                field_at(coef, dt, period, t0, t + rodas_alpha_c[st] * h, bst, dst)
+            elif RODAS_ALPHA[st] != RODAS_ALPHA[st - 1]:
+                field_at(coef, dt, period, t0, t + RODAS_ALPHA[st] * h, bst, dst)
             op_matvec(rhs, indptr, indices, vals, 1.0, bst[0], bst[1], bst[2], ystage, True)
             for i in range(n):
                 rhs[i] *= hg
@@ -432,14 +432,6 @@ def run_member_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out,
     if replay == 0 and nsteps_io[0] != -1:
         nsteps_io[0] = nst
     return 0, nlu
-
-
-rodas_gamma_c = RODAS_GAMMA
-rodas_a_c = RODAS_A
-rodas_cc_c = RODAS_C
-rodas_alpha_c = RODAS_ALPHA
-rodas_d_c = RODAS_D
-rodas_h_c = RODAS_H
 
 
 @njit(cache=True, parallel=True)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._kernels import (INTERP_POINTS, RODAS_STAGES, field_at, fill_records, push_endpoint,
-                       record_step_end, rodas_a_c, rodas_alpha_c, rodas_cc_c, rodas_d_c,
-                       rodas_gamma_c, step_factor)
+from ._kernels import (INTERP_POINTS, RODAS_A, RODAS_ALPHA, RODAS_C, RODAS_D, RODAS_GAMMA,
+                       RODAS_STAGES, field_at, fill_records, push_endpoint, record_step_end,
+                       step_factor)
 from ._lapack import GETRF_INT, dgetrf
 
 
@@ -191,7 +191,7 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
         else:
             if t + h > t_end - 1e-9 * dt:
                 h = t_end - t
-        hg = h * rodas_gamma_c
+        hg = h * RODAS_GAMMA
         coefs[0] = 1.0
         coefs[1] = bfield[0]
         coefs[2] = bfield[1]
@@ -204,8 +204,8 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
         for c in range(3):
             bst[0, c] = bfield[c]
         for st in range(1, ns):
-            if rodas_alpha_c[st] != rodas_alpha_c[st - 1]:
-                field_at(coef, dt, period, t0, t + rodas_alpha_c[st] * h, bst[st], dst)
+            if RODAS_ALPHA[st] != RODAS_ALPHA[st - 1]:
+                field_at(coef, dt, period, t0, t + RODAS_ALPHA[st] * h, bst[st], dst)
             else:
                 for c in range(3):
                     bst[st, c] = bst[st - 1, c]
@@ -217,12 +217,12 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
                     yst[i] = y[i]
                     tmp[i] = 0.0
                 for j in range(st):
-                    aij = rodas_a_c[st, j]
-                    cij = rodas_cc_c[st, j] / h
+                    aij = RODAS_A[st, j]
+                    cij = RODAS_C[st, j] / h
                     for i in range(r):
                         yst[i] += aij * u[j, col, i]
                         tmp[i] += cij * u[j, col, i]
-                _stage_vector(v, r, kact, bst[st], yst, rodas_d_c[st] * h, dfield, y)
+                _stage_vector(v, r, kact, bst[st], yst, RODAS_D[st] * h, dfield, y)
                 np.dot(S, v[:nact * r], rhs[:r])
                 for i in range(r):
                     rhs[i] = hg * (rhs[i] + tmp[i])

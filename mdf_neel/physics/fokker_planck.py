@@ -45,7 +45,7 @@ H_MAX_SAMPLES = 4.0
 #: points of the paper's grid needs for a spatial error of m̄ <= 0.1 rtol and of its
 #: frequency-weighted form <= 0.5 rtol (docs/physics.md, "Resolution rule")
 RESOLUTION_FACTOR = 0.9
-SWITCHING_LINEAR = 5.0
+SWITCHING_LINEAR = 5.5
 SWITCHING_QUADRATIC = 0.14
 
 
@@ -53,13 +53,13 @@ def choose_resolution(xi_max: float, sigma: float, rtol: float = 1e-4) -> int:
     """Spherical-harmonic degree N for a target relative accuracy.
 
     ``N = ceil(1 + 0.9 sqrt(κ ln(10/rtol)))`` with the larger of two widths of the density,
-    ``κ = max(ξ_max + 2σ, 5σ + 0.14σ²)`` (ξ_max = ξ at the largest |B|):
+    ``κ = max(ξ_max + 2σ, 5.5σ + 0.14σ²)`` (ξ_max = ξ at the largest |B|):
 
     * ξ + 2σ is the curvature of the energy at the bottom of a well (field and anisotropy
       aligned), so the density's peak has an angular width ~1/sqrt(κ) and its harmonic
       coefficients decay like exp(−l²/(2κ)): N ~ sqrt(2κ ln(1/ε)) for an error ε (the
       static equilibria follow this to within one degree from ε = 1e-4 to 1e-6);
-    * 5σ + 0.14σ² covers the switching over the barrier in a field that is weak against
+    * 5.5σ + 0.14σ² covers the switching over the barrier in a field that is weak against
       the anisotropy field 2K/Ms: there the moving density needs more harmonics than
       either well (at D = 22 nm, K = 9000 J/m³ the static check asks for N = 20, the
       dynamics for 26).

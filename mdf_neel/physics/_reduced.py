@@ -65,6 +65,12 @@ N_SECTORS = 6
 CELL_OVERLAP = 3
 #: with local cells: the shared global part is cut at GLOBAL_LOOSENESS x the POD tolerance
 GLOBAL_LOOSENESS = 30.0
+#: ``method="auto"`` cost guard: a flop of the full model's banded step (LAPACK
+#: ``dgbtrf``/``dgbtrs``, sparse products) costs about twice one of the reduced model's
+#: dense step (``getrf``, gemv). Measured per solved member on the paper's grid (sixth
+#: session): 22 nm / 1100 (N = 16, r = 111) and 28 nm / 100 (N = 21, r = 131) took 0.64
+#: and 0.43 of the full model's time where the flop counts alone say 1.29 and 0.81.
+BAND_FLOP_COST = 2.0
 #: random members solved in full for the final verification (plus the worst-indicated)
 N_VERIFY = 4
 #: members solved in full for training before the greedy loop
@@ -361,8 +367,8 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
     def too_costly():
         # a dense r x r LU per step against the banded full LU: no gain beyond this
         r = state["model"].rmax
-        return cost_guard and (2.0 / 3.0) * r ** 3 + 10.0 * r * r > \
-            disc.n * disc.kl * (disc.kl + disc.ku) + 40.0 * disc.indices.size
+        return cost_guard and (2.0 / 3.0) * r ** 3 + 10.0 * r * r > BAND_FLOP_COST * (
+            disc.n * disc.kl * (disc.kl + disc.ku) + 40.0 * disc.indices.size)
 
     features = fr[:, ::max(1, P // 64), :].reshape(nb, -1)
     order = [int(m) for m in _farthest_point_order(features)]

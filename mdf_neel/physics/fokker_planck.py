@@ -41,7 +41,7 @@ SYMMETRY_ATOL = 1e-10
 H_MAX_SAMPLES = 4.0
 
 
-#: resolution rule (:func:`choose_resolution`), fitted to the degree each of 9 (D, K)
+#: resolution rule (:func:`choose_resolution`), fitted to the degree each of 10 (D, K)
 #: points of the paper's grid needs for a spatial error of m̄ <= 0.1 rtol and of its
 #: frequency-weighted form <= 0.5 rtol (docs/physics.md, "Resolution rule")
 RESOLUTION_FACTOR = 0.9
@@ -61,10 +61,10 @@ def choose_resolution(xi_max: float, sigma: float, rtol: float = 1e-4) -> int:
       static equilibria follow this to within one degree from ε = 1e-4 to 1e-6);
     * 5.5σ + 0.14σ² covers the switching over the barrier in a field that is weak against
       the anisotropy field 2K/Ms: there the moving density needs more harmonics than
-      either well (at D = 22 nm, K = 9000 J/m³ the static check asks for N = 20, the
-      dynamics for 26).
+      either well (at D = 22 nm, K = 9000 J/m³ the static equilibria ask for N = 20, the
+      dynamics for 25–27).
 
-    The coefficients are fitted to the degrees that 9 points of the paper's (D, K) grid
+    The coefficients are fitted to the degrees that 10 points of the paper's (D, K) grid
     need on its sequence (3 x 3 offsets at 30 and 90 degrees) for a spatial error of
     m̄ <= 0.1 rtol and of the frequency-weighted error <= 0.5 rtol at rtol = 1e-3, with
     about one degree of margin (``docs/physics.md``, "Resolution rule"); the benchmark
@@ -722,8 +722,8 @@ def warmup_samples(particle, rtol, dt, P):
 #: last WARMUP_ACCURATE_FRACTION of a period: that part, many intra-well relaxation
 #: times long, damps what the loose steps left in the fast modes, and the slow
 #: (inter-well) part is what the periodicity check and the shooting correct anyway.
-#: Measured at 22 nm / 9000 J/m³ (docs/physics.md): 1.45x fewer LUs per member in all,
-#: the same errors.
+#: Measured (docs/physics.md): 1.23x faster at 22 nm / 9000 J/m³ on the paper's 121
+#: offsets, 1.39x at 28 nm / 9000 (4 offsets), the same errors.
 WARMUP_TOL_FACTOR = 100.0
 WARMUP_ACCURATE_FRACTION = 0.1
 

@@ -76,6 +76,18 @@ def _rss_mb():
 ANGLES = np.arange(0.0, 180.0, 15.0)
 
 
+def angle_batch(n_off):
+    """The dictionary's call for one (D, K) pair: every angle of ``ANGLES`` x the
+    ``n_off`` x ``n_off`` offset grid. Returns (times, offset fields (O, P, 3), fields
+    (len(ANGLES)·O, P, 3), easy axes (len(ANGLES)·O, 3)); angle-major, offsets inside."""
+    t, f_off = sequence(n_off)
+    O = f_off.shape[0]
+    f_all = np.concatenate([f_off] * ANGLES.size)
+    axes = np.repeat(np.stack([(math.cos(math.radians(a)), math.sin(math.radians(a)), 0.0)
+                               for a in ANGLES]), O, axis=0)
+    return t, f_off, f_all, axes
+
+
 def worker(D_nm, K, n_off, rtol, baseline_samples, threads, n_full):
     import numba
 
@@ -109,11 +121,8 @@ def worker(D_nm, K, n_off, rtol, baseline_samples, threads, n_full):
     err = [float(np.linalg.norm(m[s] - m_ref[i]) / np.linalg.norm(m_ref[i]))
            for i, s in enumerate(sel)]
     # reduced basis: all angles x the offset grid in one call
-    _, f_off = sequence(n_off)
+    _, f_off, f_all, axes = angle_batch(n_off)
     O = f_off.shape[0]
-    f_all = np.concatenate([f_off] * ANGLES.size)
-    axes = np.repeat(np.stack([(math.cos(math.radians(a)), math.sin(math.radians(a)), 0.0)
-                               for a in ANGLES]), O, axis=0)
     kw_r = dict(diameter_m=D_nm * 1e-9, anisotropy_Jm3=K)
     kw_ref = dict(azimuthal_resolution=kw["azimuthal_resolution"])
     peak_r0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

@@ -464,7 +464,7 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
 
 def _reduced_steady_state(rm, particle, coef, fr, tstart, dt, period, tol, rtol):
     """(m̄ (nb, P, 3), residual, periods, steps, nlu) of the local reduced model."""
-    from .fokker_planck import _batched_gmres, warmup_samples
+    from .fokker_planck import _linear_shooting, warmup_samples
 
     nb, P, _ = fr.shape
     nwarm, settled = warmup_samples(particle, rtol, dt, P)
@@ -484,24 +484,19 @@ def _reduced_steady_state(rm, particle, coef, fr, tstart, dt, period, tol, rtol)
         logger.info("reduced model: %d member(s) not periodic after warm-up (max residual "
                     "%.2e); Newton-Krylov shooting", bad.size, float(res[bad].max()))
 
-        def matvec(v, act):
+        def period_map(v, act):
             idx = bad[act]
-            w, _, _, _, nl = rm.run(v[:, None, :], coef[idx], tstart, tstart + period, dt,
-                                    period, tstart, 0, tol, replay=True, steps=steps[idx],
-                                    nsteps=nsteps[idx])
+            w, mom_v, _, _, nl = rm.run(v[:, None, :], coef[idx], tstart, tstart + period, dt,
+                                        period, tstart, P, tol, replay=True, steps=steps[idx],
+                                        nsteps=nsteps[idx])
             periods[idx] += 1.0
             nlu[idx] += nl
-            return v - w[:, 0]
+            return w[:, 0], (mom_v,), ()
 
         tol_w = 0.1 * rtol / rm.disc.mom_scale[0]
-        delta, _ = _batched_gmres(matvec, wT[bad, 0] - w0[bad, 0],
-                                  tol=np.full(bad.size, 0.3 * tol_w), maxiter=40)
-        ws = w0[bad] + delta[:, None, :]
-        ws[:, 0, 0] = rm.disc.c00  # the mass (row 0 of every reduced matrix is zero)
-        wTb, momb, _, _, nl2 = rm.run(ws, coef[bad], tstart, tstart + period, dt, period, tstart,
-                                      P, tol, replay=True, steps=steps[bad], nsteps=nsteps[bad])
-        mom[bad] = momb
-        res[bad] = np.linalg.norm(wTb[:, 0] - ws[:, 0], axis=1)
-        periods[bad] += 1.0
-        nlu[bad] += nl2
+        # the corrected period by linearity (no further run): y(0) + δ ends at y(T) + Φδ
+        delta, phi_delta, (mom_d,), _ = _linear_shooting(
+            period_map, wT[bad, 0] - w0[bad, 0], tol=np.full(bad.size, 0.3 * tol_w))
+        mom[bad] += mom_d
+        res[bad] = np.linalg.norm(wT[bad, 0] + phi_delta - w0[bad, 0] - delta, axis=1)
     return mom, res * rm.disc.mom_scale[0], periods, nsteps, nlu

@@ -357,13 +357,18 @@ class NeelDiscretisation:
 
 def _batched_gmres(matvec, rhs, tol, maxiter):
     """Solve matvec(x) = rhs for a batch (nb, n) with unrestarted GMRES, each member to
-    ``‖r‖ <= tol[b]``. matvec takes (k, n) and an index array of active members."""
+    ``‖r‖ <= tol[b]``. matvec takes (k, n) and an index array of active members.
+
+    Returns (x, iterations, coefficients): x[b] = Σ_j coefficients[b, j] v_j, where v_j is
+    the vector the j-th matvec call received for member b (coefficients (nb, maxiter),
+    zero beyond the member's last call)."""
     nb, n = rhs.shape
     beta = np.linalg.norm(rhs, axis=1)
     x = np.zeros_like(rhs)
+    coefficients = np.zeros((nb, maxiter))
     active = np.nonzero(beta > tol)[0]
     if active.size == 0:
-        return x, 0
+        return x, 0, coefficients
     m = maxiter
     V = np.zeros((nb, m + 1, n))
     H = np.zeros((nb, m + 1, m))
@@ -392,9 +397,63 @@ def _batched_gmres(matvec, rhs, tol, maxiter):
             res = np.linalg.norm(H[a, :j + 2, :j + 1] @ yv - e1)
             if res <= tol[a] or H[a, j + 1, j] == 0 or j == m - 1:
                 x[a] = yv @ V[a, :j + 1]
+                coefficients[a, :j + 1] = yv
                 done[a] = True
                 kdone[a] = j + 1
-    return x, its
+    return x, its, coefficients
+
+
+def _linear_shooting(period_map, residual, tol, maxiter=40):
+    """Newton–Krylov shooting for a linear period map Φ (a replayed step sequence).
+
+    Solves (I − Φ) δ = residual (= y(T) − y(0)) by GMRES and returns δ with the period
+    map's outputs for δ, combined from those of the GMRES vectors by linearity, so that
+    the corrected period needs no further run: y(0) + δ ends at y(T) + Φδ, and every
+    recorded quantity linear in the state (m̄ at the samples) is that of y(0) plus δ's.
+
+    Parameters
+    ----------
+    period_map : callable
+        ``period_map(v, idx) -> (phi_v, linear, bounds)``: v (k, n) the vectors for the
+        members ``idx`` (positions in ``residual``); phi_v (k, n) = Φv; ``linear`` a
+        tuple of arrays (k, ...) linear in v; ``bounds`` a tuple of non-negative arrays
+        (k,) that are seminorms of the trajectory from v (a running maximum of a norm).
+    residual : ndarray, shape (nb, n)
+    tol : ndarray, shape (nb,)
+        GMRES tolerance on ‖(I − Φ) δ − residual‖ per member.
+
+    Returns
+    -------
+    delta : ndarray, shape (nb, n)
+    phi_delta : ndarray, shape (nb, n)
+    linear : tuple
+        Σ_j c_j linear_j, the outputs for δ, each of shape (nb, ...).
+    bounds : tuple
+        Σ_j |c_j| bounds_j, shape (nb,) each: bounds on δ's seminorms (triangle
+        inequality), to add to those of y(0)'s trajectory.
+    """
+    calls = []
+
+    def matvec(v, act):
+        phi_v, linear, bounds = period_map(v, act)
+        calls.append((act, phi_v, linear, bounds))
+        return v - phi_v
+
+    delta, _, coef = _batched_gmres(matvec, residual, tol=tol, maxiter=maxiter)
+    phi_delta = np.zeros_like(residual)
+    linear = bounds = ()
+    for j, (act, phi_v, lin_j, bnd_j) in enumerate(calls):
+        c = coef[act, j]
+        if j == 0:
+            nb = residual.shape[0]
+            linear = tuple(np.zeros((nb,) + a.shape[1:]) for a in lin_j)
+            bounds = tuple(np.zeros(nb) for _ in bnd_j)
+        phi_delta[act] += c[:, None] * phi_v
+        for acc, a in zip(linear, lin_j):
+            acc[act] += c.reshape((-1,) + (1,) * (a.ndim - 1)) * a
+        for acc, a in zip(bounds, bnd_j):
+            acc[act] += np.abs(c) * a
+    return delta, phi_delta, linear, bounds
 
 
 # ---------------------------------------------------------------------------------------
@@ -776,32 +835,40 @@ def _steady_state(disc, particle, times, fr, dt, tol_c, rtol, max_newton, save=F
                     bad.size, float(res.max()), it)
         r = yT[bad] - y0[bad]
 
-        def matvec(v, act, _bad=bad):
-            # (I - Phi) v with Phi the homogeneous period map on the recorded steps
+        def period_map(v, act, _bad=bad):
+            # the homogeneous period map on the recorded steps: Φv, m̄ of v's trajectory
             idx = _bad[act]
-            w, _, _, _, nl = _run(disc, v, coef[idx], tstart, tstart + period, dt, period,
-                                  tstart, 0, tol_c, replay=True, steps=steps[idx],
-                                  nsteps=nsteps[idx])
+            tail_v = np.zeros(idx.size)
+            w, mom_v, _, _, nl = _run(disc, v, coef[idx], tstart, tstart + period, dt,
+                                      period, tstart, P, tol_c, replay=True,
+                                      steps=steps[idx], nsteps=nsteps[idx], tail=tail_v)
             periods[idx] += 1.0
             nlu[idx] += nl
-            return v - w
+            return w, (mom_v,), (tail_v,)
 
-        delta, _ = _batched_gmres(matvec, r, tol=np.full(bad.size, 0.3 * tol_y), maxiter=40)
-        ynew = y0[bad] + delta
-        tail_b = None if tail is None else np.zeros(bad.size)
-        yTb, momb, _, _, nl, *ysb = _run(disc, ynew, coef[bad], tstart, tstart + period, dt,
-                                         period, tstart, P, tol_c, replay=True,
-                                         steps=steps[bad], nsteps=nsteps[bad], save=save,
-                                         tail=tail_b)
+        tol_shoot = np.full(bad.size, 0.3 * tol_y)
+        if save:  # the states of the corrected period: run it again (memory)
+            delta, *_ = _linear_shooting(period_map, r, tol_shoot)
+            ynew = y0[bad] + delta
+            tail_b = None if tail is None else np.zeros(bad.size)
+            yTb, momb, _, _, nl, *ysb = _run(disc, ynew, coef[bad], tstart, tstart + period,
+                                             dt, period, tstart, P, tol_c, replay=True,
+                                             steps=steps[bad], nsteps=nsteps[bad], save=True,
+                                             tail=tail_b)
+            ys[0][bad] = ysb[0]
+            periods[bad] += 1.0
+            nlu[bad] += nl
+        else:  # the corrected period by linearity, without running it
+            delta, phi_delta, (mom_d,), (tail_d,) = _linear_shooting(period_map, r, tol_shoot)
+            ynew = y0[bad] + delta
+            yTb = yT[bad] + phi_delta
+            momb = mom[bad] + mom_d
+            tail_b = None if tail is None else tail[bad] + tail_d
         if tail is not None:
             tail[bad] = tail_b
-        periods[bad] += 1.0
-        nlu[bad] += nl
         y0[bad] = ynew
         yT[bad] = yTb
         mom[bad] = momb
-        if save:
-            ys[0][bad] = ysb[0]
         res[bad] = np.linalg.norm(yTb - ynew, axis=1)
     if np.any(res > tol_y):
         logger.warning("Néel FP steady state not reached to tolerance for %d member(s) "

@@ -763,44 +763,40 @@ def _solve_truncated(solve, verify_solve, disc, particle, N, verify, rtol, nb, s
     return out
 
 
+#: warm-up, as a fraction of the period, when the zero-field Néel time is too long for the
+#: transient to decay within one period (:func:`warmup_samples`): long enough for the
+#: intra-well (fast) modes of the equilibrium start to decay, while the inter-well
+#: populations are left to the periodicity check and the shooting. The drive switches
+#: most members within the recorded period, so these need no shooting either. Measured
+#: against a one-period warm-up (docs/physics.md, "Short warm-up"): 1.47x fewer LU
+#: factorisations at 22 nm / 9000 J/m³, 1.56x at 28 nm / 9000, the same errors.
+WARMUP_CAPPED_FRACTION = 0.05
+
+
 def warmup_samples(particle, rtol, dt, P):
     """Warm-up before the recorded period: (samples, settled).
 
-    The warm-up is w = τ_N(0)·ln(10/rtol), capped at one period (P samples). τ_N(0), the
-    zero-field Néel time, bounds the slowest relaxation (a field only speeds it up), so
-    when the cap is not reached (``settled``) the transient from the equilibrium start has
-    decayed below rtol/10 and the recorded period is the periodic steady state to within
-    the time-stepping error: no shooting is needed (its periodicity residual is then just
-    that error)."""
+    The warm-up is w = τ_N(0)·ln(10/rtol) if that is at most one period (P samples).
+    τ_N(0), the zero-field Néel time, bounds the slowest relaxation (a field only speeds
+    it up), so then (``settled``) the transient from the equilibrium start has decayed
+    below rtol/10 and the recorded period is the periodic steady state to within the
+    time-stepping error: no shooting is needed (its periodicity residual is then just
+    that error). Otherwise the warm-up is :data:`WARMUP_CAPPED_FRACTION` of a period and
+    the recorded period is checked for periodicity and shot."""
     need = max(2, math.ceil(particle.neel_time_s() * math.log(10.0 / rtol) / dt))
-    return int(min(P, need)), bool(need <= P)
-
-
-#: a warm-up capped at one period (slow relaxation: the recorded period is then checked
-#: for periodicity and shot) runs at this multiple of the step tolerance, except for its
-#: last WARMUP_ACCURATE_FRACTION of a period: that part, many intra-well relaxation
-#: times long, damps what the loose steps left in the fast modes, and the slow
-#: (inter-well) part is what the periodicity check and the shooting correct anyway.
-#: Measured (docs/physics.md): 1.23x faster at 22 nm / 9000 J/m³ on the paper's 121
-#: offsets, 1.39x at 28 nm / 9000 (4 offsets), the same errors.
-WARMUP_TOL_FACTOR = 100.0
-WARMUP_ACCURATE_FRACTION = 0.1
+    if need <= P:
+        return need, True
+    return max(2, int(round(WARMUP_CAPPED_FRACTION * P))), False
 
 
 def _warm_start(disc, particle, coef, fr, tstart, dt, period, tol_c, rtol):
-    """Discrete equilibrium at B(t0 − w) advanced over the warm-up w (:func:`warmup_samples`);
-    a capped (unsettled) warm-up takes loose steps first (:data:`WARMUP_TOL_FACTOR`)."""
+    """Discrete equilibrium at B(t0 − w) advanced over the warm-up w (:func:`warmup_samples`)."""
     nb, P, _ = fr.shape
     nwarm, settled = warmup_samples(particle, rtol, dt, P)
     y0 = disc.equilibrium(fr[:, (P - nwarm) % P, :])
-    n_acc = nwarm if settled else min(nwarm, max(2, int(WARMUP_ACCURATE_FRACTION * P)))
-    nlu_w = 0
-    if n_acc < nwarm:
-        y0, _, _, _, nlu_w = _run(disc, y0, coef, tstart - nwarm * dt, tstart - n_acc * dt, dt,
-                                  period, tstart, 0, WARMUP_TOL_FACTOR * tol_c)
-    y0, _, _, _, nlu_a = _run(disc, y0, coef, tstart - n_acc * dt, tstart, dt, period, tstart,
-                              0, tol_c)
-    return y0, nwarm, settled, nlu_w + nlu_a
+    y0, _, _, _, nlu = _run(disc, y0, coef, tstart - nwarm * dt, tstart, dt, period, tstart, 0,
+                            tol_c)
+    return y0, nwarm, settled, nlu
 
 
 def _steady_state(disc, particle, times, fr, dt, tol_c, rtol, max_newton, save=False,

@@ -225,3 +225,36 @@ def test_incremental_pod_equals_svd_of_all_snapshots():
         np.testing.assert_allclose(sv, s_ref[keep], rtol=1e-9, atol=1e-14 * s_ref[0])
         # same subspaces, mode by mode (distinct singular values)
         np.testing.assert_allclose(np.abs(np.sum(U * U_ref[:, keep], axis=0)), 1.0, atol=1e-9)
+
+
+def test_fallback_to_the_full_model_saves_no_states_and_reports_its_work(monkeypatch):
+    """When the cost guard sends a batch back to the full model, the remaining members are
+    solved without saving their states (the states of a dictionary batch at N = 27 would
+    take gigabytes): only the training solves save them. The result is the full model's,
+    and every member's periods and LU factorisations are reported."""
+    from mdf_neel.physics import _reduced as R
+    from mdf_neel.physics import fokker_planck as FP
+
+    t, b = lissajous(96, OFFSETS)
+    fields = np.concatenate([b] * len(ANGLES))
+    axes = np.repeat(np.stack([axis(a) for a in ANGLES]), len(OFFSETS), axis=0)
+    monkeypatch.setattr(FP, "REDUCED_MIN_BATCH", 16)  # "auto" tries the reduced basis
+    saved = []
+    steady = FP._steady_state
+
+    def counting(disc, particle, times, fr, *args, save=False, **kw):
+        if save:
+            saved.append(fr.shape[0])
+        return steady(disc, particle, times, fr, *args, save=save, **kw)
+
+    monkeypatch.setattr(FP, "_steady_state", counting)
+    monkeypatch.setattr(R, "BAND_FLOP_COST", 1e-12)  # any reduced basis "costs too much"
+    m_auto, info = mean_magnetization(t, fields, easy_axis=axes, method="auto",
+                                      return_info=True, **KW)
+    assert info["rb_fallback"]
+    assert 0 < sum(saved) < info["solved_members"] // 2  # the training solves only
+    solved = np.unique(info["symmetry_source"])
+    assert np.all(np.asarray(info["lu_factorisations"])[solved] > 0)
+    assert np.all(np.asarray(info["periods"])[solved] >= 1.0)
+    m_full = mean_magnetization(t, fields, easy_axis=axes, method="full", **KW)
+    assert rel_l2(m_auto, m_full).max() <= 1e-9

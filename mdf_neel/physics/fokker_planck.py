@@ -419,6 +419,8 @@ def _linear_shooting(period_map, residual, tol, maxiter=40):
         tuple of arrays (k, ...) linear in v; ``bounds`` a tuple of non-negative arrays
         (k,) that are seminorms of the trajectory from v (a running maximum of a norm).
     residual : ndarray, shape (nb, n)
+        At least one member above its ``tol`` (the callers shoot only such members), so
+        that ``period_map`` is called and the output shapes are known.
     tol : ndarray, shape (nb,)
         GMRES tolerance on ‖(I − Φ) δ − residual‖ per member.
 
@@ -768,8 +770,9 @@ def _solve_truncated(solve, verify_solve, disc, particle, N, verify, rtol, nb, s
 #: intra-well (fast) modes of the equilibrium start to decay, while the inter-well
 #: populations are left to the periodicity check and the shooting. The drive switches
 #: most members within the recorded period, so these need no shooting either. Measured
-#: against a one-period warm-up (docs/physics.md, "Short warm-up"): 1.47x fewer LU
-#: factorisations at 22 nm / 9000 J/m³, 1.56x at 28 nm / 9000, the same errors.
+#: against the one-period warm-up (docs/physics.md, seventh session): 1.51x fewer LU
+#: factorisations (1.45x wall) at 22 nm / 9000 J/m³, 1.55x (1.44x) at 28 nm / 9000, the
+#: same errors.
 WARMUP_CAPPED_FRACTION = 0.05
 
 

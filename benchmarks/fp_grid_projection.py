@@ -2,7 +2,7 @@
 
 ``fp_speed.py`` measures a few corners in detail; its projection is the mean over the
 cases it ran, which says little about the whole grid (the cost per trajectory spans
-three orders of magnitude over it). This script samples the grid with the solver as the
+two orders of magnitude over it). This script samples the grid with the solver as the
 dictionary calls it (``method="auto"``: reduced basis or full model as the cost guard
 decides; all 12 angles × an offset grid in ONE call per (D, K) pair, symmetric members
 mapped) and projects the 720-pair dictionary (8 diameters × 90 anisotropies × 1452

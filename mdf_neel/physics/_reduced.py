@@ -343,36 +343,23 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
     state = {"pod": POD_TOL_FRACTION * rtol if pod_tol is None else float(pod_tol),
              "full_periods": 0.0}
 
-    def solve_full(members):
-        members = [int(m) for m in members if int(m) not in full]
-        if not members:
-            return
-        idx = np.array(members)
-        mom, res_f, periods, ns_f, nlu_f, states = _steady_state(
-            disc, particle, times, fr[idx], dt, tol_c, rtol, max_newton, save=True)
-        state["full_periods"] += float(np.sum(periods))
-        tails = np.sqrt(np.max(np.sum(states[:, :, disc.tail_idx] ** 2, axis=2), axis=1))
-        for j, m in enumerate(members):
-            full_tail[m] = float(tails[j])
-            full[m] = mom[j]
-            full_stats[m] = (res_f[j], periods[j], ns_f[j], nlu_f[j])
-            snaps.add(states[j], fr[m])
-
-    def solve_full_plain(members):
-        # the fallback: full solves without saved states or snapshots (memory: the states
-        # of a 1452-member batch at N = 27 would take 7 GB)
+    def solve_full(members, train=True):
+        # full-model solves; training ones save the steady period's states as snapshots,
+        # the fallback's do not (the states of a 1452-member batch at N = 27: 7 GB)
         members = [int(m) for m in members if int(m) not in full]
         if not members:
             return
         idx = np.array(members)
         tail = np.zeros(idx.size)
-        mom, res_f, periods, ns_f, nlu_f = _steady_state(
-            disc, particle, times, fr[idx], dt, tol_c, rtol, max_newton, tail=tail)
+        mom, res_f, periods, ns_f, nlu_f, *states = _steady_state(
+            disc, particle, times, fr[idx], dt, tol_c, rtol, max_newton, save=train, tail=tail)
         state["full_periods"] += float(np.sum(periods))
         for j, m in enumerate(members):
             full_tail[m] = float(tail[j])
             full[m] = mom[j]
             full_stats[m] = (res_f[j], periods[j], ns_f[j], nlu_f[j])
+            if train:
+                snaps.add(states[0][j], fr[m])
 
     def rebuild():
         state["model"] = _LocalModel(disc, snaps, cells, state["pod"])
@@ -450,7 +437,7 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
             logger.warning("reduced basis did not reach %.1e with %d full solves (verified "
                            "%.2e); solving the remaining %d member(s) with the full model",
                            target, len(full), max(errs), nb - len(full))
-        solve_full_plain(range(nb))
+        solve_full(range(nb), train=False)
         mom = np.zeros((nb, P, 3))
         res = np.zeros(nb)
         periods = np.zeros(nb)

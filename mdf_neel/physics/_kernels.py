@@ -107,9 +107,9 @@ def band_lu(ab, ipiv, kl, ku):
 
 
 @njit(cache=True)
-def band_solve(ab, ipiv, kl, ku, b):
-    """Solve A x = b in place (b (n,) contiguous) with the factors of :func:`band_lu`:
-    LAPACK ``dgbtrs`` (no transpose, one right-hand side)."""
+def band_solve(ab, ipiv, kl, ku, b, transposed=False):
+    """Solve A x = b (``transposed``: Aᵀ x = b) in place (b (n,) contiguous) with the
+    factors of :func:`band_lu`: LAPACK ``dgbtrs`` (one right-hand side)."""
     n = ab.shape[0]
     iw = np.empty(7, dtype=LAPACK_INT)  # n, kl, ku, nrhs, ldab, ldb, info
     iw[0] = n
@@ -120,7 +120,7 @@ def band_solve(ab, ipiv, kl, ku, b):
     iw[5] = max(n, 1)
     iw[6] = 0
     trans = np.empty(1, dtype=np.uint8)
-    trans[0] = 78  # ord("N")
+    trans[0] = 84 if transposed else 78  # ord("T"), ord("N")
     dgbtrs(trans.ctypes, iw[0:].ctypes, iw[1:].ctypes, iw[2:].ctypes, iw[3:].ctypes,
            ab.ctypes, iw[4:].ctypes, ipiv.ctypes, b.ctypes, iw[5:].ctypes, iw[6:].ctypes)
 

@@ -1,0 +1,199 @@
+"""numba kernels of the slow-mode model (:mod:`mdf_neel.physics._slow_mode`): for one
+static field B in the easy-axis frame, the discrete stationary state, the slowest
+relaxation mode of the Fokker–Planck operator A(B) (right and left eigenvectors) and the
+couplings of the slow-mode equation.
+
+Same operator storage as :mod:`mdf_neel.physics._kernels` (CSR pattern, ``vals`` (4, nnz),
+band order). The l = 0 row of A(B) is zero (probability is conserved), so A has the
+eigenvalue 0 with the stationary state as eigenvector, and every other right eigenvector
+has a zero l = 0 coefficient. The kernels work with ``Ã = A + s e₀e₀ᵀ`` (s far below the
+spectrum): its eigenvalues are s and the non-zero eigenvalues of A, with the same right
+eigenvectors; it is regular, so one LU gives the stationary state, its field derivatives
+and the inverse iteration.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from ._kernels import band_assemble, band_lu, band_solve, op_matvec
+from ._lapack import LAPACK_INT
+
+#: outputs per field point: rate λ1 [1/s], m_eq (3), μ1 (3), g_eq (2), g_φ (2), flag
+N_OUT = 12
+
+
+@njit(cache=True)
+def op_matvec_transposed(out, indptr, indices, vals, c0, c1, c2, c3, x):
+    """out = (c0 V0 + c1 V1 + c2 V2 + c3 V3)ᵀ x."""
+    n = out.shape[0]
+    out[:] = 0.0
+    for i in range(n):
+        xi = x[i]
+        for p in range(indptr[i], indptr[i + 1]):
+            v = c0 * vals[0, p] + c1 * vals[1, p] + c2 * vals[2, p] + c3 * vals[3, p]
+            out[indices[p]] += v * xi
+
+
+@njit(cache=True)
+def _slowest_mode(ab, ipiv, kl, ku, indptr, indices, vals, bx, bz, i0, s, X, transposed,
+                  tol, maxit):
+    """Subspace inverse iteration with Rayleigh–Ritz on Ã (or Ãᵀ): the Ritz pair of the
+    smallest |λ|. X (n, p) is the start block (overwritten). Converged when the Ritz
+    value changes by <= tol·|λ| and the unit Ritz vector by <= tol from one iteration to
+    the next. Returns (λ, unit vector, converged); converged is False for a complex λ or
+    no convergence within maxit."""
+    n, p = X.shape
+    Y = np.empty((n, p))
+    AQ = np.empty((n, p))
+    col = np.empty(n)
+    tmp = np.empty(n)
+    lam = 0.0
+    vec = np.zeros(n)
+    for it in range(maxit):
+        for j in range(p):
+            col[:] = X[:, j]
+            if transposed:
+                band_solve(ab, ipiv, kl, ku, col, True)
+            else:
+                band_solve(ab, ipiv, kl, ku, col)
+            Y[:, j] = col
+        Q, _ = np.linalg.qr(Y)
+        for j in range(p):
+            col[:] = Q[:, j]
+            if transposed:
+                op_matvec_transposed(tmp, indptr, indices, vals, 1.0, bx, 0.0, bz, col)
+            else:
+                op_matvec(tmp, indptr, indices, vals, 1.0, bx, 0.0, bz, col, False)
+            tmp[i0] += s * col[i0]
+            AQ[:, j] = tmp
+        H = np.ascontiguousarray(Q.T) @ AQ
+        theta, V = np.linalg.eig(H.astype(np.complex128))
+        jmin = 0
+        for j in range(1, p):
+            if abs(theta[j]) < abs(theta[jmin]):
+                jmin = j
+        th = theta[jmin]
+        if abs(th.imag) > 1e-7 * abs(th.real):
+            X[:, :] = Q
+            lam = th.real
+            continue
+        v = (Q.astype(np.complex128) @ V[:, jmin]).real
+        v /= np.sqrt(np.sum(v * v))
+        # converged: the Ritz value and (sign-aligned) vector no longer change
+        if np.sum(v * vec) < 0.0:
+            v = -v
+        dv = np.sqrt(np.sum((v - vec) ** 2))
+        dlam = abs(th.real - lam)
+        lam = th.real
+        vec = v
+        if dv <= tol and dlam <= tol * abs(lam):
+            return lam, vec, True
+        X[:, :] = Q
+    return lam, vec, False
+
+
+@njit(cache=True)
+def slow_mode_point(out, bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx,
+                    mom_scale, tol, maxit):
+    """Slow-mode quantities at the field (bx, 0, bz) [T] (easy-axis frame) into out (N_OUT,):
+
+    0 λ1 (rate of the slowest mode, > 0) · 1–3 m_eq · 4–6 μ1 = m̄ of φ1 · 7–8 g_eq ·
+    9–10 g_φ · 11 flag (1: converged real slow mode, 0: not).
+
+    Gauge: φ1 has m_z = 1 (easy-axis moment), ψ1·φ1 = 1. g_eq[k] = ψ1·∂f_eq/∂B_k and
+    g_φ[k] = ψ1·∂φ1/∂B_k for k = x, z (per tesla)."""
+    n = indptr.shape[0] - 1
+    ldab = 2 * kl + ku + 1
+    kv = kl + ku
+    ab = np.empty((n, ldab))
+    ipiv = np.empty(n, dtype=LAPACK_INT)
+    band_assemble(ab, indptr, indices, vals, bx, 0.0, bz, 1.0, 0.0, kl, ku)
+    dmax = 0.0
+    for i in range(n):
+        dmax = max(dmax, abs(ab[i, kv]))
+    s = -1e3 * dmax
+    ab[i0, kv] += s
+    band_lu(ab, ipiv, kl, ku)
+    feq = np.zeros(n)
+    feq[i0] = s * c00
+    band_solve(ab, ipiv, kl, ku, feq)
+    # field derivatives of the stationary state: Ã ∂f = −A_k f_eq (A_k: column k+1 of vals)
+    dfeq = np.empty((2, n))
+    tmp = np.empty(n)
+    for q in range(2):
+        k = 1 if q == 0 else 3
+        op_matvec(tmp, indptr, indices, vals, 0.0, 1.0 if k == 1 else 0.0, 0.0,
+                  1.0 if k == 3 else 0.0, feq, False)
+        dfeq[q] = -tmp
+        col = dfeq[q].copy()
+        band_solve(ab, ipiv, kl, ku, col)
+        dfeq[q] = col
+    # start blocks: the field derivatives of f_eq carry the inter-well transfer
+    p = 3
+    X = np.empty((n, p))
+    X[:, 0] = dfeq[1]
+    X[:, 1] = dfeq[0]
+    for i in range(n):
+        X[i, 2] = np.sin(1.0 + 0.37 * i)
+    lam, phi, ok_r = _slowest_mode(ab, ipiv, kl, ku, indptr, indices, vals, bx, bz, i0, s, X,
+                                   False, tol, maxit)
+    zi = mom_idx[2]
+    if not ok_r or lam >= 0.0 or phi[zi] == 0.0:
+        out[:] = np.nan
+        out[11] = 0.0
+        return
+    for i in range(n):
+        X[i, 0] = 0.0
+        X[i, 2] = np.cos(0.5 + 0.29 * i)
+    for a in range(3):
+        X[mom_idx[a], 0] = 1.0
+    X[:, 1] = phi
+    lam_l, psi, ok_l = _slowest_mode(ab, ipiv, kl, ku, indptr, indices, vals, bx, bz, i0, s,
+                                     X, True, tol, maxit)
+    if not ok_l or abs(lam_l - lam) > 1e-6 * abs(lam):
+        out[:] = np.nan
+        out[11] = 0.0
+        return
+    # left eigenvector of A (not Ã): its l = 0 component from the column i0
+    psi[i0] = 0.0
+    op_matvec_transposed(tmp, indptr, indices, vals, 1.0, bx, 0.0, bz, psi)
+    psi[i0] = tmp[i0] / lam
+    phi *= 1.0 / (phi[zi] * mom_scale[2])
+    psi *= 1.0 / np.sum(psi * phi)
+    out[0] = -lam
+    for a in range(3):
+        out[1 + a] = feq[mom_idx[a]] * mom_scale[a]
+        out[4 + a] = phi[mom_idx[a]] * mom_scale[a]
+    for q in range(2):
+        out[7 + q] = np.sum(psi * dfeq[q])
+    # eigenvector derivative: (A − λ) w = −(A_k − ∂λ) φ, w ⟂ ψ; ψ·∂φ = −m_z(w) (gauge)
+    band_assemble(ab, indptr, indices, vals, bx, 0.0, bz, 1.0, -lam, kl, ku)
+    ab[i0, kv] += s
+    band_lu(ab, ipiv, kl, ku)
+    for q in range(2):
+        k = 1 if q == 0 else 3
+        op_matvec(tmp, indptr, indices, vals, 0.0, 1.0 if k == 1 else 0.0, 0.0,
+                  1.0 if k == 3 else 0.0, phi, False)
+        dl = np.sum(psi * tmp)
+        w = -(tmp - dl * phi)
+        band_solve(ab, ipiv, kl, ku, w)
+        w -= np.sum(psi * w) * phi
+        out[9 + q] = -w[zi] * mom_scale[2]
+    out[11] = 1.0
+
+
+@njit(cache=True, parallel=True)
+def slow_mode_table(bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx, mom_scale,
+                    tol, maxit):
+    """:func:`slow_mode_point` on the grid bx (nx,) × bz (nz,): (nx, nz, N_OUT)."""
+    nx = bx.shape[0]
+    nz = bz.shape[0]
+    out = np.empty((nx, nz, N_OUT))
+    for k in prange(nx * nz):
+        a = k // nz
+        b = k - a * nz
+        slow_mode_point(out[a, b], bx[a], bz[b], indptr, indices, vals, kl, ku, i0, c00,
+                        mom_idx, mom_scale, tol, maxit)
+    return out

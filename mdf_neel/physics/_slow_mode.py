@@ -55,6 +55,10 @@ logger = logging.getLogger("mdf_neel.physics")
 TABLE_SPACING_T = 0.5e-3
 #: ODE sub-steps per sample (coefficients interpolated from the table)
 SUBSTEPS = 8
+#: members integrated together (the sub-step recursion is a Python loop over time, vectorised
+#: over members: 64 members of the paper's sequence take 0.24 s together against 1.0 s one
+#: by one; their (64, 8·1632, 11) table values are 73 MB)
+MEMBER_CHUNK = 64
 #: eigen-iteration tolerance (relative change of the slow eigenpair) and iteration cap
 EIGEN_TOL = 1e-10
 EIGEN_MAXIT = 300
@@ -251,10 +255,11 @@ def solve_slow_mode(times, fr, disc, spacing=TABLE_SPACING_T, substeps=SUBSTEPS)
     tables = SlowModeTables.build(disc, bx_max, bz_max, spacing)
     m = np.empty((nb, P, 3))
     gaps = np.empty(nb)
-    for b in range(nb):
-        v = tables.evaluate(f_fine[b, :, 0], f_fine[b, :, 2])[None]
-        mb, gaps[b:b + 1] = integrate_periodic(v, fdot[b:b + 1], dt / substeps)
-        m[b] = mb[0, ::substeps]
+    for start in range(0, nb, MEMBER_CHUNK):
+        sl = slice(start, start + MEMBER_CHUNK)
+        v = tables.evaluate(f_fine[sl, :, 0], f_fine[sl, :, 2])
+        m_chunk, gaps[sl] = integrate_periodic(v, fdot[sl], dt / substeps)
+        m[sl] = m_chunk[:, ::substeps]
     info = {"slow_mode_table_shape": tables.values.shape[:2],
             "slow_mode_spacing_T": spacing,
             "slow_mode_unconverged_points": int(np.sum(~tables.converged)),

@@ -54,10 +54,7 @@ def _slowest_mode(ab, ipiv, kl, ku, indptr, indices, vals, bx, bz, i0, s, X, tra
     for it in range(maxit):
         for j in range(p):
             col[:] = X[:, j]
-            if transposed:
-                band_solve(ab, ipiv, kl, ku, col, True)
-            else:
-                band_solve(ab, ipiv, kl, ku, col)
+            band_solve(ab, ipiv, kl, ku, col, transposed)
             Y[:, j] = col
         Q, _ = np.linalg.qr(Y)
         for j in range(p):
@@ -119,17 +116,13 @@ def slow_mode_point(out, bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx
     feq = np.zeros(n)
     feq[i0] = s * c00
     band_solve(ab, ipiv, kl, ku, feq)
-    # field derivatives of the stationary state: Ã ∂f = −A_k f_eq (A_k: column k+1 of vals)
+    # field derivatives of the stationary state: Ã ∂f = −A_k f_eq, k = x (q = 0), z (q = 1)
     dfeq = np.empty((2, n))
     tmp = np.empty(n)
     for q in range(2):
-        k = 1 if q == 0 else 3
-        op_matvec(tmp, indptr, indices, vals, 0.0, 1.0 if k == 1 else 0.0, 0.0,
-                  1.0 if k == 3 else 0.0, feq, False)
+        op_matvec(tmp, indptr, indices, vals, 0.0, 1.0 - q, 0.0, float(q), feq, False)
         dfeq[q] = -tmp
-        col = dfeq[q].copy()
-        band_solve(ab, ipiv, kl, ku, col)
-        dfeq[q] = col
+        band_solve(ab, ipiv, kl, ku, dfeq[q])
     # start blocks: the field derivatives of f_eq carry the inter-well transfer
     p = 3
     X = np.empty((n, p))
@@ -173,9 +166,7 @@ def slow_mode_point(out, bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx
     ab[i0, kv] += s
     band_lu(ab, ipiv, kl, ku)
     for q in range(2):
-        k = 1 if q == 0 else 3
-        op_matvec(tmp, indptr, indices, vals, 0.0, 1.0 if k == 1 else 0.0, 0.0,
-                  1.0 if k == 3 else 0.0, phi, False)
+        op_matvec(tmp, indptr, indices, vals, 0.0, 1.0 - q, 0.0, float(q), phi, False)
         dl = np.sum(psi * tmp)
         w = -(tmp - dl * phi)
         band_solve(ab, ipiv, kl, ku, w)

@@ -1,9 +1,9 @@
-"""Slow-mode model of the Néel Fokker–Planck equation for high barriers (σ ≳ 10).
+"""Slow-mode model of the Néel Fokker–Planck equation.
 
-At high σ the spectrum of the Fokker–Planck operator A(B) splits into one slow mode
-(the transfer between the two wells, rate λ1(B) from ~1e4 to ~1e9 1/s) and intra-well
-modes at ≳ 1e8–1e10 1/s, while the drive changes on ~1e-5 s. The density then stays on
-the slow manifold
+The spectrum of the Fokker–Planck operator A(B) has one slowest mode (at high σ the
+transfer between the two wells, rate λ1(B) from ~1e-2 to ~1e9 1/s) and faster
+(intra-well) modes at ≳ 1e8–1e10 1/s, while the drive changes on ~1e-5 s. The density
+then stays close to the slow manifold
 
     f(t) = f_eq(B(t)) + c(t) φ1(B(t)),
 
@@ -14,8 +14,10 @@ exact scalar equation on that manifold
 
     dc/dt = −(λ1(B) + g_φ(B)·Ḃ) c − g_eq(B)·Ḃ,   g_eq = ψ1·∂f_eq/∂B, g_φ = ψ1·∂φ1/∂B,
 
-and m̄ = m_eq(B) + c μ1(B) with μ1 the moment of φ1. What is left out is the lag of the
-intra-well modes, O(Ḃ/(λ2 B_K)) ~ 1e-4 on the paper's sequence at σ ≳ 10.
+and m̄ = m_eq(B) + c μ1(B) + Σ_k Ḃ_k (h_k(B) + c j_k(B)), the last term the quasi-static
+lag of the fast (intra-well) modes, to first order in Ḃ (:func:`slow_mode_point`). Where
+no slow mode exists (beyond the switching field, one well left) m_eq and h_k are still
+exact and c ≈ 0.
 
 All these quantities depend on the field only. For fields in one plane through the easy
 axis (every member of the paper's dictionary after :func:`canonical_rotation`: B_y = 0
@@ -24,16 +26,9 @@ quadrant B_x, B_z >= 0 and extended by the two exact symmetries (rotation by π 
 easy axis, and the mirror through the field plane acting on axial vectors). Every member
 then costs a scalar linear ODE over one period, whose periodic solution is explicit.
 
-Status (eighth session): a tested building block, NOT used by
-:func:`mdf_neel.physics.mean_magnetization` yet. Measured at 22 nm / 9000 J/m³ (N = 27,
-3 × 3 offsets at 30° and 90°, against the converged full-model references): members whose
-particle switches by thermal activation agree to 5e-6–2.3e-4 (m̄), but members whose
-field passes beyond the switching field while the metastable well is still populated
-(deterministic, precessional switching within nanoseconds, carried by the intra-well
-modes this model leaves out) are off by up to 3.9e-3 in m̄ and 0.1 in the
-frequency-weighted error. Such members must be detected (c not ≈ 0 where the table has
-no slow mode) and solved with the full model before this can replace it; see
-docs/physics.md, "Eighth session".
+Measured on the paper's sequence (ninth session, docs/physics.md; 3 × 3 offsets at 30°
+and 90° against converged full-model references, 0.5 mT table spacing): the relative L2
+error of m̄ is ≤ 1.6e-4 from σ = 0.3 to 12.4 and ≤ 6.2e-4 at σ = 25.6 (28 nm / 9000 J/m³).
 """
 
 from __future__ import annotations
@@ -46,7 +41,7 @@ import numpy as np
 from scipy.interpolate import RectBivariateSpline
 
 from ._lapack import single_threaded_blas
-from ._slow_mode_kernels import slow_mode_table
+from ._slow_mode_kernels import FLAG, N_VALUES, slow_mode_table
 
 logger = logging.getLogger("mdf_neel.physics")
 
@@ -57,13 +52,11 @@ TABLE_SPACING_T = 0.5e-3
 SUBSTEPS = 8
 #: members integrated together (the sub-step recursion is a Python loop over time, vectorised
 #: over members: 64 members of the paper's sequence take 0.24 s together against 1.0 s one
-#: by one; their (64, 8·1632, 11) table values are 73 MB)
+#: by one; their (64, 8·1632, 23) table values are 154 MB)
 MEMBER_CHUNK = 64
 #: eigen-iteration tolerance (relative change of the slow eigenpair) and iteration cap
 EIGEN_TOL = 1e-10
 EIGEN_MAXIT = 300
-#: largest |μ1⊥| (moment of φ1 across the easy axis, gauge μ1_z = 1) of an inter-well mode
-MU_PERP_MAX = 3.0
 #: periodic solution: members whose period map 1 − Φ is below this never leave their
 #: well within a period; they are run from the equilibrium start instead
 BLOCKED_GAP = 1e-10
@@ -76,8 +69,9 @@ class SlowModeTables:
     ----------
     bx, bz : numpy.ndarray
         Grid axes [T] (symmetric about 0).
-    values : numpy.ndarray, shape (nx, nz, 11)
-        log λ1, m_eq (3), μ1 (3), g_eq (x, z), g_φ (x, z) (see the module docstring).
+    values : numpy.ndarray, shape (nx, nz, 23)
+        log λ1, m_eq (3), μ1 (3), g_eq (x, z), g_φ (x, z), h_x, h_z, j_x, j_z (3 each)
+        (see the module docstring and :func:`slow_mode_point`).
     converged : numpy.ndarray of bool, shape (nx, nz)
         False where no isolated real slow mode exists (beyond the switching field, where
         every mode is fast); values there are filled from the neighbours.
@@ -105,27 +99,28 @@ class SlowModeTables:
             q = slow_mode_table(qx, qz, disc.indptr, disc.indices, disc.vals, disc.kl,
                                 disc.ku, disc.i0, disc.c00, disc.mom_idx, disc.mom_scale,
                                 EIGEN_TOL, EIGEN_MAXIT)
-        # an inter-well mode moves the easy-axis moment: |μ1⊥| (with μ1_z = 1) stays O(1);
-        # beyond the switching field the slowest mode is intra-well (μ1_z → 0)
-        ok_q = (q[..., 11] == 1.0) & (np.hypot(q[..., 4], q[..., 5]) <= MU_PERP_MAX)
-        vals_q = np.empty(q.shape[:2] + (11,))
+        ok_q = q[..., FLAG] == 1.0
+        vals_q = q[..., :N_VALUES].copy()
         vals_q[..., 0] = np.log(np.where(ok_q, q[..., 0], 1.0))
-        vals_q[..., 1:] = q[..., 1:11]
         vals_q = _fill(vals_q, ok_q)
         # full grid from the quadrant: index −i ↔ i
         bx = np.concatenate([-qx[:0:-1], qx])
         bz = np.concatenate([-qz[:0:-1], qz])
-        full = np.empty((bx.size, bz.size, 11))
+        full = np.empty((bx.size, bz.size, N_VALUES))
         ok = np.empty((bx.size, bz.size), dtype=bool)
         # sign patterns for (sx, sz) = signs of (B_x, B_z), derived from
         #   R = rotation by π about z: B (−x, z); m_eq, μ1 (−x, −y, z); g_eq, g_φ (−x, z)
         #   S = axial mirror through the xz-plane: B (−x, −z); m_eq (−x, y, −z);
         #       μ1 (x, −y, z); g_eq (x, z); g_φ (−x, −z)
+        #   h_k (a derivative of m_eq along B_k) and j_k (of μ1): the sign of m_eq (μ1)
+        #   times that of B_k
         #   (−, +) = R, (−, −) = S, (+, −) = R S
         signs = {
-            (1, 1): np.ones(11),
-            (-1, 1): np.array([1, -1, -1, 1, -1, -1, 1, -1, 1, -1, 1], dtype=float),
-            (-1, -1): np.array([1, -1, 1, -1, 1, -1, 1, 1, 1, -1, -1], dtype=float),
+            (1, 1): np.ones(N_VALUES),
+            (-1, 1): np.array([1, -1, -1, 1, -1, -1, 1, -1, 1, -1, 1, 1, 1, -1, -1, -1, 1,
+                               1, 1, -1, -1, -1, 1], dtype=float),
+            (-1, -1): np.array([1, -1, 1, -1, 1, -1, 1, 1, 1, -1, -1, 1, -1, 1, 1, -1, 1,
+                                -1, 1, -1, -1, 1, -1], dtype=float),
         }
         signs[(1, -1)] = signs[(-1, 1)] * signs[(-1, -1)]
         cx, cz = qx.size - 1, qz.size - 1
@@ -142,13 +137,18 @@ class SlowModeTables:
         return cls(bx, bz, full, ok, wall)
 
     def evaluate(self, x, z):
-        """Interpolated values (…, 11) at field points x, z [T] (same shape)."""
+        """Interpolated values (…, 23) at field points x, z [T] (same shape)."""
         return np.stack([s.ev(x, z) for s in self._splines], axis=-1)
+
+
+#: table columns that exist only where there is a slow mode: μ1, g_eq, g_φ, j_x, j_z
+#: (m_eq and h_k are computed at every field point)
+_SLOW_ONLY = np.r_[4:11, 17:23]
 
 
 def _fill(vals, ok):
     """Replace the values at points without a slow mode: log λ1 by the largest converged
-    one (every mode is fast there), the rest by repeated averaging of the known
+    one (every mode is fast there), μ1 and the couplings by repeated averaging of the known
     neighbours (a smooth continuation for the splines; c ≈ 0 there, so they barely enter)."""
     out = vals.copy()
     if ok.all():
@@ -157,7 +157,7 @@ def _fill(vals, ok):
         raise RuntimeError("no field point of the slow-mode table has an isolated slow mode")
     out[~ok, 0] = np.max(vals[ok, 0])
     known = ok.copy()
-    rest = out[..., 1:]
+    rest = out[..., _SLOW_ONLY]
     while not known.all():
         acc = np.zeros_like(rest)
         cnt = np.zeros(known.shape)
@@ -173,6 +173,7 @@ def _fill(vals, ok):
         new = (~known) & (cnt > 0)
         rest[new] = acc[new] / cnt[new][:, None]
         known = known | new
+    out[..., _SLOW_ONLY] = rest
     return out
 
 
@@ -181,7 +182,7 @@ def integrate_periodic(values, fields_dot, dt, blocked_gap=BLOCKED_GAP):
 
     Parameters
     ----------
-    values : numpy.ndarray, shape (nb, S, 11)
+    values : numpy.ndarray, shape (nb, S, 23)
         Table values along each member's field at S equally spaced times over one period.
     fields_dot : numpy.ndarray, shape (nb, S, 3)
         dB/dt [T/s] (axis frame) at those times.
@@ -219,6 +220,10 @@ def integrate_periodic(values, fields_dot, dt, blocked_gap=BLOCKED_GAP):
     c0 = np.where(gap > blocked_gap, c_end / np.where(gap > blocked_gap, gap, 1.0), 0.0)
     c = c + c0[:, None] * free
     m = values[..., 1:4] + c[..., None] * values[..., 4:7]
+    # quasi-static lag of the fast modes: Σ_k Ḃ_k (h_k + c j_k)
+    for q, k in ((0, 0), (1, 2)):
+        m += fields_dot[..., k, None] * (values[..., 11 + 3 * q:14 + 3 * q]
+                                         + c[..., None] * values[..., 17 + 3 * q:20 + 3 * q])
     return m, gap
 
 

@@ -20,8 +20,19 @@ from numba import njit, prange
 from ._kernels import band_assemble, band_lu, band_solve, op_matvec
 from ._lapack import LAPACK_INT
 
-#: outputs per field point: rate λ1 [1/s], m_eq (3), μ1 (3), g_eq (2), g_φ (2), flag
-N_OUT = 12
+#: values per field point: rate λ1 [1/s], m_eq (3), μ1 (3), g_eq (2), g_φ (2), the lag
+#: moments h_x, h_z (3 each) of f_eq and j_x, j_z (3 each) of φ1; then a flag
+N_VALUES = 23
+FLAG = N_VALUES
+N_OUT = N_VALUES + 1
+#: largest |μ1⊥| (moment of φ1 across the easy axis, gauge μ1_z = 1) of an inter-well mode:
+#: beyond the switching field the slowest mode is intra-well and μ1_z → 0 in this gauge
+MU_PERP_MAX = 3.0
+#: absolute resolution of a slow rate, relative to the largest diagonal entry of A: λ1
+#: emerges from the cancellation of entries up to ~1e12 1/s, so below this it is rounding
+#: noise (at 28 nm / 9000 J/m³ λ1 near zero field is ~1e-2 1/s, far below). Such rates are
+#: reported as this floor: they are ≲ 1 1/s, against 1/period ≈ 1.5e3 1/s.
+RATE_FLOOR = 1e-13
 
 
 @njit(cache=True)
@@ -38,11 +49,11 @@ def op_matvec_transposed(out, indptr, indices, vals, c0, c1, c2, c3, x):
 
 @njit(cache=True)
 def _slowest_mode(ab, ipiv, kl, ku, indptr, indices, vals, bx, bz, i0, s, X, transposed,
-                  tol, maxit):
+                  tol, atol, maxit):
     """Subspace inverse iteration with Rayleigh–Ritz on Ã (or Ãᵀ): the Ritz pair of the
     smallest |λ|. X (n, p) is the start block (overwritten). Converged when the Ritz
-    value changes by <= tol·|λ| and the unit Ritz vector by <= tol from one iteration to
-    the next. Returns (λ, unit vector, converged); converged is False for a complex λ or
+    value changes by <= tol·|λ| + atol and the unit Ritz vector by <= tol from one
+    iteration to the next. Returns (λ, unit vector, converged); converged is False for a complex λ or
     no convergence within maxit."""
     n, p = X.shape
     Y = np.empty((n, p))
@@ -85,7 +96,7 @@ def _slowest_mode(ab, ipiv, kl, ku, indptr, indices, vals, bx, bz, i0, s, X, tra
         dlam = abs(th.real - lam)
         lam = th.real
         vec = v
-        if dv <= tol and dlam <= tol * abs(lam):
+        if dv <= tol and dlam <= tol * abs(lam) + atol:
             return lam, vec, True
         X[:, :] = Q
     return lam, vec, False
@@ -97,10 +108,14 @@ def slow_mode_point(out, bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx
     """Slow-mode quantities at the field (bx, 0, bz) [T] (easy-axis frame) into out (N_OUT,):
 
     0 λ1 (rate of the slowest mode, > 0) · 1–3 m_eq · 4–6 μ1 = m̄ of φ1 · 7–8 g_eq ·
-    9–10 g_φ · 11 flag (1: converged real slow mode, 0: not).
+    9–10 g_φ · 11–13 h_x · 14–16 h_z · 17–19 j_x · 20–22 j_z · 23 (FLAG) 1: converged
+    real slow mode, 0: not; then only m_eq and h are set (h with Q = 1: every mode is
+    fast), the rest is NaN.
 
     Gauge: φ1 has m_z = 1 (easy-axis moment), ψ1·φ1 = 1. g_eq[k] = ψ1·∂f_eq/∂B_k and
-    g_φ[k] = ψ1·∂φ1/∂B_k for k = x, z (per tesla)."""
+    g_φ[k] = ψ1·∂φ1/∂B_k for k = x, z (per tesla). With Q = 1 − φ1ψ1ᵀ (the fast
+    modes), h_k and j_k are the moments of A⁻¹Q ∂f_eq/∂B_k and A⁻¹Q ∂φ1/∂B_k [1/(T/s)]:
+    the quasi-static lag of the fast modes is Σ_k Ḃ_k (h_k + c j_k)."""
     n = indptr.shape[0] - 1
     ldab = 2 * kl + ku + 1
     kv = kl + ku
@@ -111,6 +126,7 @@ def slow_mode_point(out, bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx
     for i in range(n):
         dmax = max(dmax, abs(ab[i, kv]))
     s = -1e3 * dmax
+    atol = RATE_FLOOR * dmax
     ab[i0, kv] += s
     band_lu(ab, ipiv, kl, ku)
     feq = np.zeros(n)
@@ -123,6 +139,17 @@ def slow_mode_point(out, bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx
         op_matvec(tmp, indptr, indices, vals, 0.0, 1.0 - q, 0.0, float(q), feq, False)
         dfeq[q] = -tmp
         band_solve(ab, ipiv, kl, ku, dfeq[q])
+    out[:] = np.nan
+    out[FLAG] = 0.0
+    for a in range(3):  # the stationary state exists at every field, slow mode or not
+        out[1 + a] = feq[mom_idx[a]] * mom_scale[a]
+    # lag moments with every mode fast (replaced below where a slow mode exists); Ã⁻¹ acts
+    # as A⁻¹ on vectors with a zero l = 0 coefficient
+    for q in range(2):
+        tmp[:] = dfeq[q]
+        band_solve(ab, ipiv, kl, ku, tmp)
+        for a in range(3):
+            out[11 + 3 * q + a] = tmp[mom_idx[a]] * mom_scale[a]
     # start blocks: the field derivatives of f_eq carry the inter-well transfer
     p = 3
     X = np.empty((n, p))
@@ -131,11 +158,9 @@ def slow_mode_point(out, bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx
     for i in range(n):
         X[i, 2] = np.sin(1.0 + 0.37 * i)
     lam, phi, ok_r = _slowest_mode(ab, ipiv, kl, ku, indptr, indices, vals, bx, bz, i0, s, X,
-                                   False, tol, maxit)
+                                   False, tol, atol, maxit)
     zi = mom_idx[2]
-    if not ok_r or lam >= 0.0 or phi[zi] == 0.0:
-        out[:] = np.nan
-        out[11] = 0.0
+    if not ok_r or lam > atol or phi[zi] == 0.0:
         return
     for i in range(n):
         X[i, 0] = 0.0
@@ -144,35 +169,46 @@ def slow_mode_point(out, bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx
         X[mom_idx[a], 0] = 1.0
     X[:, 1] = phi
     lam_l, psi, ok_l = _slowest_mode(ab, ipiv, kl, ku, indptr, indices, vals, bx, bz, i0, s,
-                                     X, True, tol, maxit)
-    if not ok_l or abs(lam_l - lam) > 1e-6 * abs(lam):
-        out[:] = np.nan
-        out[11] = 0.0
+                                     X, True, tol, atol, maxit)
+    if not ok_l or abs(lam_l - lam) > 1e-6 * abs(lam) + atol:
         return
-    # left eigenvector of A (not Ã): its l = 0 component from the column i0
+    # the l = 0 coefficient of ψ is never needed: every vector it meets (φ1, ∂f_eq, ∂φ1,
+    # A_k φ1) has a zero l = 0 coefficient
     psi[i0] = 0.0
-    op_matvec_transposed(tmp, indptr, indices, vals, 1.0, bx, 0.0, bz, psi)
-    psi[i0] = tmp[i0] / lam
     phi *= 1.0 / (phi[zi] * mom_scale[2])
+    if np.hypot(phi[mom_idx[0]] * mom_scale[0], phi[mom_idx[1]] * mom_scale[1]) > MU_PERP_MAX:
+        return
     psi *= 1.0 / np.sum(psi * phi)
-    out[0] = -lam
+    out[0] = max(-lam, atol)
     for a in range(3):
-        out[1 + a] = feq[mom_idx[a]] * mom_scale[a]
         out[4 + a] = phi[mom_idx[a]] * mom_scale[a]
     for q in range(2):
         out[7 + q] = np.sum(psi * dfeq[q])
-    # eigenvector derivative: (A − λ) w = −(A_k − ∂λ) φ, w ⟂ ψ; ψ·∂φ = −m_z(w) (gauge)
-    band_assemble(ab, indptr, indices, vals, bx, 0.0, bz, 1.0, -lam, kl, ku)
-    ab[i0, kv] += s
-    band_lu(ab, ipiv, kl, ku)
+        # lag of f_eq: A⁻¹ Q ∂f_eq (Q commutes with A⁻¹)
+        tmp[:] = dfeq[q] - out[7 + q] * phi
+        band_solve(ab, ipiv, kl, ku, tmp)
+        tmp -= np.sum(psi * tmp) * phi
+        for a in range(3):
+            out[11 + 3 * q + a] = tmp[mom_idx[a]] * mom_scale[a]
+    # eigenvector derivative: (A − λ) w = −(A_k − ∂λ) φ, w ⟂ ψ; ψ·∂φ = −m_z(w) (gauge);
+    # w = Q ∂φ1, its lag A⁻¹ w with the LU of Ã (kept in ab)
+    ab2 = np.empty((n, ldab))
+    ipiv2 = np.empty(n, dtype=LAPACK_INT)
+    band_assemble(ab2, indptr, indices, vals, bx, 0.0, bz, 1.0, -lam, kl, ku)
+    ab2[i0, kv] += s
+    band_lu(ab2, ipiv2, kl, ku)
     for q in range(2):
         op_matvec(tmp, indptr, indices, vals, 0.0, 1.0 - q, 0.0, float(q), phi, False)
         dl = np.sum(psi * tmp)
         w = -(tmp - dl * phi)
-        band_solve(ab, ipiv, kl, ku, w)
+        band_solve(ab2, ipiv2, kl, ku, w)
         w -= np.sum(psi * w) * phi
         out[9 + q] = -w[zi] * mom_scale[2]
-    out[11] = 1.0
+        band_solve(ab, ipiv, kl, ku, w)
+        w -= np.sum(psi * w) * phi
+        for a in range(3):
+            out[17 + 3 * q + a] = w[mom_idx[a]] * mom_scale[a]
+    out[FLAG] = 1.0
 
 
 @njit(cache=True, parallel=True)

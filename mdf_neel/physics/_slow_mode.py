@@ -41,7 +41,8 @@ import numpy as np
 from scipy.interpolate import RectBivariateSpline
 
 from ._lapack import single_threaded_blas
-from ._slow_mode_kernels import FLAG, N_VALUES, slow_mode_table
+from ._slow_mode_kernels import (FLAG, N_VALUES, bicubic_spline_values, periodic_slow_mode,
+                                 slow_mode_table)
 
 logger = logging.getLogger("mdf_neel.physics")
 
@@ -83,8 +84,12 @@ class SlowModeTables:
         self.values = values
         self.converged = converged
         self.wall_s = wall_s
-        self._splines = [RectBivariateSpline(bx, bz, values[..., k], kx=3, ky=3)
-                         for k in range(values.shape[-1])]
+        splines = [RectBivariateSpline(bx, bz, values[..., k], kx=3, ky=3)
+                   for k in range(values.shape[-1])]
+        self._knots = splines[0].tck[:2]
+        ncx = self._knots[0].size - 4
+        self._coef = np.ascontiguousarray(np.stack([s.tck[2].reshape(ncx, -1) for s in splines],
+                                                   axis=-1))
 
     @classmethod
     def build(cls, disc, bx_max, bz_max, spacing=TABLE_SPACING_T):
@@ -137,8 +142,14 @@ class SlowModeTables:
         return cls(bx, bz, full, ok, wall)
 
     def evaluate(self, x, z):
-        """Interpolated values (…, 23) at field points x, z [T] (same shape)."""
-        return np.stack([s.ev(x, z) for s in self._splines], axis=-1)
+        """Interpolated values (…, 23) at field points x, z [T] (same shape): bicubic
+        interpolating splines (scipy's RectBivariateSpline), evaluated together."""
+        x = np.asarray(x, dtype=float)
+        z = np.asarray(z, dtype=float)
+        out = bicubic_spline_values(self._knots[0], self._knots[1], self._coef,
+                                    np.ascontiguousarray(x.ravel()),
+                                    np.ascontiguousarray(z.ravel()))
+        return out.reshape(x.shape + (self._coef.shape[-1],))
 
 
 #: table columns that exist only where there is a slow mode: μ1, g_eq, g_φ, j_x, j_z
@@ -196,35 +207,9 @@ def integrate_periodic(values, fields_dot, dt, blocked_gap=BLOCKED_GAP):
     gap : numpy.ndarray, shape (nb,)
         1 − Φ, Φ the period map of c (≈ 0: the particle does not switch).
     """
-    lam = np.exp(values[..., 0])
-    a = lam + values[..., 9] * fields_dot[..., 0] + values[..., 10] * fields_dot[..., 2]
-    src = -(values[..., 7] * fields_dot[..., 0] + values[..., 8] * fields_dot[..., 2])
-    # exponential integrator, coefficients linear over each sub-step (trapezoid exponent)
-    abar = 0.5 * (a + np.roll(a, -1, axis=1))
-    sbar = 0.5 * (src + np.roll(src, -1, axis=1))
-    x = abar * dt
-    E = np.exp(-x)
-    small = np.abs(x) < 1e-8
-    S = np.where(small, sbar * dt, sbar * (-np.expm1(-x)) / np.where(small, 1.0, abar))
-    nb, nS = a.shape
-    logphi = -np.sum(x, axis=1)
-    # particular solution from c = 0 at t0 and the period map Φ = Π E
-    c = np.empty((nb, nS))
-    c[:, 0] = 0.0
-    for i in range(nS - 1):
-        c[:, i + 1] = E[:, i] * c[:, i] + S[:, i]
-    c_end = E[:, -1] * c[:, -1] + S[:, -1]
-    gap = -np.expm1(logphi)
-    # c(t) = c_part(t) + c0 Π_{j<i} E_j with c0 = c_end/(1 − Φ)
-    free = np.exp(np.concatenate([np.zeros((nb, 1)), -np.cumsum(x[:, :-1], axis=1)], axis=1))
-    c0 = np.where(gap > blocked_gap, c_end / np.where(gap > blocked_gap, gap, 1.0), 0.0)
-    c = c + c0[:, None] * free
-    m = values[..., 1:4] + c[..., None] * values[..., 4:7]
-    # quasi-static lag of the fast modes: Σ_k Ḃ_k (h_k + c j_k)
-    for q, k in ((0, 0), (1, 2)):
-        m += fields_dot[..., k, None] * (values[..., 11 + 3 * q:14 + 3 * q]
-                                         + c[..., None] * values[..., 17 + 3 * q:20 + 3 * q])
-    return m, gap
+    return periodic_slow_mode(np.ascontiguousarray(values, dtype=float),
+                              np.ascontiguousarray(fields_dot, dtype=float), float(dt),
+                              float(blocked_gap))
 
 
 def solve_slow_mode(times, fr, disc, spacing=TABLE_SPACING_T, substeps=SUBSTEPS):

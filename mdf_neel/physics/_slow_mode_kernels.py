@@ -224,3 +224,106 @@ def slow_mode_table(bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx, mom
         slow_mode_point(out[a, b], bx[a], bz[b], indptr, indices, vals, kl, ku, i0, c00,
                         mom_idx, mom_scale, tol, maxit)
     return out
+
+
+@njit(cache=True)
+def _cubic_basis(t, x, nc):
+    """Span l (3 <= l < nc) with t[l] <= x < t[l+1] (x clamped to [t[3], t[nc]]) and the
+    four non-zero cubic B-splines there (functions l−3 … l), de Boor–Cox recursion."""
+    x = min(max(x, t[3]), t[nc])
+    lo, hi = 3, nc
+    while hi - lo > 1:  # bisection: t[lo] <= x < t[hi]
+        mid = (lo + hi) // 2
+        if x >= t[mid]:
+            lo = mid
+        else:
+            hi = mid
+    l = lo
+    N = np.zeros(4)
+    left = np.zeros(4)
+    right = np.zeros(4)
+    N[0] = 1.0
+    for j in range(1, 4):
+        left[j] = x - t[l + 1 - j]
+        right[j] = t[l + j] - x
+        saved = 0.0
+        for r in range(j):
+            temp = N[r] / (right[r + 1] + left[j - r])
+            N[r] = saved + right[r + 1] * temp
+            saved = left[j - r] * temp
+        N[j] = saved
+    return l, N
+
+
+@njit(cache=True, parallel=True)
+def bicubic_spline_values(tx, tz, coef, x, z):
+    """Values of several bicubic tensor-product splines sharing the knots tx, tz at the
+    points (x, z) (both (npts,)): coef (nx_c, nz_c, nv) -> (npts, nv). The same spline as
+    scipy's RectBivariateSpline (knots and coefficients from its ``tck``), with the
+    basis computed once for all nv values."""
+    npts = x.shape[0]
+    ncx, ncz, nv = coef.shape
+    out = np.zeros((npts, nv))
+    for p in prange(npts):
+        lx, Nx = _cubic_basis(tx, x[p], ncx)
+        lz, Nz = _cubic_basis(tz, z[p], ncz)
+        for a in range(4):
+            for b in range(4):
+                w = Nx[a] * Nz[b]
+                ia = lx - 3 + a
+                ib = lz - 3 + b
+                for v in range(nv):
+                    out[p, v] += w * coef[ia, ib, v]
+    return out
+
+
+@njit(cache=True, parallel=True)
+def periodic_slow_mode(values, fields_dot, dt, blocked_gap):
+    """Periodic solution of the slow-mode equation per member (see
+    :func:`mdf_neel.physics._slow_mode.integrate_periodic`): values (nb, S, N_VALUES),
+    fields_dot (nb, S, 3) -> m (nb, S, 3), gap (nb,)."""
+    nb, S, _ = values.shape
+    m = np.empty((nb, S, 3))
+    gap = np.empty(nb)
+    for b in prange(nb):
+        a = np.empty(S)
+        src = np.empty(S)
+        for i in range(S):
+            v = values[b, i]
+            a[i] = np.exp(v[0]) + v[9] * fields_dot[b, i, 0] + v[10] * fields_dot[b, i, 2]
+            src[i] = -(v[7] * fields_dot[b, i, 0] + v[8] * fields_dot[b, i, 2])
+        # exponential integrator, coefficients linear over each step (trapezoid exponent);
+        # the step from the last point wraps around to the first
+        c = np.empty(S)
+        free = np.empty(S)
+        c[0] = 0.0
+        free[0] = 1.0
+        logphi = 0.0
+        c_end = 0.0
+        for i in range(S):
+            j = i + 1 if i + 1 < S else 0
+            abar = 0.5 * (a[i] + a[j])
+            sbar = 0.5 * (src[i] + src[j])
+            x = abar * dt
+            E = np.exp(-x)
+            inc = sbar * dt if abs(x) < 1e-8 else sbar * (-np.expm1(-x)) / abar
+            logphi -= x
+            if i + 1 < S:
+                c[i + 1] = E * c[i] + inc
+                free[i + 1] = np.exp(logphi)
+            else:
+                c_end = E * c[i] + inc
+        g = -np.expm1(logphi)
+        gap[b] = g
+        # c(t) = c_part(t) + c0 Π_{j<i} E_j with c0 = c_end/(1 − Φ); members that do not
+        # leave their well within a period (1 − Φ tiny) start from equilibrium instead
+        c0 = c_end / g if g > blocked_gap else 0.0
+        for i in range(S):
+            ci = c[i] + c0 * free[i]
+            v = values[b, i]
+            fx = fields_dot[b, i, 0]
+            fz = fields_dot[b, i, 2]
+            for k in range(3):
+                m[b, i, k] = (v[1 + k] + ci * v[4 + k] + fx * (v[11 + k] + ci * v[17 + k])
+                              + fz * (v[14 + k] + ci * v[20 + k]))
+    return m, gap

@@ -171,3 +171,22 @@ def test_slow_mode_model_matches_the_full_model(case):
     assert np.linalg.norm(m_eq - m_full[0]) / scale > 1e-2  # the dynamics matter here
     assert err < 1e-3
     assert info["slow_mode_gap"][0] > 1e-3  # it does switch within a period
+
+
+def test_table_evaluation_equals_scipy_splines():
+    """The joint numba evaluation is the same bicubic spline as RectBivariateSpline.ev,
+    inside the grid and (clamped) at its edges."""
+    from scipy.interpolate import RectBivariateSpline
+
+    rng = np.random.default_rng(3)
+    bx = np.linspace(-3e-3, 3e-3, 13)
+    bz = np.linspace(-2e-3, 2e-3, 9)
+    values = rng.normal(size=(bx.size, bz.size, N_VALUES))
+    tables = SlowModeTables(bx, bz, values, np.ones(values.shape[:2], dtype=bool), 0.0)
+    x = np.concatenate([rng.uniform(-3e-3, 3e-3, 200), bx[[0, -1]]])
+    z = np.concatenate([rng.uniform(-2e-3, 2e-3, 200), bz[[0, -1]]])
+    got = tables.evaluate(x.reshape(2, -1), z.reshape(2, -1))
+    assert got.shape == (2, x.size // 2, N_VALUES)
+    for k in range(N_VALUES):
+        ref = RectBivariateSpline(bx, bz, values[..., k]).ev(x, z)
+        np.testing.assert_allclose(got[..., k].ravel(), ref, rtol=1e-12, atol=1e-12)

@@ -15,7 +15,7 @@ __all__ = ["mean_magnetization", "MODELS", "METHODS"]
 logger = logging.getLogger("mdf_neel.physics")
 
 MODELS = ("neel", "langevin", "anisotropic-equilibrium")
-METHODS = ("auto", "full", "reduced")
+METHODS = ("auto", "full", "reduced", "slow-mode")
 
 
 def _check_easy_axis(easy_axis, fields_shape=None) -> np.ndarray:
@@ -129,14 +129,24 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
         resolution and sub-steps used, the particle parameters and solver statistics.
     n_threads : int, optional
         Number of numba threads for the batch (default: all).
-    method : {"auto", "full", "reduced"}
+    method : {"auto", "full", "reduced", "slow-mode"}
         ``"neel"`` only. ``"full"``: every trajectory with the full spherical-harmonic
         model. ``"reduced"``: periodic steady states through a reduced basis (POD of a
         few full solves chosen greedily, Galerkin-reduced operators, verified against
         full solves of the worst-indicated and of random members; ``info`` reports
         ``rb_dimension``, ``rb_full_solves``, ``rb_verification_error``). Needs
-        ``steady_state=True``. ``"auto"``: reduced for steady-state batches of at least
-        :data:`mdf_neel.physics.fokker_planck.REDUCED_MIN_BATCH` members, else full.
+        ``steady_state=True``. ``"slow-mode"``: periodic steady states of the slowest
+        Fokker–Planck mode plus the first-order lag of the others, from tables over
+        the field plane shared by the whole batch
+        (:mod:`mdf_neel.physics._slow_mode`); needs ``steady_state=True`` and every
+        member's field in one plane through its easy axis (the paper's 2-D drive with
+        in-plane offsets and axes). Verified against full solves of the member reaching
+        the largest field and of two random ones (``info``: ``slow_mode_accepted``,
+        ``slow_mode_verification_error``); its own error on the paper's sequence is up
+        to 6.2e-4. ``"auto"``: for steady-state batches of at least
+        :data:`mdf_neel.physics.fokker_planck.REDUCED_MIN_BATCH` members the slow-mode
+        model (in-plane fields, ``rtol >= 1e-3``; the reduced basis if its
+        verification fails) or else the reduced basis; full otherwise.
 
     Returns
     -------

@@ -278,19 +278,25 @@ def bicubic_spline_values(tx, tz, coef, x, z):
 
 
 @njit(cache=True, parallel=True)
-def periodic_slow_mode(values, fields_dot, dt, blocked_gap):
+def periodic_slow_mode(values, fields_dot, dt, blocked_gap, min_decay):
     """Periodic solution of the slow-mode equation per member (see
     :func:`mdf_neel.physics._slow_mode.integrate_periodic`): values (nb, S, N_VALUES),
-    fields_dot (nb, S, 3) -> m (nb, S, 3), gap (nb,)."""
+    fields_dot (nb, S, 3) -> m (nb, S, 3), gap (nb,), and per member the number of
+    points where the decay rate λ1 + g_φ·Ḃ of c was raised to min_decay·λ1."""
     nb, S, _ = values.shape
     m = np.empty((nb, S, 3))
     gap = np.empty(nb)
+    clamped = np.zeros(nb, dtype=np.int64)
     for b in prange(nb):
         a = np.empty(S)
         src = np.empty(S)
         for i in range(S):
             v = values[b, i]
-            a[i] = np.exp(v[0]) + v[9] * fields_dot[b, i, 0] + v[10] * fields_dot[b, i, 2]
+            lam = np.exp(v[0])
+            a[i] = lam + v[9] * fields_dot[b, i, 0] + v[10] * fields_dot[b, i, 2]
+            if a[i] < min_decay * lam:
+                a[i] = min_decay * lam
+                clamped[b] += 1
             src[i] = -(v[7] * fields_dot[b, i, 0] + v[8] * fields_dot[b, i, 2])
         # exponential integrator, coefficients linear over each step (trapezoid exponent);
         # the step from the last point wraps around to the first
@@ -326,4 +332,4 @@ def periodic_slow_mode(values, fields_dot, dt, blocked_gap):
             for k in range(3):
                 m[b, i, k] = (v[1 + k] + ci * v[4 + k] + fx * (v[11 + k] + ci * v[17 + k])
                               + fz * (v[14 + k] + ci * v[20 + k]))
-    return m, gap
+    return m, gap, clamped

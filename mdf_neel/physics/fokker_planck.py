@@ -32,8 +32,12 @@ logger = logging.getLogger("mdf_neel.physics")
 
 #: largest degree the automatic rule will pick
 MAX_AUTO_DEGREE = 80
-#: smallest steady-state batch for which ``method="auto"`` uses the reduced basis
+#: smallest steady-state batch for which ``method="auto"`` uses the reduced basis or the
+#: slow-mode model
 REDUCED_MIN_BATCH = 48
+#: smallest rtol for which ``method="auto"`` uses the slow-mode model: its own error on the
+#: paper's (D, K) grid is up to 6.2e-4 (docs/physics.md, ninth session)
+SLOW_MODE_MIN_RTOL = 1e-3
 #: relative (to max |B|) sample tolerance of a field symmetry between batch members
 SYMMETRY_ATOL = 1e-10
 #: longest step in sample intervals (m̄ at the samples is interpolated through 6 step
@@ -620,24 +624,46 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
     xi_max = particle.xi_per_tesla * bmax
     N = int(resolution) if resolution is not None else choose_resolution(xi_max, particle.sigma, rtol)
     tol_c = float(tol) if tol is not None else _local_tolerance(rtol)
+    dt = (times[-1] - times[0]) / (T - 1)
     auto = method == "auto"
+    planar = bool(np.max(np.abs(fr[..., 1]), initial=0.0) <= SYMMETRY_ATOL * max(bmax, 1e-30))
     if auto:
-        method = "reduced" if (steady_state and nb >= REDUCED_MIN_BATCH) else "full"
-    if method == "reduced" and not steady_state:
-        raise ValueError("method='reduced' needs steady_state=True")
+        if steady_state and nb >= REDUCED_MIN_BATCH:
+            method = "slow-mode" if (planar and rtol >= SLOW_MODE_MIN_RTOL) else "reduced"
+        else:
+            method = "full"
+    if method in ("reduced", "slow-mode") and not steady_state:
+        raise ValueError(f"method={method!r} needs steady_state=True")
+    if method == "slow-mode" and not planar:
+        raise ValueError("method='slow-mode' needs every member's field in one plane through "
+                         "its easy axis (as the paper's 2-D drive and offsets with an easy "
+                         "axis in the drive plane)")
+    slow_error = None
+    if method == "slow-mode":
+        m, sm_info = _solve_slow_mode(times, fr, R, particle, N, dt, tol_c, rtol, max_newton,
+                                      n_threads)
+        if sm_info["slow_mode_accepted"] or not auto:
+            sm_info["wall_s"] = time.perf_counter() - t0
+            return (m[0] if single else m), sm_info
+        slow_error = sm_info["slow_mode_verification_error"]
+        method = "reduced"
+        logger.warning("Néel FP: slow-mode model rejected; solving the batch with the "
+                       "%s method", method)
     with _threads(n_threads), single_threaded_blas():  # small dense algebra: no BLAS threads
         if azimuthal_resolution is not None:
             M, escalate = max(1, min(int(azimuthal_resolution), N)), False
         else:
             M, escalate = initial_azimuthal_order(particle, N, fr, rtol), True
         disc = NeelDiscretisation.build(particle, N, M)
-    dt = (times[-1] - times[0]) / (T - 1)
     logger.info("Néel FP: D=%.3g m K=%.4g J/m3 sigma=%.3g xi_max=%.3g -> degree N=%d, "
                 "|m| <= %d (%d coefficients, band %d/%d), step tolerance %.2e, batch %d, "
                 "method %s", particle.diameter_m, particle.anisotropy_Jm3, particle.sigma,
                 xi_max, N, M, disc.n, disc.kl, disc.ku, tol_c, nb, method)
     info = {"resolution": N, "n_coefficients": disc.n, "step_tolerance": tol_c,
             "bandwidth": (disc.kl, disc.ku), "rtol": rtol, "xi_max": xi_max, "method": method}
+    if slow_error is not None:  # auto tried the slow-mode model first
+        info["slow_mode_verification_error"] = slow_error
+        info["slow_mode_accepted"] = False
     if steady_state and symmetry and nb > 1:
         reps, source, sym, shift = symmetry_classes(fr, atol=SYMMETRY_ATOL * max(bmax, 1e-30))
     else:
@@ -699,6 +725,41 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
     m = np.einsum("bti,bij->btj", mom, R)
     info["wall_s"] = time.perf_counter() - t0
     return (m[0] if single else m), info
+
+
+def _solve_slow_mode(times, fr, R, particle, N, dt, tol_c, rtol, max_newton, n_threads):
+    """The batch with the slow-mode model (:mod:`mdf_neel.physics._slow_mode`) at degree N
+    (all azimuthal orders), verified against full solves of a few members; returns the
+    lab-frame moments and an info dict like :func:`solve_neel`'s."""
+    from ._slow_mode import solve_slow_mode_verified
+
+    nb = fr.shape[0]
+    with _threads(n_threads), single_threaded_blas():
+        disc = NeelDiscretisation.build(particle, N)
+        logger.info("Néel FP: D=%.3g m K=%.4g J/m3 sigma=%.3g -> degree N=%d (%d coefficients),"
+                    " batch %d, method slow-mode", particle.diameter_m, particle.anisotropy_Jm3,
+                    particle.sigma, N, disc.n, nb)
+
+        def full_solve(idx):
+            mom_, res_, per_, ns_, nlu_ = _steady_state(disc, particle, times, fr[idx], dt,
+                                                        tol_c, rtol, max_newton)
+            return {"m": mom_, "steady_state_residual": res_, "periods": per_,
+                    "steps": ns_, "lu_factorisations": nlu_}
+
+        mom, info = solve_slow_mode_verified(times, fr, disc, full_solve, rtol)
+    full = info.pop("full")
+    pick = info["slow_mode_full_members"]
+    for key in ("steady_state_residual", "periods", "steps", "lu_factorisations"):
+        arr = np.zeros(nb, dtype=np.asarray(full[key]).dtype)
+        arr[pick] = full[key]
+        info[key] = arr
+    info.update(method="slow-mode", resolution=N, n_coefficients=disc.n,
+                bandwidth=(disc.kl, disc.ku), rtol=rtol, step_tolerance=tol_c,
+                xi_max=particle.xi_per_tesla * float(np.max(np.linalg.norm(fr, axis=-1))),
+                azimuthal_resolution=np.full(nb, N), azimuthal_tail=np.zeros(nb),
+                azimuthal_verification_error=0.0, solved_members=nb,
+                symmetry_source=np.arange(nb))
+    return np.einsum("bti,bij->btj", mom, R), info
 
 
 def _solve_truncated(solve, verify_solve, disc, particle, N, verify, rtol, nb, seed=0):

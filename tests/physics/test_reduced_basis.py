@@ -239,6 +239,7 @@ def test_fallback_to_the_full_model_saves_no_states_and_reports_its_work(monkeyp
     fields = np.concatenate([b] * len(ANGLES))
     axes = np.repeat(np.stack([axis(a) for a in ANGLES]), len(OFFSETS), axis=0)
     monkeypatch.setattr(FP, "REDUCED_MIN_BATCH", 16)  # "auto" tries the reduced basis
+    monkeypatch.setattr(FP, "SLOW_MODE_MIN_RTOL", 1.0)  # (not the slow-mode model)
     saved = []
     steady = FP._steady_state
 

@@ -82,7 +82,7 @@ def main(argv=None):
     print(f"# Néel FP dictionary projection: method='auto', {ANGLES.size} angles x "
           f"{a.offsets}x{a.offsets} offsets per (D, K) call, rtol={a.rtol}, threads={a.threads}; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print("%5s %6s %6s %3s %3s %8s %5s %9s %12s" % ("D[nm]", "K", "sigma", "N", "M", "method",
+    print("%5s %6s %6s %3s %3s %9s %5s %9s %12s" % ("D[nm]", "K", "sigma", "N", "M", "method",
                                                     "r", "solved", "core-s/traj"))
     cost = np.zeros((d_s.size, k_s.size))
     for i, d in enumerate(d_s):
@@ -90,7 +90,7 @@ def main(argv=None):
             res = measure(d, k, a.offsets, a.rtol, a.threads)
             cost[i, j] = res["core_s"]
             method = "full*" if res["fallback"] else res["method"]
-            print("%5.0f %6.0f %6.2f %3d %3d %8s %5s %9s %12.3f" % (
+            print("%5.0f %6.0f %6.2f %3d %3d %9s %5s %9s %12.3f" % (
                 d, k, ParticleParameters(d * 1e-9, k).sigma, res["N"], res["M"], method,
                 res["r"] if res["r"] is not None else "-", f"{res['solved']}/{res['members']}",
                 res["core_s"]), flush=True)

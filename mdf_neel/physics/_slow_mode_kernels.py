@@ -282,7 +282,8 @@ def periodic_slow_mode(values, fields_dot, dt, blocked_gap, min_decay):
     """Periodic solution of the slow-mode equation per member (see
     :func:`mdf_neel.physics._slow_mode.integrate_periodic`): values (nb, S, N_VALUES),
     fields_dot (nb, S, 3) -> m (nb, S, 3), gap (nb,), and per member the number of
-    points where the decay rate λ1 + g_φ·Ḃ of c was raised to min_decay·λ1."""
+    points where the decay rate λ1 + g_φ·Ḃ of c was raised to min_decay·λ1 (only where
+    λ1·dt > 1: c relaxes within the step and is quasi-static there)."""
     nb, S, _ = values.shape
     m = np.empty((nb, S, 3))
     gap = np.empty(nb)
@@ -294,7 +295,7 @@ def periodic_slow_mode(values, fields_dot, dt, blocked_gap, min_decay):
             v = values[b, i]
             lam = np.exp(v[0])
             a[i] = lam + v[9] * fields_dot[b, i, 0] + v[10] * fields_dot[b, i, 2]
-            if a[i] < min_decay * lam:
+            if a[i] < min_decay * lam and lam * dt > 1.0:
                 a[i] = min_decay * lam
                 clamped[b] += 1
             src[i] = -(v[7] * fields_dot[b, i, 0] + v[8] * fields_dot[b, i, 2])

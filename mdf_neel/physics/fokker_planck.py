@@ -640,8 +640,8 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
                          "axis in the drive plane)")
     slow_error = None
     if method == "slow-mode":
-        m, sm_info = _solve_slow_mode(times, fr, R, particle, N, dt, tol_c, rtol, max_newton,
-                                      n_threads)
+        m, sm_info = _solve_slow_mode(times, fr, R, particle, N, xi_max, dt, tol_c, rtol,
+                                      max_newton, n_threads)
         if sm_info["slow_mode_accepted"] or not auto:
             sm_info["wall_s"] = time.perf_counter() - t0
             return (m[0] if single else m), sm_info
@@ -694,11 +694,7 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
                 rinfo_["m"] = m_
                 return rinfo_
         if steady_state:
-            def solve_full(d, idx, tail):
-                mom_, res_, per_, ns_, nlu_ = _steady_state(
-                    d, particle, times, fr[idx], dt, tol_c, rtol, max_newton, tail=tail)
-                return {"m": mom_, "steady_state_residual": res_, "periods": per_,
-                        "steps": ns_, "lu_factorisations": nlu_}
+            solve_full = _steady_state_solver(particle, times, fr, dt, tol_c, rtol, max_newton)
         else:
             coef = _spline_coefficients(times, fr, periodic=False)
 
@@ -727,10 +723,23 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
     return (m[0] if single else m), info
 
 
-def _solve_slow_mode(times, fr, R, particle, N, dt, tol_c, rtol, max_newton, n_threads):
+def _steady_state_solver(particle, times, fr, dt, tol_c, rtol, max_newton):
+    """``solve(disc, members, tail)``: full-model periodic steady states of the members
+    (indices into fr, axis-frame fields (nb, P, 3)) as :func:`_solve_truncated` calls it."""
+    def solve(d, idx, tail):
+        mom_, res_, per_, ns_, nlu_ = _steady_state(d, particle, times, fr[idx], dt, tol_c,
+                                                    rtol, max_newton, tail=tail)
+        return {"m": mom_, "steady_state_residual": res_, "periods": per_, "steps": ns_,
+                "lu_factorisations": nlu_}
+    return solve
+
+
+def _solve_slow_mode(times, fr, R, particle, N, xi_max, dt, tol_c, rtol, max_newton,
+                     n_threads):
     """The batch with the slow-mode model (:mod:`mdf_neel.physics._slow_mode`) at degree N
-    (all azimuthal orders), verified against full solves of a few members; returns the
-    lab-frame moments and an info dict like :func:`solve_neel`'s."""
+    (all azimuthal orders), verified against full solves of a few members (the full
+    method: azimuthal truncation, itself verified); returns the lab-frame moments and an
+    info dict like :func:`solve_neel`'s."""
     from ._slow_mode import solve_slow_mode_verified
 
     nb = fr.shape[0]
@@ -739,12 +748,18 @@ def _solve_slow_mode(times, fr, R, particle, N, dt, tol_c, rtol, max_newton, n_t
         logger.info("Néel FP: D=%.3g m K=%.4g J/m3 sigma=%.3g -> degree N=%d (%d coefficients),"
                     " batch %d, method slow-mode", particle.diameter_m, particle.anisotropy_Jm3,
                     particle.sigma, N, disc.n, nb)
+        steady = _steady_state_solver(particle, times, fr, dt, tol_c, rtol, max_newton)
 
         def full_solve(idx):
-            mom_, res_, per_, ns_, nlu_ = _steady_state(disc, particle, times, fr[idx], dt,
-                                                        tol_c, rtol, max_newton)
-            return {"m": mom_, "steady_state_residual": res_, "periods": per_,
-                    "steps": ns_, "lu_factorisations": nlu_}
+            M = initial_azimuthal_order(particle, N, fr[idx], rtol)
+            d = disc if M >= N else NeelDiscretisation.build(particle, N, M)
+
+            def solve(d_, members, tail):
+                return steady(d_, idx[members], tail)
+
+            return _solve_truncated(solve, lambda d_, members: solve(d_, members,
+                                                                     np.zeros(members.size)),
+                                    d, particle, N, True, rtol, idx.size)
 
         mom, info = solve_slow_mode_verified(times, fr, disc, full_solve, rtol)
     full = info.pop("full")
@@ -755,10 +770,11 @@ def _solve_slow_mode(times, fr, R, particle, N, dt, tol_c, rtol, max_newton, n_t
         info[key] = arr
     info.update(method="slow-mode", resolution=N, n_coefficients=disc.n,
                 bandwidth=(disc.kl, disc.ku), rtol=rtol, step_tolerance=tol_c,
-                xi_max=particle.xi_per_tesla * float(np.max(np.linalg.norm(fr, axis=-1))),
+                xi_max=xi_max,
                 azimuthal_resolution=np.full(nb, N), azimuthal_tail=np.zeros(nb),
-                azimuthal_verification_error=0.0, solved_members=nb,
-                symmetry_source=np.arange(nb))
+                azimuthal_verification_error=full["azimuthal_verification_error"],
+                solved_members=nb, symmetry_source=np.arange(nb))
+    info["azimuthal_resolution"][pick] = full["azimuthal_resolution"]
     return np.einsum("bti,bij->btj", mom, R), info
 
 

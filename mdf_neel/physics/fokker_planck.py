@@ -612,7 +612,11 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
         (per member), ``wall_s``, ``solved_members`` (members actually solved: the
         others are symmetric images, ``symmetry_source`` gives each member's solved
         member); for the reduced method also the ``rb_*`` entries of
-        :func:`mdf_neel.physics._reduced.solve_reduced` (member indices into the batch).
+        :func:`mdf_neel.physics._reduced.solve_reduced` (member indices into the batch);
+        for the slow-mode method the ``slow_mode_*`` entries of
+        :func:`mdf_neel.physics._slow_mode.solve_slow_mode_verified` (``steps``,
+        ``periods`` and ``lu_factorisations`` are then non-zero only for the members
+        solved in full).
     """
     t0 = time.perf_counter()
     single = fields.ndim == 2

@@ -16,6 +16,9 @@ For every case (each in a fresh subprocess, so that peak memory is per case):
   model's) and at 150° (their symmetric images, mapped, not solved: column ``solved``
   counts the members actually integrated) — ratio to the full model's rate measured in
   the same run;
+* slow-mode model (``method="slow-mode"``): the same all-angles batch in one call, rate,
+  ratio to the full model's, the verification error it reports, its error against the
+  same converged references (30° and 150°), and whether its verification accepted it;
 * accuracy: relative L2 error of m̄(t) against a converged run (degree + 8, rtol/100) on
   a few offsets (centre, corner, edge);
 * baseline: plain ``scipy.integrate.solve_ivp(method="BDF")`` with the analytic sparse
@@ -137,8 +140,6 @@ def worker(D_nm, K, n_off, rtol, baseline_samples, threads, n_full):
     sel_r = [0, O // 2, O - 1]
     m_ref_r = mean_magnetization(t, f_off[sel_r], rtol=rtol / 100, resolution=N + 8,
                                  method="full", **kw)
-    err_r = [float(np.linalg.norm(m_red[i30 * O + s] - m_ref_r[i]) / np.linalg.norm(m_ref_r[i]))
-             for i, s in enumerate(sel_r)]
     # and at 150°, whose members are the symmetric images of the 30° ones (not solved)
     i150 = int(np.argmin(np.abs(ANGLES - 150.0)))
     th150 = math.radians(150.0)
@@ -146,8 +147,21 @@ def worker(D_nm, K, n_off, rtol, baseline_samples, threads, n_full):
                                    method="full", diameter_m=D_nm * 1e-9, anisotropy_Jm3=K,
                                    **kw_ref,
                                    easy_axis=(math.cos(th150), math.sin(th150), 0.0))
-    err_r += [float(np.linalg.norm(m_red[i150 * O + s] - m_ref_150[i]) / np.linalg.norm(m_ref_150[i]))
-              for i, s in enumerate(sel_r)]
+
+    def batch_errors(m_b):
+        # relative L2 errors of an all-angles batch at 30° and 150° against the references
+        return [float(np.linalg.norm(m_b[ia * O + s] - ref[i]) / np.linalg.norm(ref[i]))
+                for ia, ref in ((i30, m_ref_r), (i150, m_ref_150)) for i, s in enumerate(sel_r)]
+
+    err_r = batch_errors(m_red)
+    # slow-mode model: the same batch in one call (its table is shared by all members)
+    peak_s0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    t4 = time.perf_counter()
+    m_sm, info_s = mean_magnetization(t, f_all, easy_axis=axes, rtol=rtol, resolution=N,
+                                      method="slow-mode", return_info=True, **kw_r)
+    wall_s = time.perf_counter() - t4
+    peak_s = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    err_s = batch_errors(m_sm)
     # baseline: scipy BDF on the same discretisation, same initial-value problem
     from scipy.integrate import solve_ivp
 
@@ -189,7 +203,13 @@ def worker(D_nm, K, n_off, rtol, baseline_samples, threads, n_full):
                red_fallback=bool(info_r.get("rb_fallback", False)),
                red_err_max=max(err_r), red_err=err_r,
                red_peak_extra_mb=max(0.0, peak_r - peak_r0),
-               red_mean_steps=float(np.mean(info_r["steps"])))
+               red_mean_steps=float(np.mean(info_r["steps"])),
+               sm_traj_per_s_per_core=f_all.shape[0] / (wall_s * threads),
+               sm_table_s=float(info_s["slow_mode_table_s"]),
+               sm_accepted=bool(info_s["slow_mode_accepted"]),
+               sm_verification_error=float(info_s["slow_mode_verification_error"]),
+               sm_err_max=max(err_s), sm_err=err_s,
+               sm_peak_extra_mb=max(0.0, peak_s - peak_s0))
     return dict(**red, D_nm=D_nm, K=K, sigma=p.sigma, N=N, M=M, n_coeff=info["n_coefficients"],
                 batch=nb, wall_s=wall, threads=threads,
                 traj_per_s_per_core=nb / (wall * threads),
@@ -242,8 +262,10 @@ def main(argv=None):
     print(f"# shared machine: load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
           "(other engineers); absolute rates are pessimistic, ratios are from the same run")
     hdr = ("D[nm]", "K", "sigma", "N", "M", "full/s/c", "red/s/c", "red/full", "solved", "r",
-           "nfull", "verif", "errFull", "errRed", "xBDFfull", "xBDFred", "peakMB")
-    print("%5s %6s %6s %3s %3s %9s %9s %8s %9s %4s %5s %8s %8s %8s %8s %8s %6s" % hdr)
+           "nfull", "verif", "errFull", "errRed", "xBDFfull", "xBDFred", "sm/s/c", "sm/full",
+           "smVerif", "errSM", "xBDFsm", "peakMB")
+    print("%5s %6s %6s %3s %3s %9s %9s %8s %9s %4s %5s %8s %8s %8s %8s %8s %9s %8s %8s %8s "
+          "%8s %6s" % hdr)
     for D, K in cases:
         cmd = [sys.executable, os.path.abspath(__file__), "--worker", str(D), str(K),
                "--offsets", str(n_off), "--full-offsets", str(a.full_offsets),
@@ -259,17 +281,29 @@ def main(argv=None):
         # speed-ups per trajectory-period against scipy BDF (extrapolated, see docstring)
         r["x_bdf_full"] = r["scipy_s_per_traj"] * r["traj_per_s_per_core"]
         r["x_bdf_red"] = r["scipy_s_per_traj"] * r["red_traj_per_s_per_core"]
-        print("%5.0f %6.0f %6.2f %3d %3d %9.3f %9.3f %8.1f %9s %4d %5d %8.1e %8.1e %8.1e %8.0f %8.0f %6.0f" % (
-            D, K, r["sigma"], r["N"], r["M"], r["traj_per_s_per_core"], r["red_traj_per_s_per_core"],
-            r["red_traj_per_s_per_core"] / r["traj_per_s_per_core"],
-            f"{r['red_solved']}/{r['red_batch']}", r["red_r"],
-            r["red_full_solves"], r["red_verification_error"], r["err_max"], r["red_err_max"],
-            r["x_bdf_full"], r["x_bdf_red"], max(r["peak_extra_mb"], r["red_peak_extra_mb"])),
-            flush=True)
+        r["x_bdf_sm"] = r["scipy_s_per_traj"] * r["sm_traj_per_s_per_core"]
+        print("%5.0f %6.0f %6.2f %3d %3d %9.3f %9.3f %8.1f %9s %4d %5d %8.1e %8.1e %8.1e %8.0f "
+              "%8.0f %9.3f %8.1f %8.1e %8.1e %8.0f %6.0f" % (
+                  D, K, r["sigma"], r["N"], r["M"], r["traj_per_s_per_core"],
+                  r["red_traj_per_s_per_core"],
+                  r["red_traj_per_s_per_core"] / r["traj_per_s_per_core"],
+                  f"{r['red_solved']}/{r['red_batch']}", r["red_r"],
+                  r["red_full_solves"], r["red_verification_error"], r["err_max"],
+                  r["red_err_max"], r["x_bdf_full"], r["x_bdf_red"],
+                  r["sm_traj_per_s_per_core"],
+                  r["sm_traj_per_s_per_core"] / r["traj_per_s_per_core"],
+                  r["sm_verification_error"], r["sm_err_max"], r["x_bdf_sm"],
+                  max(r["peak_extra_mb"], r["red_peak_extra_mb"], r["sm_peak_extra_mb"])),
+              flush=True)
+        if not r["sm_accepted"]:
+            print(f"      slow-mode verification failed (dictionary calls take the reduced "
+                  f"basis there)")
     if not rows:
         return 1
     print()
-    for label, key in (("full model", "traj_per_s_per_core"), ("reduced basis", "red_traj_per_s_per_core")):
+    for label, key in (("full model", "traj_per_s_per_core"),
+                       ("reduced basis", "red_traj_per_s_per_core"),
+                       ("slow-mode model", "sm_traj_per_s_per_core")):
         sec = float(np.mean([1.0 / r[key] for r in rows]))  # core-seconds per trajectory
         hours = DICTIONARY_SOLVES * sec / 2 / 3600
         print(f"{label}: {sec:.3f} core-s per trajectory over these cases ({1 / sec:.2f} /s/core; "
@@ -281,9 +315,14 @@ def main(argv=None):
     print(f"reduced vs scipy BDF per trajectory-period (BDF extrapolated from the IVP): min "
           f"{min(r['x_bdf_red'] for r in rows):.0f}x, median "
           f"{np.median([r['x_bdf_red'] for r in rows]):.0f}x (target >= 50x)")
+    print(f"slow-mode vs scipy BDF per trajectory-period: min "
+          f"{min(r['x_bdf_sm'] for r in rows):.0f}x, median "
+          f"{np.median([r['x_bdf_sm'] for r in rows]):.0f}x (target >= 50x)")
     print(f"max relative L2 error vs converged reference: full {max(r['err_max'] for r in rows):.2e},"
-          f" reduced {max(r['red_err_max'] for r in rows):.2e} (target <= 1e-3)")
-    print(f"peak extra memory: max {max(max(r['peak_extra_mb'], r['red_peak_extra_mb']) for r in rows):.0f} MB")
+          f" reduced {max(r['red_err_max'] for r in rows):.2e}, slow-mode "
+          f"{max(r['sm_err_max'] for r in rows):.2e} (target <= 1e-3)")
+    peak = max(max(r['peak_extra_mb'], r['red_peak_extra_mb'], r['sm_peak_extra_mb']) for r in rows)
+    print(f"peak extra memory: max {peak:.0f} MB")
     return 0
 
 

@@ -17,7 +17,10 @@ exact scalar equation on that manifold
 and m̄ = m_eq(B) + c μ1(B) + Σ_k Ḃ_k (h_k(B) + c j_k(B)), the last term the quasi-static
 lag of the fast (intra-well) modes, to first order in Ḃ (:func:`slow_mode_point`). Where
 no slow mode exists (beyond the switching field, one well left) m_eq and h_k are still
-exact and c ≈ 0.
+exact and c ≈ 0. The tables refer c to f_eq + a φ1 with the continuum Boltzmann
+population instead of f_eq itself (:func:`table_values`): where λ1 is at rounding level
+the discrete f_eq's population split is ill-determined, and interpolating it broke the
+model at 28 nm / 9000 J/m³.
 
 All these quantities depend on the field only. For fields in one plane through the easy
 axis (every member of the paper's dictionary after :func:`canonical_rotation`: B_y = 0
@@ -29,11 +32,10 @@ then costs a scalar linear ODE over one period, whose periodic solution is expli
 Used by :func:`mdf_neel.physics.mean_magnetization` (``method="slow-mode"``, and
 ``"auto"`` for large in-plane batches) through :func:`solve_slow_mode_verified`, which
 checks every batch against full solves of a few members. Measured on the paper's
-sequence (ninth session, docs/physics.md; 3 × 3 offsets at 30° and 90° against converged
-full-model references, 0.5 mT table spacing): the relative L2 error of m̄ is ≤ 1.6e-4
-from σ = 0.3 to 12.4 and ≤ 6.2e-4 at σ = 25.6 (28 nm / 9000 J/m³); but on the whole
-1452-member batch at 28 nm / 9000 some members are off by up to 1.45e-3 (at fast
-zero-field crossings), and the verification rejects the model there.
+sequence (tenth session, docs/physics.md; 3 × 3 offsets at 30° and 90° against converged
+full-model references): the relative L2 error of m̄ is ≤ 2.6e-4 from σ = 0.3 to 25.6
+(14–28 nm, K = 100–9000 J/m³); on the whole 1452-member batch at 28 nm / 9000 J/m³,
+24 random members are within 4.5e-4 of the full model.
 """
 
 from __future__ import annotations
@@ -46,8 +48,9 @@ import numpy as np
 from scipy.interpolate import RectBivariateSpline
 
 from ._lapack import single_threaded_blas
-from ._slow_mode_kernels import (FLAG, N_VALUES, bicubic_spline_values, periodic_slow_mode,
-                                 slow_mode_table)
+from ._slow_mode_kernels import (A_COL, DMEQ_Z, FLAG, N_VALUES, bicubic_spline_values,
+                                 periodic_slow_mode, slow_mode_table)
+from .equilibrium import anisotropic_equilibrium
 
 logger = logging.getLogger("mdf_neel.physics")
 
@@ -55,10 +58,15 @@ logger = logging.getLogger("mdf_neel.physics")
 #: 1 mT gave m̄ errors up to 5.5e-4 at 22 nm / 9000 J/m³ and 8.3e-3 at 28 nm / 4000,
 #: 0.5 mT 1.4e-4 and 3.2e-4
 TABLE_SPACING_T = 0.5e-3
+#: near B_z = 0 the population split of the stationary state switches within a few kT/m0
+#: (0.74 mT at 28 nm): B_z nodes there are at most this fraction of kT/m0 apart …
+ZERO_FIELD_SPACING = 0.25
+#: … out to this many kT/m0 (1 − tanh² = 2.5e-5 at 6)
+ZERO_FIELD_EXTENT = 6.0
 #: ODE sub-steps per sample (coefficients interpolated from the table)
 SUBSTEPS = 8
 #: members evaluated and integrated together: bounds the memory of their table values
-#: ((64, 8·1632, 23) floats: 154 MB for the paper's sequence)
+#: ((64, 8·1632, 24) floats: 160 MB for the paper's sequence)
 MEMBER_CHUNK = 64
 #: eigen-iteration tolerance (relative change of the slow eigenpair) and iteration cap
 EIGEN_TOL = 1e-10
@@ -79,6 +87,22 @@ BLOCKED_GAP = 1e-10
 MIN_DECAY_RATIO = 0.5
 
 
+def easy_axis_nodes(b_max, spacing, thermal_field):
+    """Table nodes 0 = b_0 < b_1 < … [T] along the easy axis covering [0, b_max] with two
+    nodes of margin: ``spacing`` apart, refined to ZERO_FIELD_SPACING · thermal_field
+    (kT/m0 [T]) within ZERO_FIELD_EXTENT · thermal_field of 0 where that is finer."""
+    fine = ZERO_FIELD_SPACING * thermal_field
+    if fine >= spacing:
+        return np.arange(int(math.ceil(b_max / spacing)) + 3) * spacing
+    # the fine part ends on a multiple of the coarse spacing
+    n_coarse_start = int(math.ceil(ZERO_FIELD_EXTENT * thermal_field / spacing))
+    n_fine = int(math.ceil(n_coarse_start * spacing / fine))
+    inner = np.linspace(0.0, n_coarse_start * spacing, n_fine + 1)
+    n_total = max(int(math.ceil(b_max / spacing)) + 3, n_coarse_start + 1)
+    outer = np.arange(n_coarse_start + 1, n_total) * spacing
+    return np.concatenate([inner, outer])
+
+
 class SlowModeTables:
     """Tabulated slow-mode quantities of one discretisation on a (B_x, B_z) grid.
 
@@ -86,9 +110,9 @@ class SlowModeTables:
     ----------
     bx, bz : numpy.ndarray
         Grid axes [T] (symmetric about 0).
-    values : numpy.ndarray, shape (nx, nz, 23)
-        log λ1, m_eq (3), μ1 (3), g_eq (x, z), g_φ (x, z), h_x, h_z, j_x, j_z (3 each)
-        (see the module docstring and :func:`slow_mode_point`).
+    values : numpy.ndarray, shape (nx, nz, 24)
+        log λ1, m_ref (3), μ1 (3), g_ref (x, z), g_φ (x, z), h_x, h_z, j_x, j_z (3 each),
+        a (see :func:`table_values`, the module docstring and :func:`slow_mode_point`).
     converged : numpy.ndarray of bool, shape (nx, nz)
         False where no isolated real slow mode exists (beyond the switching field, where
         every mode is fast); values there are filled from the neighbours.
@@ -108,22 +132,19 @@ class SlowModeTables:
                                                    axis=-1))
 
     @classmethod
-    def build(cls, disc, bx_max, bz_max, spacing=TABLE_SPACING_T):
-        """Tables of ``disc`` (:class:`NeelDiscretisation`, untruncated) for
-        |B_x| <= bx_max, |B_z| <= bz_max [T] (two spacings of margin are added)."""
+    def build(cls, disc, particle, bx_max, bz_max, spacing=TABLE_SPACING_T):
+        """Tables of ``disc`` (:class:`NeelDiscretisation` of ``particle``, untruncated) for
+        |B_x| <= bx_max, |B_z| <= bz_max [T] (two spacings of margin are added), B_z
+        nodes refined near 0 (:func:`easy_axis_nodes`)."""
         t0 = time.perf_counter()
-        nx = int(math.ceil(bx_max / spacing)) + 3
-        nz = int(math.ceil(bz_max / spacing)) + 3
-        qx = np.arange(nx) * spacing
-        qz = np.arange(nz) * spacing
+        qx = np.arange(int(math.ceil(bx_max / spacing)) + 3) * spacing
+        qz = easy_axis_nodes(bz_max, spacing, 1.0 / particle.xi_per_tesla)
         with single_threaded_blas():
             q = slow_mode_table(qx, qz, disc.indptr, disc.indices, disc.vals, disc.kl,
                                 disc.ku, disc.i0, disc.c00, disc.mom_idx, disc.mom_scale,
                                 EIGEN_TOL, EIGEN_MAXIT)
         ok_q = q[..., FLAG] == 1.0
-        vals_q = q[..., :N_VALUES].copy()
-        vals_q[..., 0] = np.log(np.where(ok_q, q[..., 0], 1.0))
-        vals_q = _fill(vals_q, ok_q)
+        vals_q = _fill(table_values(q, *boltzmann_reference(particle, qx, qz)), ok_q)
         # full grid from the quadrant: index −i ↔ i
         bx = np.concatenate([-qx[:0:-1], qx])
         bz = np.concatenate([-qz[:0:-1], qz])
@@ -134,14 +155,14 @@ class SlowModeTables:
         #   S = axial mirror through the xz-plane: B (−x, −z); m_eq (−x, y, −z);
         #       μ1 (x, −y, z); g_eq (x, z); g_φ (−x, −z)
         #   h_k (a derivative of m_eq along B_k) and j_k (of μ1): the sign of m_eq (μ1)
-        #   times that of B_k
+        #   times that of B_k; the shift a: that of m_eq,z
         #   (−, +) = R, (−, −) = S, (+, −) = R S
         signs = {
             (1, 1): np.ones(N_VALUES),
             (-1, 1): np.array([1, -1, -1, 1, -1, -1, 1, -1, 1, -1, 1, 1, 1, -1, -1, -1, 1,
-                               1, 1, -1, -1, -1, 1], dtype=float),
+                               1, 1, -1, -1, -1, 1, 1], dtype=float),
             (-1, -1): np.array([1, -1, 1, -1, 1, -1, 1, 1, 1, -1, -1, 1, -1, 1, 1, -1, 1,
-                                -1, 1, -1, -1, 1, -1], dtype=float),
+                                -1, 1, -1, -1, 1, -1, -1], dtype=float),
         }
         signs[(1, -1)] = signs[(-1, 1)] * signs[(-1, -1)]
         cx, cz = qx.size - 1, qz.size - 1
@@ -153,12 +174,13 @@ class SlowModeTables:
                 ok[np.ix_(ix, iz)] = ok_q
         wall = time.perf_counter() - t0
         logger.info("Néel slow-mode tables: %d x %d field points (quadrant %d, %d without an "
-                    "isolated slow mode), spacing %.3g mT, %.1f s", bx.size, bz.size, q.shape[0]
-                    * q.shape[1], int(np.sum(~ok_q)), spacing * 1e3, wall)
+                    "isolated slow mode), spacing %.3g mT (B_z near 0: %.3g mT), %.1f s", bx.size,
+                    bz.size, q.shape[0] * q.shape[1], int(np.sum(~ok_q)), spacing * 1e3,
+                    qz[1] * 1e3, wall)
         return cls(bx, bz, full, ok, wall)
 
     def evaluate(self, x, z):
-        """Interpolated values (…, 23) at field points x, z [T] (same shape): bicubic
+        """Interpolated values (…, 24) at field points x, z [T] (same shape): bicubic
         interpolating splines (scipy's RectBivariateSpline), evaluated together."""
         x = np.asarray(x, dtype=float)
         z = np.asarray(z, dtype=float)
@@ -166,6 +188,69 @@ class SlowModeTables:
                                     np.ascontiguousarray(x.ravel()),
                                     np.ascontiguousarray(z.ravel()))
         return out.reshape(x.shape + (self._coef.shape[-1],))
+
+
+#: step [T] of the central differences of the Boltzmann moment (its narrowest feature,
+#: the population switch at zero field, is kT/m0 ≈ 0.74 mT wide at 28 nm)
+BOLTZMANN_STEP_T = 1e-7
+
+
+def boltzmann_reference(particle, bx, bz):
+    """Boltzmann mean moment m_B (continuum quadrature) on the grid bx (nx,) × bz (nz,)
+    [T] (easy-axis frame, B_y = 0) and the derivatives of its easy-axis component:
+    (nx, nz, 3) and (nx, nz, 2) [1/T] (along B_x, B_z)."""
+    X, Z = np.meshgrid(bx, bz, indexing="ij")
+    h = BOLTZMANN_STEP_T
+
+    def moment(dx, dz):
+        b = np.stack([X + dx, np.zeros_like(X), Z + dz], axis=-1)
+        return anisotropic_equilibrium(b, particle.xi_per_tesla, particle.sigma, (0, 0, 1))
+
+    m_b = moment(0.0, 0.0)
+    dmz = np.stack([(moment(h, 0.0)[..., 2] - moment(-h, 0.0)[..., 2]) / (2 * h),
+                    (moment(0.0, h)[..., 2] - moment(0.0, -h)[..., 2]) / (2 * h)], axis=-1)
+    return m_b, dmz
+
+
+def table_values(point, m_boltzmann, dmz_boltzmann):
+    """Table values (…, N_VALUES) from :func:`slow_mode_point` outputs (…, N_OUT), with the
+    slow mode referred to f_ref = f_eq + a φ1 instead of the discrete stationary state f_eq.
+
+    Why: where λ1 is at rounding level (high σ, |B| ≲ kT/m0) f_eq and φ1 span a near-null
+    space of A, and the discrete f_eq's population split is poorly determined (at 28 nm /
+    9000 J/m³, N = 43 its m_z oscillates by 5e-3 along B_x against a monotone Boltzmann
+    m_z). The model is exact under any such shift, but the tables are interpolated:
+    g_eq inherits the oscillation (±16 1/T on a 1.3 mT period) and the 0.5 mT splines of
+    m_eq and g_eq no longer agree. a is chosen so that f_ref has the continuum Boltzmann
+    easy-axis moment (a = m_B,z − m_eq,z, as μ1_z = 1); then with c' = c − a
+
+        dc'/dt = −(λ1 + g_φ·Ḃ) c' − λ1 a − g_ref·Ḃ,  g_ref = g_eq + a g_φ + ∂a/∂B,
+        m̄ = m_ref + c' μ1 + Σ_k Ḃ_k (h_ref,k + c' j_k),  m_ref = m_eq + a μ1,
+        h_ref = h + a j,
+
+    the same equation, and ∂a/∂B = ∂m_B,z/∂B − ∂m_eq,z/∂B removes the population part of
+    g_eq (g_eq − ∂m_eq,z/∂B is the intra-well response, which is well determined). Where
+    there is no slow mode a = 0.
+
+    Parameters
+    ----------
+    point : numpy.ndarray, shape (..., N_OUT)
+    m_boltzmann, dmz_boltzmann : numpy.ndarray, shapes (..., 3) and (..., 2)
+        From :func:`boltzmann_reference` at the same fields.
+    """
+    ok = point[..., FLAG] == 1.0
+    v = np.empty(point.shape[:-1] + (N_VALUES,))
+    v[..., :A_COL] = point[..., :A_COL]
+    v[..., 0] = np.log(np.where(ok, point[..., 0], 1.0))
+    a = np.where(ok, m_boltzmann[..., 2] - point[..., 3], 0.0)
+    v[..., A_COL] = a
+    mu, g_phi, j = point[..., 4:7], point[..., 9:11], point[..., 17:23]
+    shift = ok[..., None]
+    v[..., 1:4] = np.where(shift, point[..., 1:4] + a[..., None] * mu, point[..., 1:4])
+    v[..., 7:9] = np.where(shift, point[..., 7:9] + a[..., None] * g_phi + dmz_boltzmann
+                           - point[..., DMEQ_Z:DMEQ_Z + 2], point[..., 7:9])
+    v[..., 11:17] = np.where(shift, point[..., 11:17] + a[..., None] * j, point[..., 11:17])
+    return v
 
 
 #: table columns that exist only where there is a slow mode: μ1, g_eq, g_φ, j_x, j_z
@@ -209,7 +294,7 @@ def integrate_periodic(values, fields_dot, dt, blocked_gap=BLOCKED_GAP):
 
     Parameters
     ----------
-    values : numpy.ndarray, shape (nb, S, 23)
+    values : numpy.ndarray, shape (nb, S, 24)
         Table values along each member's field at S equally spaced times over one period.
     fields_dot : numpy.ndarray, shape (nb, S, 3)
         dB/dt [T/s] (axis frame) at those times.
@@ -230,7 +315,7 @@ def integrate_periodic(values, fields_dot, dt, blocked_gap=BLOCKED_GAP):
                               float(blocked_gap), MIN_DECAY_RATIO)
 
 
-def solve_slow_mode(times, fr, disc, spacing=TABLE_SPACING_T, substeps=SUBSTEPS):
+def solve_slow_mode(times, fr, disc, particle, spacing=TABLE_SPACING_T, substeps=SUBSTEPS):
     """Periodic steady states of the slow-mode model.
 
     Parameters
@@ -242,6 +327,8 @@ def solve_slow_mode(times, fr, disc, spacing=TABLE_SPACING_T, substeps=SUBSTEPS)
         the easy axis).
     disc : NeelDiscretisation
         Untruncated discretisation (degree N) the tables are computed on.
+    particle : ParticleParameters
+        The particle of ``disc`` (for the Boltzmann reference, :func:`table_values`).
 
     Returns
     -------
@@ -262,7 +349,7 @@ def solve_slow_mode(times, fr, disc, spacing=TABLE_SPACING_T, substeps=SUBSTEPS)
     fdot = np.fft.irfft(F * (1j * omega)[None, :, None], n=S, axis=1) * substeps
     bx_max = float(np.max(np.abs(f_fine[..., 0]), initial=0.0))
     bz_max = float(np.max(np.abs(f_fine[..., 2]), initial=0.0))
-    tables = SlowModeTables.build(disc, bx_max, bz_max, spacing)
+    tables = SlowModeTables.build(disc, particle, bx_max, bz_max, spacing)
     m = np.empty((nb, P, 3))
     gaps = np.empty(nb)
     clamped = np.empty(nb, dtype=np.int64)
@@ -289,13 +376,13 @@ def solve_slow_mode(times, fr, disc, spacing=TABLE_SPACING_T, substeps=SUBSTEPS)
 VERIFY_RANDOM = 2
 
 
-def solve_slow_mode_verified(times, fr, disc, full_solve, rtol, seed=0):
+def solve_slow_mode_verified(times, fr, disc, particle, full_solve, rtol, seed=0):
     """:func:`solve_slow_mode`, verified against the full model on a few members, with the
     members outside the model solved by the full model.
 
     Parameters
     ----------
-    times, fr, disc
+    times, fr, disc, particle
         As in :func:`solve_slow_mode`.
     full_solve : callable
         ``full_solve(members)`` (an index array) -> dict with ``"m"`` (k, P, 3), the full
@@ -315,7 +402,7 @@ def solve_slow_mode_verified(times, fr, disc, full_solve, rtol, seed=0):
         ``slow_mode_full_members`` (every member given to ``full_solve``, sorted) and
         ``full`` (the dict ``full_solve`` returned for them).
     """
-    m, info = solve_slow_mode(times, fr, disc)
+    m, info = solve_slow_mode(times, fr, disc, particle)
     nb = fr.shape[0]
     broken = np.nonzero(info["slow_mode_breakdown"])[0]
     valid = np.setdiff1d(np.arange(nb), broken)

@@ -20,11 +20,18 @@ from numba import njit, prange
 from ._kernels import band_assemble, band_lu, band_solve, op_matvec
 from ._lapack import LAPACK_INT
 
-#: values per field point: rate λ1 [1/s], m_eq (3), μ1 (3), g_eq (2), g_φ (2), the lag
-#: moments h_x, h_z (3 each) of f_eq and j_x, j_z (3 each) of φ1; then a flag
-N_VALUES = 23
-FLAG = N_VALUES
-N_OUT = N_VALUES + 1
+#: columns of :func:`slow_mode_point`'s output: 0 λ1 [1/s], 1–3 m_eq, 4–6 μ1, 7–8 g_eq,
+#: 9–10 g_φ, 11–13 h_x, 14–16 h_z (the lag of f_eq), 17–19 j_x, 20–22 j_z (of φ1), then
+#: ∂m_eq,z/∂B_x and ∂m_eq,z/∂B_z [1/T] (DMEQ_Z), then a flag
+DMEQ_Z = 23
+FLAG = 25
+N_OUT = 26
+#: columns of the tables (:class:`mdf_neel.physics._slow_mode.SlowModeTables`) and of
+#: :func:`periodic_slow_mode`'s values: 0 log λ1, then columns 1–22 as above but for the
+#: reference state f_ref = f_eq + a φ1 instead of f_eq (m_ref, g_ref, h_ref), and 23 (A_COL)
+#: the shift a (see :func:`mdf_neel.physics._slow_mode.table_values`)
+N_VALUES = 24
+A_COL = 23
 #: largest |μ1⊥| (moment of φ1 across the easy axis, gauge μ1_z = 1) of an inter-well mode:
 #: beyond the switching field the slowest mode is intra-well and μ1_z → 0 in this gauge
 MU_PERP_MAX = 3.0
@@ -108,9 +115,9 @@ def slow_mode_point(out, bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx
     """Slow-mode quantities at the field (bx, 0, bz) [T] (easy-axis frame) into out (N_OUT,):
 
     0 λ1 (rate of the slowest mode, > 0) · 1–3 m_eq · 4–6 μ1 = m̄ of φ1 · 7–8 g_eq ·
-    9–10 g_φ · 11–13 h_x · 14–16 h_z · 17–19 j_x · 20–22 j_z · 23 (FLAG) 1: converged
-    real slow mode, 0: not; then only m_eq and h are set (h with Q = 1: every mode is
-    fast), the rest is NaN.
+    9–10 g_φ · 11–13 h_x · 14–16 h_z · 17–19 j_x · 20–22 j_z · 23–24 (DMEQ_Z) ∂m_eq,z/∂B_x,
+    ∂m_eq,z/∂B_z · 25 (FLAG) 1: converged real slow mode, 0: not; then only m_eq, h and
+    DMEQ_Z are set (h with Q = 1: every mode is fast), the rest is NaN.
 
     Gauge: φ1 has m_z = 1 (easy-axis moment), ψ1·φ1 = 1. g_eq[k] = ψ1·∂f_eq/∂B_k and
     g_φ[k] = ψ1·∂φ1/∂B_k for k = x, z (per tesla). With Q = 1 − φ1ψ1ᵀ (the fast
@@ -143,6 +150,8 @@ def slow_mode_point(out, bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx
     out[FLAG] = 0.0
     for a in range(3):  # the stationary state exists at every field, slow mode or not
         out[1 + a] = feq[mom_idx[a]] * mom_scale[a]
+    for q in range(2):
+        out[DMEQ_Z + q] = dfeq[q, mom_idx[2]] * mom_scale[2]
     # lag moments with every mode fast (replaced below where a slow mode exists); Ã⁻¹ acts
     # as A⁻¹ on vectors with a zero l = 0 coefficient
     for q in range(2):
@@ -298,9 +307,11 @@ def periodic_slow_mode(values, fields_dot, dt, blocked_gap, min_decay):
             if a[i] < min_decay * lam and lam * dt > 1.0:
                 a[i] = min_decay * lam
                 clamped[b] += 1
-            src[i] = -(v[7] * fields_dot[b, i, 0] + v[8] * fields_dot[b, i, 2])
-        # exponential integrator, coefficients linear over each step (trapezoid exponent);
-        # the step from the last point wraps around to the first
+            src[i] = -(v[7] * fields_dot[b, i, 0] + v[8] * fields_dot[b, i, 2]) - lam * v[A_COL]
+        # exponential integrator: over each step the decay rate is its mean (trapezoid
+        # exponent) and the source is linear between its end values (first-order hold:
+        # where c is quasi-static, c ≈ source/rate at the step's end, not half a step
+        # behind); the step from the last point wraps around to the first
         c = np.empty(S)
         free = np.empty(S)
         c[0] = 0.0
@@ -309,11 +320,16 @@ def periodic_slow_mode(values, fields_dot, dt, blocked_gap, min_decay):
         c_end = 0.0
         for i in range(S):
             j = i + 1 if i + 1 < S else 0
-            abar = 0.5 * (a[i] + a[j])
-            sbar = 0.5 * (src[i] + src[j])
-            x = abar * dt
+            x = 0.5 * (a[i] + a[j]) * dt
             E = np.exp(-x)
-            inc = sbar * dt if abs(x) < 1e-8 else sbar * (-np.expm1(-x)) / abar
+            # φ1 = (1 − e^−x)/x, φ2 = (x − 1 + e^−x)/x² (series where they cancel)
+            if abs(x) < 1e-3:
+                phi1 = 1.0 - x / 2.0 + x * x / 6.0 - x * x * x / 24.0
+                phi2 = 0.5 - x / 6.0 + x * x / 24.0 - x * x * x / 120.0
+            else:
+                phi1 = -np.expm1(-x) / x
+                phi2 = (1.0 - phi1) / x
+            inc = dt * (src[i] * (phi1 - phi2) + src[j] * phi2)
             logphi -= x
             if i + 1 < S:
                 c[i + 1] = E * c[i] + inc

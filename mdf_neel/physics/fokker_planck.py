@@ -765,7 +765,7 @@ def _solve_slow_mode(times, fr, R, particle, N, xi_max, dt, tol_c, rtol, max_new
                                                                      np.zeros(members.size)),
                                     d, particle, N, True, rtol, idx.size)
 
-        mom, info = solve_slow_mode_verified(times, fr, disc, full_solve, rtol)
+        mom, info = solve_slow_mode_verified(times, fr, disc, particle, full_solve, rtol)
     full = info.pop("full")
     pick = info["slow_mode_full_members"]
     for key in ("steady_state_residual", "periods", "steps", "lu_factorisations"):

@@ -55,7 +55,19 @@ def measure(D_nm, K, n_off, rtol, threads):
     return dict(core_s=wall * threads / fields.shape[0], N=int(info["resolution"]),
                 M=int(np.max(info["azimuthal_resolution"])), method=info["method"],
                 fallback=bool(info.get("rb_fallback", False)), r=info.get("rb_dimension"),
-                solved=int(info["solved_members"]), members=int(fields.shape[0]))
+                solved=int(info["solved_members"]), members=int(fields.shape[0]),
+                verification=info.get("slow_mode_verification_error"),
+                accepted=info.get("slow_mode_accepted"),
+                table_s=info.get("slow_mode_table_s"))
+
+
+def _slow_mode_columns(res):
+    """'verr table-s' of a slow-mode attempt: the largest difference of the verified
+    members from the full model (x: rejected) and the table's wall time."""
+    if res["verification"] is None:
+        return "%9s %7s" % ("-", "-")
+    mark = "" if res["accepted"] else "x"
+    return "%9s %7.1f" % (f"{res['verification']:.1e}{mark}", res["table_s"])
 
 
 def project(d_s, k_s, cost):
@@ -82,18 +94,19 @@ def main(argv=None):
     print(f"# Néel FP dictionary projection: method='auto', {ANGLES.size} angles x "
           f"{a.offsets}x{a.offsets} offsets per (D, K) call, rtol={a.rtol}, threads={a.threads}; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print("%5s %6s %6s %3s %3s %9s %5s %9s %12s" % ("D[nm]", "K", "sigma", "N", "M", "method",
-                                                    "r", "solved", "core-s/traj"))
+    print("%5s %6s %6s %3s %3s %9s %5s %9s %9s %7s %12s" % (
+        "D[nm]", "K", "sigma", "N", "M", "method", "r", "solved", "verr", "table-s",
+        "core-s/traj"))
     cost = np.zeros((d_s.size, k_s.size))
     for i, d in enumerate(d_s):
         for j, k in enumerate(k_s):
             res = measure(d, k, a.offsets, a.rtol, a.threads)
             cost[i, j] = res["core_s"]
             method = "full*" if res["fallback"] else res["method"]
-            print("%5.0f %6.0f %6.2f %3d %3d %9s %5s %9s %12.3f" % (
+            print("%5.0f %6.0f %6.2f %3d %3d %9s %5s %9s %s %12.3f" % (
                 d, k, ParticleParameters(d * 1e-9, k).sigma, res["N"], res["M"], method,
                 res["r"] if res["r"] is not None else "-", f"{res['solved']}/{res['members']}",
-                res["core_s"]), flush=True)
+                _slow_mode_columns(res), res["core_s"]), flush=True)
     total = project(d_s, k_s, cost)
     hours = total / 2 / 3600
     print()
@@ -104,7 +117,9 @@ def main(argv=None):
     print(f"pairs with sigma > 10: {int(np.sum(sig > 10))} of {sig.size}")
     print("caveats: a small offset grid over-weights training/verification solves; the cost "
           "model is bilinear in (D, K) between the sampled pairs (full* = the reduced basis "
-          "was tried and fell back to the full model)")
+          "was tried and fell back to the full model; verr = largest relative L2 difference "
+          "of the slow-mode model from the full model on the batch's verified members, "
+          "x = rejected)")
     return 0
 
 

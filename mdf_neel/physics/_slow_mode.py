@@ -54,13 +54,16 @@ from .equilibrium import anisotropic_equilibrium
 
 logger = logging.getLogger("mdf_neel.physics")
 
-#: table spacing [T] (B_z refined near 0, :data:`ZERO_FIELD_SPACING`): against the
-#: converged full model (3 × 3 offsets at 30° and 90°; tenth session) the largest m̄ error
-#: from 14 to 28 nm was 2.5e-4 at 0.5 mT, 2.9e-4 at 0.75 mT and 1.25e-3 at 1 mT (28 nm /
-#: 4000 J/m³); 0.75 mT halves the table cost against 0.5 mT
+#: table spacing [T] (refined near zero field, :data:`ZERO_FIELD_SPACING`). Against the
+#: converged full model (3 × 3 offsets at 30° and 90°; tenth session, B_z refined only) the
+#: largest m̄ error from 14 to 28 nm was 2.5e-4 at 0.5 mT, 2.9e-4 at 0.75 mT and 1.25e-3
+#: at 1 mT (28 nm / 4000 J/m³); 0.75 mT halves the table cost against 0.5 mT. On the
+#: dictionary's 28 nm / 1100 batch the B_x refinement took 24 random members from 6.2e-4
+#: (1.7e-4 at 0.5 mT) to 9.9e-5
 TABLE_SPACING_T = 0.75e-3
-#: near B_z = 0 the population split of the stationary state switches within a few kT/m0
-#: (0.74 mT at 28 nm): B_z nodes there are at most this fraction of kT/m0 apart …
+#: near zero field the population split of the stationary state switches within a few
+#: kT/m0 (0.74 mT at 28 nm), along B_z and, at low σ, along B_x too: nodes there are at
+#: most this fraction of kT/m0 apart …
 ZERO_FIELD_SPACING = 0.25
 #: … out to this many kT/m0 (1 − tanh² = 2.5e-5 at 6)
 ZERO_FIELD_EXTENT = 6.0
@@ -88,8 +91,8 @@ BLOCKED_GAP = 1e-10
 MIN_DECAY_RATIO = 0.5
 
 
-def easy_axis_nodes(b_max, spacing, thermal_field):
-    """Table nodes 0 = b_0 < b_1 < … [T] along the easy axis covering [0, b_max] with two
+def table_nodes(b_max, spacing, thermal_field):
+    """Table nodes 0 = b_0 < b_1 < … [T] along one field axis covering [0, b_max] with two
     nodes of margin: ``spacing`` apart, refined to ZERO_FIELD_SPACING · thermal_field
     (kT/m0 [T]) within ZERO_FIELD_EXTENT · thermal_field of 0 where that is finer."""
     fine = ZERO_FIELD_SPACING * thermal_field
@@ -135,11 +138,11 @@ class SlowModeTables:
     @classmethod
     def build(cls, disc, particle, bx_max, bz_max, spacing=TABLE_SPACING_T):
         """Tables of ``disc`` (:class:`NeelDiscretisation` of ``particle``, untruncated) for
-        |B_x| <= bx_max, |B_z| <= bz_max [T] (two spacings of margin are added), B_z
-        nodes refined near 0 (:func:`easy_axis_nodes`)."""
+        |B_x| <= bx_max, |B_z| <= bz_max [T] (two spacings of margin are added), nodes
+        refined near zero field (:func:`table_nodes`)."""
         t0 = time.perf_counter()
-        qx = np.arange(int(math.ceil(bx_max / spacing)) + 3) * spacing
-        qz = easy_axis_nodes(bz_max, spacing, 1.0 / particle.xi_per_tesla)
+        qx = table_nodes(bx_max, spacing, 1.0 / particle.xi_per_tesla)
+        qz = table_nodes(bz_max, spacing, 1.0 / particle.xi_per_tesla)
         with single_threaded_blas():
             q = slow_mode_table(qx, qz, disc.indptr, disc.indices, disc.vals, disc.kl,
                                 disc.ku, disc.i0, disc.c00, disc.mom_idx, disc.mom_scale,
@@ -175,7 +178,7 @@ class SlowModeTables:
                 ok[np.ix_(ix, iz)] = ok_q
         wall = time.perf_counter() - t0
         logger.info("Néel slow-mode tables: %d x %d field points (quadrant %d, %d without an "
-                    "isolated slow mode), spacing %.3g mT (B_z near 0: %.3g mT), %.1f s", bx.size,
+                    "isolated slow mode), spacing %.3g mT (near 0: %.3g mT), %.1f s", bx.size,
                     bz.size, q.shape[0] * q.shape[1], int(np.sum(~ok_q)), spacing * 1e3,
                     qz[1] * 1e3, wall)
         return cls(bx, bz, full, ok, wall)
@@ -291,7 +294,10 @@ def _fill(vals, ok):
 
 
 def integrate_periodic(values, fields_dot, dt, blocked_gap=BLOCKED_GAP):
-    """Periodic solution of the slow-mode equation for a batch of members.
+    """Periodic solution of the slow-mode equation for a batch of members,
+    dc/dt = −(λ1 + g_φ·Ḃ) c − λ1 a − g·Ḃ (c relative to the reference state of
+    :func:`table_values`), by an exponential integrator (decay rate constant, source
+    linear over each step) and the explicit periodic solution of the linear recursion.
 
     Parameters
     ----------

@@ -288,8 +288,10 @@ def bicubic_spline_values(tx, tz, coef, x, z):
 
 @njit(cache=True, parallel=True)
 def periodic_slow_mode(values, fields_dot, dt, blocked_gap, min_decay):
-    """Periodic solution of the slow-mode equation per member (see
-    :func:`mdf_neel.physics._slow_mode.integrate_periodic`): values (nb, S, N_VALUES),
+    """Periodic solution of the slow-mode equation per member, dc/dt = −(λ1 + g_φ·Ḃ) c −
+    λ1 a − g·Ḃ with c relative to the tables' reference state (see
+    :func:`mdf_neel.physics._slow_mode.integrate_periodic` and
+    :func:`~mdf_neel.physics._slow_mode.table_values`): values (nb, S, N_VALUES),
     fields_dot (nb, S, 3) -> m (nb, S, 3), gap (nb,), and per member the number of
     points where the decay rate λ1 + g_φ·Ḃ of c was raised to min_decay·λ1 (only where
     λ1·dt > 1: c relaxes within the step and is quasi-static there)."""

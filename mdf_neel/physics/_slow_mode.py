@@ -76,7 +76,8 @@ MEMBER_CHUNK = 64
 EIGEN_TOL = 1e-10
 EIGEN_MAXIT = 300
 #: periodic solution: members whose period map 1 − Φ is below this never leave their
-#: well within a period; they are run from the equilibrium start instead
+#: well within a period; they start from the reference state instead (the
+#: Boltzmann population at the first sample, :func:`table_values`)
 BLOCKED_GAP = 1e-10
 #: smallest decay rate of c, as a fraction of λ1, where λ1·dt > 1 (dt the sub-step). Next
 #: to the switching field, where the slow mode merges with an intra-well one, g_φ·Ḃ can
@@ -222,7 +223,7 @@ def table_values(point, m_boltzmann, dmz_boltzmann):
 
     Why: where λ1 is at rounding level (high σ, |B| ≲ kT/m0) f_eq and φ1 span a near-null
     space of A, and the discrete f_eq's population split is poorly determined (at 28 nm /
-    9000 J/m³, N = 43 its m_z oscillates by 5e-3 along B_x against a monotone Boltzmann
+    9000 J/m³, N = 43 its m_z oscillates by ±3e-3 along B_x against a monotone Boltzmann
     m_z). The model is exact under any such shift, but the tables are interpolated:
     g_eq inherits the oscillation (±16 1/T on a 1.3 mT period) and the 0.5 mT splines of
     m_eq and g_eq no longer agree. a is chosen so that f_ref has the continuum Boltzmann

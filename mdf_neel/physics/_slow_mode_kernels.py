@@ -341,7 +341,8 @@ def periodic_slow_mode(values, fields_dot, dt, blocked_gap, min_decay):
         g = -np.expm1(logphi)
         gap[b] = g
         # c(t) = c_part(t) + c0 Π_{j<i} E_j with c0 = c_end/(1 − Φ); members that do not
-        # leave their well within a period (1 − Φ tiny) start from equilibrium instead
+        # leave their well within a period (1 − Φ tiny) start from the
+        # reference state (Boltzmann population) instead
         c0 = c_end / g if g > blocked_gap else 0.0
         for i in range(S):
             ci = c[i] + c0 * free[i]

@@ -128,12 +128,18 @@ def worker(D_nm, K, n_off, rtol, baseline_samples, threads, n_full):
     O = f_off.shape[0]
     kw_r = dict(diameter_m=D_nm * 1e-9, anisotropy_Jm3=K)
     kw_ref = dict(azimuthal_resolution=kw["azimuthal_resolution"])
-    peak_r0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    t3 = time.perf_counter()
-    m_red, info_r = mean_magnetization(t, f_all, easy_axis=axes, rtol=rtol, resolution=N,
-                                       method="reduced", return_info=True, **kw_r)
-    wall_r = time.perf_counter() - t3
-    peak_r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+    def all_angles(method):
+        """One timed call on the all-angles batch: (m, info, wall [s], peak extra [MB])."""
+        peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        start = time.perf_counter()
+        m_b, info_b = mean_magnetization(t, f_all, easy_axis=axes, rtol=rtol, resolution=N,
+                                         method=method, return_info=True, **kw_r)
+        wall_b = time.perf_counter() - start
+        peak_b = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        return m_b, info_b, wall_b, max(0.0, peak_b - peak_before)
+
+    m_red, info_r, wall_r, peak_extra_r = all_angles("reduced")
     # accuracy of the reduced result at 30° against the converged reference: the offsets
     # of the full model's accuracy members (same physical fields) where the grids agree
     i30 = int(np.argmin(np.abs(ANGLES - 30.0)))
@@ -155,12 +161,7 @@ def worker(D_nm, K, n_off, rtol, baseline_samples, threads, n_full):
 
     err_r = batch_errors(m_red)
     # slow-mode model: the same batch in one call (its table is shared by all members)
-    peak_s0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    t4 = time.perf_counter()
-    m_sm, info_s = mean_magnetization(t, f_all, easy_axis=axes, rtol=rtol, resolution=N,
-                                      method="slow-mode", return_info=True, **kw_r)
-    wall_s = time.perf_counter() - t4
-    peak_s = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    m_sm, info_s, wall_s, peak_extra_s = all_angles("slow-mode")
     err_s = batch_errors(m_sm)
     # baseline: scipy BDF on the same discretisation, same initial-value problem
     from scipy.integrate import solve_ivp
@@ -202,14 +203,14 @@ def worker(D_nm, K, n_off, rtol, baseline_samples, threads, n_full):
                red_verification_error=float(info_r.get("rb_verification_error", float("nan"))),
                red_fallback=bool(info_r.get("rb_fallback", False)),
                red_err_max=max(err_r), red_err=err_r,
-               red_peak_extra_mb=max(0.0, peak_r - peak_r0),
+               red_peak_extra_mb=peak_extra_r,
                red_mean_steps=float(np.mean(info_r["steps"])),
                sm_traj_per_s_per_core=f_all.shape[0] / (wall_s * threads),
                sm_table_s=float(info_s["slow_mode_table_s"]),
                sm_accepted=bool(info_s["slow_mode_accepted"]),
                sm_verification_error=float(info_s["slow_mode_verification_error"]),
                sm_err_max=max(err_s), sm_err=err_s,
-               sm_peak_extra_mb=max(0.0, peak_s - peak_s0))
+               sm_peak_extra_mb=peak_extra_s)
     return dict(**red, D_nm=D_nm, K=K, sigma=p.sigma, N=N, M=M, n_coeff=info["n_coefficients"],
                 batch=nb, wall_s=wall, threads=threads,
                 traj_per_s_per_core=nb / (wall * threads),

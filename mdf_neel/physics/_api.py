@@ -143,7 +143,7 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
         in-plane offsets and axes). Verified against full solves of the member reaching
         the largest field and of two random ones (``info``: ``slow_mode_accepted``,
         ``slow_mode_verification_error``); its own error on the paper's sequence is up
-        to 6.2e-4. ``"auto"``: for steady-state batches of at least
+        to 2.5e-4 (docs/physics.md, tenth session). ``"auto"``: for steady-state batches of at least
         :data:`mdf_neel.physics.fokker_planck.REDUCED_MIN_BATCH` members the slow-mode
         model (in-plane fields, ``rtol >= 1e-3``; the reduced basis if its
         verification fails) or else the reduced basis; full otherwise.

@@ -36,7 +36,8 @@ MAX_AUTO_DEGREE = 80
 #: slow-mode model
 REDUCED_MIN_BATCH = 48
 #: smallest rtol for which ``method="auto"`` uses the slow-mode model: its own error on the
-#: paper's (D, K) grid is up to 6.2e-4 (docs/physics.md, ninth session)
+#: paper's (D, K) grid is up to 2.5e-4, 4.4e-4 on dictionary members (docs/physics.md,
+#: tenth session)
 SLOW_MODE_MIN_RTOL = 1e-3
 #: relative (to max |B|) sample tolerance of a field symmetry between batch members
 SYMMETRY_ATOL = 1e-10

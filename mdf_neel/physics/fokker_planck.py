@@ -41,6 +41,9 @@ REDUCED_MIN_BATCH = 48
 SLOW_MODE_MIN_RTOL = 1e-3
 #: relative (to max |B|) sample tolerance of a field symmetry between batch members
 SYMMETRY_ATOL = 1e-10
+#: ``info`` entries holding member indices (mapped from solved members to the batch)
+MEMBER_INDEX_KEYS = ("rb_verification_members", "slow_mode_verification_members",
+                     "slow_mode_full_members")
 #: longest step in sample intervals (m̄ at the samples is interpolated through 6 step
 #: ends, O(h^6); 2, 3 and 4 gave about the same errors on the paper's sequence)
 H_MAX_SAMPLES = 4.0
@@ -643,32 +646,7 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
         raise ValueError("method='slow-mode' needs every member's field in one plane through "
                          "its easy axis (as the paper's 2-D drive and offsets with an easy "
                          "axis in the drive plane)")
-    slow_error = None
-    if method == "slow-mode":
-        m, sm_info = _solve_slow_mode(times, fr, R, particle, N, xi_max, dt, tol_c, rtol,
-                                      max_newton, n_threads)
-        if sm_info["slow_mode_accepted"] or not auto:
-            sm_info["wall_s"] = time.perf_counter() - t0
-            return (m[0] if single else m), sm_info
-        slow_error = sm_info["slow_mode_verification_error"]
-        method = "reduced"
-        logger.warning("Néel FP: slow-mode model rejected; solving the batch with the "
-                       "%s method", method)
-    with _threads(n_threads), single_threaded_blas():  # small dense algebra: no BLAS threads
-        if azimuthal_resolution is not None:
-            M, escalate = max(1, min(int(azimuthal_resolution), N)), False
-        else:
-            M, escalate = initial_azimuthal_order(particle, N, fr, rtol), True
-        disc = NeelDiscretisation.build(particle, N, M)
-    logger.info("Néel FP: D=%.3g m K=%.4g J/m3 sigma=%.3g xi_max=%.3g -> degree N=%d, "
-                "|m| <= %d (%d coefficients, band %d/%d), step tolerance %.2e, batch %d, "
-                "method %s", particle.diameter_m, particle.anisotropy_Jm3, particle.sigma,
-                xi_max, N, M, disc.n, disc.kl, disc.ku, tol_c, nb, method)
-    info = {"resolution": N, "n_coefficients": disc.n, "step_tolerance": tol_c,
-            "bandwidth": (disc.kl, disc.ku), "rtol": rtol, "xi_max": xi_max, "method": method}
-    if slow_error is not None:  # auto tried the slow-mode model first
-        info["slow_mode_verification_error"] = slow_error
-        info["slow_mode_accepted"] = False
+    # one solve per class of exactly symmetric members, for every steady-state method
     if steady_state and symmetry and nb > 1:
         reps, source, sym, shift = symmetry_classes(fr, atol=SYMMETRY_ATOL * max(bmax, 1e-30))
     else:
@@ -680,18 +658,71 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
                     nb - reps.size, nb, reps.size)
         fr = np.ascontiguousarray(fr[reps])
         nb = reps.size
-        if method == "reduced" and nb < 2:
-            method = "full"
+    slow_error = None
+    mom = None
+    if method == "slow-mode":
+        mom, info = _solve_slow_mode(times, fr, particle, N, xi_max, dt, tol_c, rtol,
+                                     max_newton, n_threads)
+        if not (info["slow_mode_accepted"] or not auto):
+            slow_error = info["slow_mode_verification_error"]
+            mom = None
+            method = "reduced"
+            logger.warning("Néel FP: slow-mode model rejected; solving the batch with the "
+                           "%s method", method)
+    if mom is None:
+        mom, info = _solve_galerkin(times, fr, particle, N, xi_max, dt, tol_c, rtol,
+                                    max_newton, n_threads, method, steady_state, initial,
+                                    azimuthal_resolution, cost_guard=auto)
+        if slow_error is not None:  # auto tried the slow-mode model first
+            info["slow_mode_verification_error"] = slow_error
+            info["slow_mode_accepted"] = False
     info["solved_members"] = int(nb)
     info["symmetry_source"] = reps[source]
+    if nb < full_batch:
+        mom = expand_members(mom, source, sym, shift)
+        for key, val in list(info.items()):
+            if key in MEMBER_INDEX_KEYS:  # indices into the solved members: to the batch
+                mapped = reps[np.asarray(val, dtype=np.int64)]
+                info[key] = mapped.tolist() if isinstance(val, list) else mapped
+            elif isinstance(val, np.ndarray) and val.ndim >= 1 and val.shape[0] == nb \
+                    and key != "symmetry_source":
+                info[key] = val[source]
+    # back to the lab frame: lab = R^T v, i.e. v @ R for row vectors
+    m = np.einsum("bti,bij->btj", mom, R)
+    info["wall_s"] = time.perf_counter() - t0
+    return (m[0] if single else m), info
+
+
+def _solve_galerkin(times, fr, particle, N, xi_max, dt, tol_c, rtol, max_newton, n_threads,
+                    method, steady_state, initial, azimuthal_resolution, cost_guard):
+    """The batch (axis-frame fields ``fr`` (nb, P, 3)) with the spherical-harmonic model at
+    degree N: ``method`` "full" (periodic steady states or, without ``steady_state``,
+    initial-value runs from ``initial``) or "reduced"; the azimuthal order is
+    ``azimuthal_resolution`` or chosen and verified (:func:`_solve_truncated`). Returns the
+    axis-frame moments (nb, P, 3) and the info dict of :func:`solve_neel`."""
+    nb, T, _ = fr.shape
+    if method == "reduced" and nb < 2:
+        method = "full"
     # LAPACK/BLAS called inside numba's threads (banded and dense LU, gemv): no BLAS threads
     with _threads(n_threads), single_threaded_blas():
+        if azimuthal_resolution is not None:
+            M, escalate = max(1, min(int(azimuthal_resolution), N)), False
+        else:
+            M, escalate = initial_azimuthal_order(particle, N, fr, rtol), True
+        disc = NeelDiscretisation.build(particle, N, M)
+        logger.info("Néel FP: D=%.3g m K=%.4g J/m3 sigma=%.3g xi_max=%.3g -> degree N=%d, "
+                    "|m| <= %d (%d coefficients, band %d/%d), step tolerance %.2e, batch %d, "
+                    "method %s", particle.diameter_m, particle.anisotropy_Jm3, particle.sigma,
+                    xi_max, N, M, disc.n, disc.kl, disc.ku, tol_c, nb, method)
+        info = {"resolution": N, "n_coefficients": disc.n, "step_tolerance": tol_c,
+                "bandwidth": (disc.kl, disc.ku), "rtol": rtol, "xi_max": xi_max,
+                "method": method}
         if method == "reduced":
             from ._reduced import solve_reduced
 
             def solve(d, idx, tail):
                 m_, rinfo_ = solve_reduced(d, particle, times, fr[idx], dt, tol_c, rtol,
-                                           max_newton, cost_guard=auto)
+                                           max_newton, cost_guard=cost_guard)
                 tails = rinfo_["rb_full_tails"]
                 tail[:] = -1.0  # members without a full solve: not verifiable as such
                 for k, v in tails.items():
@@ -712,20 +743,9 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
         res = _solve_truncated(solve if method == "reduced" else solve_full,
                                lambda d, idx: solve_full(d, idx, np.zeros(idx.size)),
                                disc, particle, N, escalate, rtol, nb)
-        mom = res.pop("m")
-        info.update(res)
-    if nb < full_batch:
-        mom = expand_members(mom, source, sym, shift)
-        for key, val in list(info.items()):
-            if isinstance(val, np.ndarray) and val.ndim >= 1 and val.shape[0] == nb \
-                    and key != "symmetry_source":
-                info[key] = val[source]
-        if "rb_verification_members" in info:
-            info["rb_verification_members"] = [int(reps[i]) for i in info["rb_verification_members"]]
-    # back to the lab frame: lab = R^T v, i.e. v @ R for row vectors
-    m = np.einsum("bti,bij->btj", mom, R)
-    info["wall_s"] = time.perf_counter() - t0
-    return (m[0] if single else m), info
+    mom = res.pop("m")
+    info.update(res)
+    return mom, info
 
 
 def _steady_state_solver(particle, times, fr, dt, tol_c, rtol, max_newton):
@@ -739,12 +759,12 @@ def _steady_state_solver(particle, times, fr, dt, tol_c, rtol, max_newton):
     return solve
 
 
-def _solve_slow_mode(times, fr, R, particle, N, xi_max, dt, tol_c, rtol, max_newton,
+def _solve_slow_mode(times, fr, particle, N, xi_max, dt, tol_c, rtol, max_newton,
                      n_threads):
     """The batch with the slow-mode model (:mod:`mdf_neel.physics._slow_mode`) at degree N
     (all azimuthal orders), verified against full solves of a few members (the full
-    method: azimuthal truncation, itself verified); returns the lab-frame moments and an
-    info dict like :func:`solve_neel`'s."""
+    method: azimuthal truncation, itself verified); returns the axis-frame moments
+    (nb, P, 3) and an info dict like :func:`solve_neel`'s."""
     from ._slow_mode import solve_slow_mode_verified
 
     nb = fr.shape[0]
@@ -777,10 +797,9 @@ def _solve_slow_mode(times, fr, R, particle, N, xi_max, dt, tol_c, rtol, max_new
                 bandwidth=(disc.kl, disc.ku), rtol=rtol, step_tolerance=tol_c,
                 xi_max=xi_max,
                 azimuthal_resolution=np.full(nb, N), azimuthal_tail=np.zeros(nb),
-                azimuthal_verification_error=full["azimuthal_verification_error"],
-                solved_members=nb, symmetry_source=np.arange(nb))
+                azimuthal_verification_error=full["azimuthal_verification_error"])
     info["azimuthal_resolution"][pick] = full["azimuthal_resolution"]
-    return np.einsum("bti,bij->btj", mom, R), info
+    return mom, info
 
 
 def _solve_truncated(solve, verify_solve, disc, particle, N, verify, rtol, nb, seed=0):

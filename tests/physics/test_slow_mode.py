@@ -91,6 +91,24 @@ def test_slow_mode_point_matches_dense_eigendecomposition_and_finite_differences
     np.testing.assert_allclose(out[17:23], j_lag, atol=1e-5 * np.abs(j_lag).max())
 
 
+def test_slow_mode_point_without_a_spectral_gap_matches_dense_eigendecomposition():
+    """σ = 3.1 (28 nm, 1100 J/m³) at (15, 0, 10) mT: λ1 is close to the next rates and
+    a complex (precession) pair is the smallest Ritz value for the first dozen plain
+    inverse iterations, so the pair comes from the shift-and-invert phase of the
+    subspace iteration (slow_mode_point)."""
+    particle = ParticleParameters(diameter_m=28e-9, anisotropy_Jm3=1100.0)
+    d = NeelDiscretisation.build(particle, 22)
+    B = np.array([15e-3, 0.0, 10e-3])
+    out = _point(d, B[0], B[2])
+    lam, feq, phi, psi = _dense(d, B)
+    assert out[FLAG] == 1.0
+    assert out[0] == pytest.approx(lam, rel=1e-9)
+    np.testing.assert_allclose(out[4:7], d.moments(phi), atol=1e-8)
+    d_feq, _ = _derivatives(d, B)
+    g_eq = np.array([psi @ v for v in d_feq])
+    np.testing.assert_allclose(out[7:9], g_eq, atol=1e-5 * np.abs(g_eq).max())
+
+
 def test_slow_mode_point_beyond_the_switching_field_keeps_the_stationary_state(disc):
     """45 mT across the easy axis is beyond the switching field (2K/Ms = 38 mT): the one
     well left has no slow inter-well mode, so the point is flagged, but the stationary

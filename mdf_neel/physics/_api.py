@@ -97,7 +97,10 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
         Easy-axis direction (any non-zero length; n ≡ −n), or one axis per batch member
         (then ``fields_T`` must be (B, T, 3)). For ``"neel"`` the operator family is the
         same for all axes (easy-axis frame), so all angles × offsets of one particle
-        type are best solved in ONE call (they share the reduced basis).
+        type are best solved in ONE call (they share the slow-mode tables or the reduced
+        basis, and with ``steady_state=True`` members whose fields are exact symmetric
+        images of another's, such as the paper's (ϑ, (x, y)) and (−ϑ, (x, −y)), are
+        mapped instead of solved: ``info["solved_members"]``, ``info["symmetry_source"]``).
     model : {"neel", "langevin", "anisotropic-equilibrium"}
         ``"neel"``: Fokker–Planck equation of Néel rotation with uniaxial anisotropy;
         ``"langevin"``: equilibrium without anisotropy (the paper's M0);

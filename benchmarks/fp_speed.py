@@ -150,11 +150,9 @@ def worker(D_nm, K, n_off, rtol, baseline_samples, threads, n_full, methods):
     # reused, not solved again
     i30 = int(np.argmin(np.abs(ANGLES - 30.0)))
     sel_r = [0, O // 2, O - 1]
-    reuse = [sel.index(k) if k in sel and np.allclose(fields[k], f_off[s_r], rtol=0, atol=1e-12)
-             else None
-             for k, s_r in zip((0, c, nb - 1), sel_r)]
-    if all(k is not None for k in reuse):
-        m_ref_r = m_ref[reuse]
+    same = [0, c, nb - 1]  # in sel; their fields equal those of sel_r when the grids nest
+    if all(np.allclose(fields[k], f_off[s_r], rtol=0, atol=1e-12) for k, s_r in zip(same, sel_r)):
+        m_ref_r = m_ref[[sel.index(k) for k in same]]
     else:
         m_ref_r = mean_magnetization(t, f_off[sel_r], rtol=rtol / 100, resolution=N + 8,
                                      method="full", **kw)
@@ -267,6 +265,9 @@ def main(argv=None):
                          "'auto' takes slow-mode for such batches)")
     ap.add_argument("--worker", nargs=2, type=float, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    unknown = set(a.methods.split(",")) - {"reduced", "slow-mode"}
+    if unknown:
+        ap.error(f"--methods: unknown {sorted(unknown)}; choose from reduced, slow-mode")
     if a.worker:
         res = worker(a.worker[0], a.worker[1], a.offsets, a.rtol, a.baseline_samples, a.threads,
                      a.full_offsets, a.methods.split(","))

@@ -100,13 +100,11 @@ def _slowest_mode(ab, ipiv, ab_s, ipiv_s, kl, ku, indptr, indices, vals, bx, bz,
     lam = 0.0
     vec = np.zeros(n)
     use_shift = shifted
+    lu, piv = (ab_s, ipiv_s) if shifted else (ab, ipiv)  # the LU the solves use
     for it in range(maxit):
         for j in range(p):
             col[:] = X[:, j]
-            if use_shift:
-                band_solve(ab_s, ipiv_s, kl, ku, col, transposed)
-            else:
-                band_solve(ab, ipiv, kl, ku, col, transposed)
+            band_solve(lu, piv, kl, ku, col, transposed)
             Y[:, j] = col
         Q, _ = np.linalg.qr(Y)
         for j in range(p):
@@ -144,6 +142,7 @@ def _slowest_mode(ab, ipiv, ab_s, ipiv_s, kl, ku, indptr, indices, vals, bx, bz,
         if not use_shift and it + 1 >= SHIFT_AFTER and dlam <= SHIFT_RTOL * abs(lam):
             _factor_shifted(ab_s, ipiv_s, indptr, indices, vals, bx, bz, kl, ku, i0, s, lam)
             use_shift = True
+            lu, piv = ab_s, ipiv_s
         X[:, :] = Q
     return lam, vec, False
 

@@ -659,17 +659,15 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
         fr = np.ascontiguousarray(fr[reps])
         nb = reps.size
     slow_error = None
-    mom = None
     if method == "slow-mode":
         mom, info = _solve_slow_mode(times, fr, particle, N, xi_max, dt, tol_c, rtol,
                                      max_newton, n_threads)
-        if not (info["slow_mode_accepted"] or not auto):
+        if auto and not info["slow_mode_accepted"]:
             slow_error = info["slow_mode_verification_error"]
-            mom = None
             method = "reduced"
             logger.warning("Néel FP: slow-mode model rejected; solving the batch with the "
                            "%s method", method)
-    if mom is None:
+    if method != "slow-mode":
         mom, info = _solve_galerkin(times, fr, particle, N, xi_max, dt, tol_c, rtol,
                                     max_newton, n_threads, method, steady_state, initial,
                                     azimuthal_resolution, cost_guard=auto)

@@ -69,8 +69,26 @@ def _derivatives(disc, B, h=1e-6):
     return d_feq, d_phi
 
 
-def test_slow_mode_point_matches_dense_eigendecomposition_and_finite_differences(disc):
-    B = np.array([3e-3, 0.0, 5e-3])
+#: (particle, degree, field [T], relative tolerance of the φ1-derivative couplings) of
+#: the dense checks of slow_mode_point
+DENSE_POINTS = {
+    # σ = 12.4, well inside the thermal-switching range: a large spectral gap
+    "gap": (PARTICLE, 24, (3e-3, 0.0, 5e-3), 1e-5),
+    # σ = 3.1: λ1 is close to the next rates and a complex (precession) pair is the
+    # smallest Ritz value for the first dozen plain inverse iterations, so the pair comes
+    # from the shift-and-invert phase of the subspace iteration. The central differences
+    # of the dense φ1 scatter by ~1e-4 there (g_φ,z -2707.3, -2706.9, -2706.7 for steps
+    # 2, 1, 0.25 µT), hence the looser check of g_φ and j
+    "no-gap": (ParticleParameters(diameter_m=28e-9, anisotropy_Jm3=1100.0), 22,
+               (15e-3, 0.0, 10e-3), 5e-4),
+}
+
+
+@pytest.mark.parametrize("case", list(DENSE_POINTS))
+def test_slow_mode_point_matches_dense_eigendecomposition_and_finite_differences(case):
+    particle, degree, field, rtol_phi = DENSE_POINTS[case]
+    disc = NeelDiscretisation.build(particle, degree)
+    B = np.array(field)
     out = _point(disc, B[0], B[2])
     lam, feq, phi, psi = _dense(disc, B)
     assert out[FLAG] == 1.0
@@ -82,31 +100,13 @@ def test_slow_mode_point_matches_dense_eigendecomposition_and_finite_differences
     g_eq = np.array([psi @ d for d in d_feq])
     g_phi = np.array([psi @ d for d in d_phi])
     np.testing.assert_allclose(out[7:9], g_eq, atol=1e-5 * np.abs(g_eq).max())
-    np.testing.assert_allclose(out[9:11], g_phi, atol=1e-5 * np.abs(g_phi).max())
+    np.testing.assert_allclose(out[9:11], g_phi, atol=rtol_phi * np.abs(g_phi).max())
     # lag moments: A⁻¹ on the fast modes (dense eigendecomposition) of the derivatives
     inv = _fast_inverse(disc, B)
     h_lag = np.concatenate([disc.moments(inv @ d) for d in d_feq])
     j_lag = np.concatenate([disc.moments(inv @ d) for d in d_phi])
     np.testing.assert_allclose(out[11:17], h_lag, atol=1e-5 * np.abs(h_lag).max())
-    np.testing.assert_allclose(out[17:23], j_lag, atol=1e-5 * np.abs(j_lag).max())
-
-
-def test_slow_mode_point_without_a_spectral_gap_matches_dense_eigendecomposition():
-    """σ = 3.1 (28 nm, 1100 J/m³) at (15, 0, 10) mT: λ1 is close to the next rates and
-    a complex (precession) pair is the smallest Ritz value for the first dozen plain
-    inverse iterations, so the pair comes from the shift-and-invert phase of the
-    subspace iteration (slow_mode_point)."""
-    particle = ParticleParameters(diameter_m=28e-9, anisotropy_Jm3=1100.0)
-    d = NeelDiscretisation.build(particle, 22)
-    B = np.array([15e-3, 0.0, 10e-3])
-    out = _point(d, B[0], B[2])
-    lam, feq, phi, psi = _dense(d, B)
-    assert out[FLAG] == 1.0
-    assert out[0] == pytest.approx(lam, rel=1e-9)
-    np.testing.assert_allclose(out[4:7], d.moments(phi), atol=1e-8)
-    d_feq, _ = _derivatives(d, B)
-    g_eq = np.array([psi @ v for v in d_feq])
-    np.testing.assert_allclose(out[7:9], g_eq, atol=1e-5 * np.abs(g_eq).max())
+    np.testing.assert_allclose(out[17:23], j_lag, atol=rtol_phi * np.abs(j_lag).max())
 
 
 def test_slow_mode_point_beyond_the_switching_field_keeps_the_stationary_state(disc):

@@ -107,9 +107,12 @@ def test_probability_conserved_and_moment_bounded():
     b = drive(t, amp=(0.012, 0.008, 0.0), offset=(0.002, 0, 0))[None]
     coef = _spline_coefficients(t, b, periodic=False)
     y0 = disc.uniform(1)
-    yT, mom, *_ = _run(disc, y0, coef, t[0], t[-1], t[1], 0.0, 0.0, t.size, 1e-5)
-    # the l=0 row of the operator is zero: mass is conserved to round-off
-    assert abs(yT[0, disc.i0] - disc.c00) < 1e-14
+    yT, mom, _, nsteps, _ = _run(disc, y0, coef, t[0], t[-1], t[1], 0.0, 0.0, t.size, 1e-5)
+    # the l=0 row of the operator is zero, so mass changes only by rounding: at most one
+    # rounding of c00 per Rodas5P stage and one for the update, in each accepted step
+    stages = 8
+    bound = (stages + 1) * int(nsteps[0]) * np.finfo(float).eps * disc.c00
+    assert abs(yT[0, disc.i0] - disc.c00) <= bound
     assert np.all(np.linalg.norm(mom[0], axis=1) <= 1.0)
     assert np.abs(mom).max() > 0.3
 

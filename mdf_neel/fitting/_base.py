@@ -117,6 +117,13 @@ class _FittingModel(BaseEstimator):
                 out[name] = float(getattr(self, name))
         return out
 
+    def _solver(self) -> dict:
+        """Solver keywords of the dictionary (the row contract ``rtol`` of Néel models)."""
+        rtol = getattr(self, "rtol", None)
+        if rtol is None or self._dictionary_model() != "neel":
+            return {}
+        return {"rtol": float(rtol)}
+
     def _check_params(self):
         if self.tf_mode not in TF_MODES:
             raise ValueError(f"tf_mode must be one of {TF_MODES}, got {self.tf_mode!r}")
@@ -222,7 +229,7 @@ class _FittingModel(BaseEstimator):
             sequence, offsets_T, diameters_m=tuple(float(d) for d in diameters_m),
             anisotropies_Jm3=tuple(float(k) for k in anisotropies_Jm3), angles_deg=angles,
             frequencies=np.asarray(rows, dtype=np.int64), model=self._dictionary_model(), channels=tuple(channels),
-            cache=self.cache, workers=self.workers, **self._particle(),
+            cache=self.cache, workers=self.workers, **self._particle(), **self._solver(),
         )
 
     def _view(self, dic, measured: _Measured, angles_deg, diameters_m, anisotropies_Jm3, offsets_T):

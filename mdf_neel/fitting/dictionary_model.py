@@ -53,6 +53,10 @@ class DictionaryModel(_FittingModel):
         Alternation rounds in ``tf_mode="shared"``.
     tol : float, default=1e-8
         Relative objective decrease that stops the alternation.
+    rtol : float, default=1e-3
+        Accuracy of the simulated dictionary: the row contract of
+        :class:`mdf_neel.simulate.accuracy.SolverSettings` (RMS of the per-row NRMSE
+        against a converged solve). Part of the cache fingerprint.
     dictionary, cache, workers
         See :class:`~mdf_neel.fitting.EquilibriumModel`.
 
@@ -84,7 +88,7 @@ class DictionaryModel(_FittingModel):
     def __init__(self, diameters_m=PAPER_DIAMETERS_M, *, anisotropies_Jm3=PAPER_ANISOTROPIES_JM3, rank=None,
                  frequencies=None, tf_mode="per_angle", model="neel", alpha=0.1,
                  saturation_magnetization_Am=474e3, temperature_K=293.0, channel_reduction="mean",
-                 svd_domain="complex", max_iter=50, tol=1e-8, dictionary=None, cache=None, workers=None):
+                 svd_domain="complex", max_iter=50, tol=1e-8, rtol=1e-3, dictionary=None, cache=True, workers=None):
         self.diameters_m = diameters_m
         self.anisotropies_Jm3 = anisotropies_Jm3
         self.rank = rank
@@ -98,6 +102,7 @@ class DictionaryModel(_FittingModel):
         self.svd_domain = svd_domain
         self.max_iter = max_iter
         self.tol = tol
+        self.rtol = rtol
         self.dictionary = dictionary
         self.cache = cache
         self.workers = workers

@@ -33,8 +33,11 @@ class EquilibriumModel(_FittingModel):
         ``diameters_m``, ``anisotropies_Jm3`` (one entry), ``angles_deg``,
         ``frequency_indices``, ``channels``, ``offsets_T``); shared, not copied, by
         :func:`sklearn.base.clone`. ``None``: simulated (or read from ``cache``).
-    cache : str or None, default=None
-        Dictionary cache directory passed to ``mdf_neel.simulate.dictionary``.
+    cache : bool, str or None, default=True
+        Dictionary cache (:func:`mdf_neel.simulate.dictionary`): ``True`` shares one
+        file per set of settings in the user's cache directory (``MDF_NEEL_CACHE_DIR``
+        moves it), so estimators fitted to the same data compute their dictionary once
+        and a refit costs seconds; a path names the file; ``False`` or ``None``: none.
     workers : int or None, default=None
         Worker processes for the simulation.
 
@@ -59,7 +62,7 @@ class EquilibriumModel(_FittingModel):
 
     def __init__(self, diameters_m=PAPER_DIAMETERS_M, *, frequencies=None, tf_mode="per_angle",
                  channel_reduction="mean", saturation_magnetization_Am=474e3, temperature_K=293.0,
-                 dictionary=None, cache=None, workers=None):
+                 dictionary=None, cache=True, workers=None):
         self.diameters_m = diameters_m
         self.frequencies = frequencies
         self.tf_mode = tf_mode

@@ -31,6 +31,10 @@ class NeelModel(_FittingModel):
     saturation_magnetization_Am : float, default=474e3
     temperature_K : float, default=293.0
     channel_reduction : {"mean", "sum"}, default="mean"
+    rtol : float, default=1e-3
+        Accuracy of the simulated dictionary: the row contract of
+        :class:`mdf_neel.simulate.accuracy.SolverSettings` (RMS of the per-row NRMSE
+        against a converged solve). Part of the cache fingerprint.
     dictionary, cache, workers
         See :class:`~mdf_neel.fitting.EquilibriumModel`.
 
@@ -48,7 +52,7 @@ class NeelModel(_FittingModel):
     def __init__(self, diameters_m=PAPER_DIAMETERS_M, *, anisotropies_Jm3=PAPER_ANISOTROPIES_JM3,
                  frequencies=None, tf_mode="per_angle", model="neel", alpha=0.1,
                  saturation_magnetization_Am=474e3, temperature_K=293.0, channel_reduction="mean",
-                 dictionary=None, cache=None, workers=None):
+                 rtol=1e-3, dictionary=None, cache=True, workers=None):
         self.diameters_m = diameters_m
         self.anisotropies_Jm3 = anisotropies_Jm3
         self.frequencies = frequencies
@@ -58,6 +62,7 @@ class NeelModel(_FittingModel):
         self.saturation_magnetization_Am = saturation_magnetization_Am
         self.temperature_K = temperature_K
         self.channel_reduction = channel_reduction
+        self.rtol = rtol
         self.dictionary = dictionary
         self.cache = cache
         self.workers = workers

@@ -77,7 +77,7 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
                        saturation_magnetization_Am=474e3, temperature_K=293.0,
                        gamma=1.75e11, steady_state=True, initial="equilibrium",
                        rtol=1e-4, resolution=None, return_info=False, n_threads=None,
-                       method="auto", azimuthal_resolution=None):
+                       method="auto", azimuthal_resolution=None, step_tolerance=None):
     """Mean magnetic moment m̄(t) of immobilised single-domain particles.
 
     Parameters
@@ -127,6 +127,12 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
         whole batch when they differ by more than 0.2·rtol (``info`` entries
         ``azimuthal_resolution``, ``azimuthal_verification_error``; see
         :func:`mdf_neel.physics.fokker_planck.initial_azimuthal_order`).
+    step_tolerance : float, optional
+        ``"neel"`` only. Per-step tolerance of the time stepper (2-norm of the embedded
+        error of the spherical-harmonic coefficients); default ``0.25 * rtol``. The
+        system-matrix layer sets it from its row-accuracy contract
+        (:mod:`mdf_neel.simulate.accuracy`), since the weak high-order rows need a
+        tighter time stepping than m̄ itself.
     return_info : bool
         If True, return ``(m, info)`` where ``info`` is a dict with the model, the
         resolution and sub-steps used, the particle parameters and solver statistics.
@@ -189,6 +195,15 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
                 or int(azimuthal_resolution) < 1:
             raise ValueError("azimuthal_resolution must be a positive integer order, got "
                              f"{azimuthal_resolution!r}")
+    if step_tolerance is not None:
+        try:
+            step_tol = float(step_tolerance)
+        except (TypeError, ValueError):
+            raise ValueError(f"step_tolerance must be a positive number, got {step_tolerance!r}") from None
+        if not (math.isfinite(step_tol) and 0.0 < step_tol < 1.0):
+            raise ValueError(f"step_tolerance must be in (0, 1), got {step_tolerance!r}")
+    else:
+        step_tol = None
     t = _check_times(times_s, need_uniform=(model == "neel"))
     fields = _check_fields(fields_T, t.size)
     n = _check_easy_axis(easy_axis, fields.shape)
@@ -208,7 +223,7 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
         from .fokker_planck import solve_neel
 
         m, fp_info = solve_neel(t, fields, particle, n, steady_state=bool(steady_state),
-                                initial=initial, rtol=rtol_f, resolution=resolution,
+                                initial=initial, rtol=rtol_f, resolution=resolution, tol=step_tol,
                                 n_threads=n_threads, method=method,
                                 azimuthal_resolution=azimuthal_resolution)
         info.update(fp_info)

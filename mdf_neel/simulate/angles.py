@@ -25,7 +25,7 @@ from .._parsing import parse_values
 from .dictionary import dictionary_settings
 from .parallel import progress_hook, resolve_workers, run_tasks, single_threaded
 from .sources import as_offset_grid
-from .system_functions import angles_task, neel_resolution
+from .system_functions import angles_task, neel_resolution, split_settings
 from .system_matrix import SNR_FLOOR, assemble
 
 __all__ = ["parse_angles", "angle_file_name", "write_system_matrices"]
@@ -75,22 +75,6 @@ def _finished(path: str, digest: str) -> bool:
         raise ValueError(f"{path!r} exists but was simulated with other settings; choose another output "
                          "directory or pass overwrite=True (--overwrite)")
     return True
-
-
-def _mirror_pairs(angles, todo) -> list:
-    """Groups of angle indices: ϑ with its mirror −ϑ (mod 180°) when both are to do."""
-    left = list(todo)
-    groups = []
-    while left:
-        i = left.pop(0)
-        mate = next((j for j in left if abs(((angles[i] + angles[j]) + 90.0) % 180.0 - 90.0) < 1e-9),
-                    None)
-        if mate is None:
-            groups.append((i,))
-        else:
-            left.remove(mate)
-            groups.append((i, mate))
-    return groups
 
 
 def write_system_matrices(sequence, offsets, out_dir, *, angles_deg, diameter_m, anisotropy_Jm3=0.0,
@@ -155,11 +139,13 @@ def write_system_matrices(sequence, offsets, out_dir, *, angles_deg, diameter_m,
     bounds = np.linspace(0, O, n_batches + 1).round().astype(int)
     n_workers = 1 if scheduler is not None else resolve_workers(workers)
     common = single_threaded(particle, model, n_workers, scheduler)
-    if model == "neel" and common.get("resolution") is None:  # the same degree for every batch of offsets
+    physics_kw, solver = split_settings(particle)
+    if model == "neel" and solver.resolution is None:  # the same degree for every batch of offsets
         common["resolution"] = neel_resolution(sequence, grid.offsets_T, diameter_m=diameter_m,
-                                               anisotropy_Jm3=anisotropy_Jm3, **particle)
-    # Néel, whole grid per task: mirror angles together (shared basis, symmetric members)
-    groups = _mirror_pairs(angles, todo) if model == "neel" and n_batches == 1 else [(i,) for i in todo]
+                                               anisotropy_Jm3=anisotropy_Jm3, rtol=solver.mean_rtol, **physics_kw)
+    # Néel, whole grid per task: every angle in one physics call (shared tables or basis,
+    # mirror-image members mapped instead of solved); files are still written per angle
+    groups = [tuple(todo)] if todo and model == "neel" and n_batches == 1 else [(i,) for i in todo]
     tasks = {}
     for group in groups:
         for b in range(n_batches):
@@ -168,7 +154,8 @@ def write_system_matrices(sequence, offsets, out_dir, *, angles_deg, diameter_m,
                                                 diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3,
                                                 model=model, channels=tuple(channels))}
     parts = {i: {} for i in todo}
-    update, close = progress_hook(progress, len(tasks), desc=f"simulate {len(todo)} angle(s)", unit="batch")
+    update, close = progress_hook(progress, len(todo) * n_batches, desc=f"simulate {len(todo)} angle(s)",
+                                  unit="batch")
 
     def on_result(key, result):
         group, b = key
@@ -176,7 +163,7 @@ def write_system_matrices(sequence, offsets, out_dir, *, angles_deg, diameter_m,
         for k, i in enumerate(group):
             parts[i][b] = (phi_group[k], info_group)
             _finish_angle(i)
-        update(1)
+        update(len(group))
 
     def _finish_angle(i):
         if len(parts[i]) == n_batches:

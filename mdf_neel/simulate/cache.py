@@ -21,17 +21,23 @@ This is the package's own cache format, not MDF; it is the one file outside
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
 import re
+import sys
 
 import h5py
 import numpy as np
 
 from .._atomic import atomic_path, fsync_directory
 
-__all__ = ["DictionaryCache", "FORMAT", "settings_differences"]
+__all__ = ["DictionaryCache", "FORMAT", "settings_differences", "default_cache_dir", "default_cache_path",
+           "settings_fingerprint", "CACHE_DIR_VARIABLE"]
+
+#: environment variable that moves the default cache directory
+CACHE_DIR_VARIABLE = "MDF_NEEL_CACHE_DIR"
 
 logger = logging.getLogger("mdf_neel.simulate")
 
@@ -58,6 +64,45 @@ def settings_differences(stored: dict, wanted: dict) -> list:
         else:
             out.append(f"{key} ({_short(a)} stored, {_short(b)} requested)")
     return out
+
+
+def default_cache_dir() -> str:
+    """The directory of shared dictionary caches.
+
+    ``$MDF_NEEL_CACHE_DIR`` if set, else the platform's user cache location:
+    ``$XDG_CACHE_HOME/mdf_neel`` or ``~/.cache/mdf_neel`` (Linux and other Unix),
+    ``~/Library/Caches/mdf_neel`` (macOS), ``%LOCALAPPDATA%\\mdf_neel\\Cache`` (Windows).
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["MDF_NEEL_CACHE_DIR"] = "/tmp/mdf_neel_cache_example"
+    >>> default_cache_dir()
+    '/tmp/mdf_neel_cache_example'
+    >>> del os.environ["MDF_NEEL_CACHE_DIR"]
+    """
+    chosen = os.environ.get(CACHE_DIR_VARIABLE)
+    if chosen:
+        return os.path.abspath(os.path.expanduser(chosen))
+    if sys.platform == "darwin":
+        return os.path.join(os.path.expanduser("~"), "Library", "Caches", "mdf_neel")
+    if os.name == "nt":
+        base = os.environ.get("LOCALAPPDATA") or os.path.join(os.path.expanduser("~"), "AppData", "Local")
+        return os.path.join(base, "mdf_neel", "Cache")
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "mdf_neel")
+
+
+def settings_fingerprint(settings: dict) -> str:
+    """SHA-256 (hex) of a settings dict in canonical JSON."""
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def default_cache_path(settings: dict) -> str:
+    """``<default_cache_dir()>/dictionary-<fingerprint>.h5``: one file per set of settings,
+    so two callers asking for the same dictionary share it and any change of a setting
+    that changes results gives another file."""
+    return os.path.join(default_cache_dir(), f"dictionary-{settings_fingerprint(settings)[:32]}.h5")
 
 
 class DictionaryCache:
@@ -180,6 +225,7 @@ class DictionaryCache:
         """
         if interpolated is None:
             interpolated = np.zeros(self.grid_shape, dtype=bool)
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
         with atomic_path(self.path) as tmp:
             with h5py.File(tmp, "w") as f:
                 f["format"] = FORMAT

@@ -28,19 +28,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .cache import DictionaryCache, read_cache
+from .cache import DictionaryCache, default_cache_path, read_cache
 from .interpolation import AdaptiveRefinement, AnisotropyInterpolation
 from .parallel import progress_hook, resolve_workers, run_tasks, single_threaded
-from .system_functions import ANGLE_CONVENTION, angles_task, resolution_of
+from .system_functions import ANGLE_CONVENTION, angles_task, resolution_of, split_settings
 
 __all__ = ["SystemFunctionDictionary", "dictionary", "dictionary_settings", "AnisotropyInterpolation"]
 
 logger = logging.getLogger("mdf_neel.simulate")
 
-#: Physics keywords that do not change results (left out of the cache settings).
-_NOT_SETTINGS = ("n_threads",)
-#: Néel solver generation recorded in the settings (changes the cache fingerprint).
-NEEL_SOLVER = "sh-galerkin-ros34pw2/reduced-basis-1 (all angles of a (D, K) pair per call)"
 
 
 @dataclass
@@ -148,13 +144,18 @@ def _sequence_settings(sequence) -> dict:
 
 
 def dictionary_settings(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg, frequencies,
-                        model, channels, particle, anisotropy_interpolation=None) -> dict:
+                        model, channels, particle, anisotropy_interpolation=None, solver=None) -> dict:
     """Everything a dictionary depends on, as a JSON-serialisable dict (stored in caches).
 
-    ``anisotropy_interpolation`` (an :class:`AnisotropyInterpolation`) enters only when
-    given, so caches made without it keep their fingerprint.
+    ``particle`` holds the physics keywords (solver keywords in it are folded into
+    ``solver``, a :class:`~mdf_neel.simulate.accuracy.SolverSettings`). For the Néel
+    model the settings include the solver generation and every numerical setting
+    (:meth:`SolverSettings.settings`), so a cache made by another solver or with other
+    tolerances is refused. ``anisotropy_interpolation`` enters only when given.
     """
     from .. import __version__
+
+    particle, solver = split_settings(particle, solver)
 
     off = np.ascontiguousarray(offsets_T, dtype="<f8")
     out = {
@@ -169,9 +170,8 @@ def dictionary_settings(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, a
         "offsets_T": {"shape": list(off.shape), "sha256": hashlib.sha256(off.tobytes()).hexdigest()},
         "sequence": _sequence_settings(sequence),
         "particle": {k: (v if v is None or isinstance(v, (str, bool, int)) else float(v))
-                     for k, v in sorted(particle.items()) if k not in _NOT_SETTINGS},
-        # results depend on the solver generation (reduced basis since physics 2)
-        "solver": NEEL_SOLVER if model == "neel" else "closed-form",
+                     for k, v in sorted(particle.items())},
+        "solver": solver.settings() if model == "neel" else "closed-form",
     }
     if anisotropy_interpolation is not None:
         out["anisotropy_interpolation"] = anisotropy_interpolation.settings()
@@ -186,7 +186,7 @@ def _compute_pair(payload):
 
 def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg, frequencies, model="neel",
                channels=("x", "y"), cache=None, workers=None, scheduler=None, progress=None,
-               anisotropy_interpolation=None, **particle) -> SystemFunctionDictionary:
+               anisotropy_interpolation=None, solver=None, **particle) -> SystemFunctionDictionary:
     """φ̂ (paper eq. 11) for every (D, K, ϑ) on the chosen rows, optionally cached.
 
     Parameters
@@ -201,8 +201,11 @@ def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg
         0-based rfft bins.
     model : {"neel", "langevin", "anisotropic-equilibrium"}
     channels : sequence of {"x", "y", "z"}
-    cache : str or os.PathLike, optional
-        HDF5 cache file. Finished elements are journalled in ``<cache>.parts/`` as they
+    cache : str, os.PathLike, bool or None
+        HDF5 cache file; ``True``: a file named by the settings' fingerprint in the
+        user's cache directory (:func:`mdf_neel.simulate.cache.default_cache_dir`,
+        moved with ``MDF_NEEL_CACHE_DIR``), so every caller with the same settings
+        shares it; ``None`` or ``False``: no cache. Finished elements are journalled in ``<cache>.parts/`` as they
         arrive; an interrupted run (Ctrl-C, kill -9, crash, lost worker) resumes where
         it stopped and never recomputes finished elements. When all are done the cache
         is written atomically and the journal removed. A cache (or journal) made with
@@ -222,9 +225,14 @@ def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg
         :mod:`mdf_neel.simulate.interpolation`. ``anisotropies_Jm3`` must then be
         strictly increasing. Part of the cache settings only when given. No effect with
         ``model="langevin"``.
+    solver : SolverSettings or mapping, optional
+        Numerical settings (:class:`~mdf_neel.simulate.accuracy.SolverSettings`); the
+        default holds the row-accuracy contract ``rtol = 1e-3``. Part of the cache
+        settings.
     **particle
-        Physics parameters (alpha, saturation_magnetization_Am, temperature_K, gamma,
-        rtol, resolution, n_threads).
+        Physics parameters (alpha, saturation_magnetization_Am, temperature_K, gamma);
+        the solver keywords (rtol, method, resolution, step_tolerance, n_threads)
+        override fields of ``solver``.
 
     Returns
     -------
@@ -249,11 +257,14 @@ def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg
         interp = None  # a no-op: results do not depend on K
     grid_shape = (D.size, K.size, A.size)
     element_shape = (len(channels), freqs.size, off.shape[0])
+    particle, solver = split_settings(particle, solver)
     settings = dictionary_settings(sequence, off, diameters_m=D, anisotropies_Jm3=K, angles_deg=A,
                                    frequencies=freqs, model=model, channels=channels, particle=particle,
-                                   anisotropy_interpolation=interp)
-
-    store = None if cache is None else DictionaryCache(cache, settings, grid_shape, element_shape)
+                                   anisotropy_interpolation=interp, solver=solver)
+    if cache is True:
+        cache = default_cache_path(settings)
+    store = None if cache is None or cache is False else DictionaryCache(cache, settings, grid_shape,
+                                                                         element_shape)
     if store is not None:
         phi, done, resolution, _, was_interpolated = store.load()
         done &= ~was_interpolated  # only exact elements count; the interpolation is redone
@@ -266,7 +277,7 @@ def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg
         return (key[0], slice(None), slice(None)) if broadcast else key
 
     n_workers = 1 if scheduler is not None else resolve_workers(workers)
-    kwargs_common = single_threaded(particle, model, n_workers, scheduler)
+    kwargs_common = dict(single_threaded(particle, model, n_workers, scheduler), solver=solver)
 
     def run(pairs, total_units, already, desc):
         """Solve the angles ``pairs[(i_d, i_k)]`` of each pair; returns the elements computed."""

@@ -32,8 +32,8 @@ def resolve_workers(workers) -> int:
 def single_threaded(particle: dict, model: str, workers: int, scheduler) -> dict:
     """Physics keywords for tasks: one numba thread per Néel task when tasks run in parallel."""
     out = dict(particle)
-    if model == "neel" and (scheduler is not None or workers > 1):
-        out.setdefault("n_threads", 1)
+    if model == "neel" and (scheduler is not None or workers > 1) and out.get("n_threads") is None:
+        out["n_threads"] = 1
     return out
 
 

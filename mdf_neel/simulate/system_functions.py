@@ -33,6 +33,7 @@ __all__ = [
     "angle_system_functions",
     "angles_task",
     "neel_resolution",
+    "split_settings",
 ]
 
 logger = logging.getLogger("mdf_neel.simulate")
@@ -132,7 +133,7 @@ def _check_offsets(offsets_T) -> np.ndarray:
 
 def system_functions(sequence, offsets_T, *, angle_deg=0.0, diameter_m, anisotropy_Jm3=0.0,
                      model="neel", frequencies=None, channels=("x", "y"), batch_size=None,
-                     callback=None, return_info=False, **particle):
+                     callback=None, return_info=False, solver=None, **particle):
     """Normalised system functions φ̂ (paper eq. 11) of one particle type at all offsets.
 
     Parameters
@@ -159,11 +160,16 @@ def system_functions(sequence, offsets_T, *, angle_deg=0.0, diameter_m, anisotro
     callback : callable, optional
         Called as ``callback(n)`` after each batch of ``n`` offsets.
     return_info : bool
-        Also return the physics' info dict (resolution, solver statistics) of the last
-        batch.
+        Also return the physics' info dict (resolution, solver statistics, and for the
+        Néel model ``info["contract"]``, the verified row accuracy) of the last batch.
+    solver : SolverSettings or mapping, optional
+        Numerical settings (:class:`mdf_neel.simulate.accuracy.SolverSettings`); the
+        default holds the row-accuracy contract ``rtol = 1e-3``.
     **particle
-        ``alpha``, ``saturation_magnetization_Am``, ``temperature_K``, ``gamma``,
-        ``rtol``, ``resolution``, ``n_threads`` ... passed on to the physics.
+        ``alpha``, ``saturation_magnetization_Am``, ``temperature_K``, ``gamma``
+        (physics). The solver keywords ``rtol`` (the row contract), ``method``,
+        ``resolution``, ``step_tolerance`` and ``n_threads`` are accepted here too and
+        override the fields of ``solver``.
 
     Returns
     -------
@@ -172,19 +178,16 @@ def system_functions(sequence, offsets_T, *, angle_deg=0.0, diameter_m, anisotro
     info : dict
         Only with ``return_info=True``.
     """
-    from .. import physics  # imported lazily: worker processes set thread limits first
-
     period = _cycle_s(sequence)
     off = _check_offsets(offsets_T)
     freqs = _check_frequencies(frequencies, sequence.receiver.num_frequencies)
     p = channel_vectors(channels)
+    particle, settings = split_settings(particle, solver)
     times = sequence.times_s()
     drive = sequence.field_T(times)  # (V, 3)
     O = off.shape[0]
-    if model == "neel" and particle.get("resolution") is None:
-        # one sphere resolution for every offset, so that results do not depend on batching
-        particle = dict(particle, resolution=neel_resolution(sequence, off, diameter_m=diameter_m,
-                                                             anisotropy_Jm3=anisotropy_Jm3, **particle))
+    # one sphere resolution for every offset, so that results do not depend on batching
+    degree = _degree(model, settings, sequence, off, diameter_m, anisotropy_Jm3, particle)
     step = O if batch_size is None else max(1, int(batch_size))
     n_f = sequence.receiver.num_frequencies if freqs is None else freqs.size
     phi = np.empty((p.shape[0], n_f, O), dtype=np.complex128)
@@ -192,12 +195,11 @@ def system_functions(sequence, offsets_T, *, angle_deg=0.0, diameter_m, anisotro
     for start in range(0, O, step):
         stop = min(O, start + step)
         fields = drive[np.newaxis, :, :] + off[start:stop, np.newaxis, :]  # (B, V, 3)
-        m, info = physics.mean_magnetization(
-            times, fields, diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3,
-            easy_axis=easy_axis(angle_deg), model=model, steady_state=True,
-            return_info=True, **particle)
-        projected = np.einsum("cd,btd->cbt", p, m)  # (C, B, V)
-        phi[:, :, start:stop] = np.swapaxes(derivative_spectrum(projected, period, freqs), 1, 2)
+        axes = np.broadcast_to(easy_axis(angle_deg), (stop - start, 3))
+        rows, info = _solve_rows(times, fields, axes, np.zeros(stop - start, dtype=np.int64), p, period, freqs,
+                                 model=model, diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3,
+                                 particle=particle, settings=settings, degree=degree)
+        phi[:, :, start:stop] = rows
         if callback is not None:
             callback(stop - start)
     if return_info:
@@ -207,7 +209,7 @@ def system_functions(sequence, offsets_T, *, angle_deg=0.0, diameter_m, anisotro
 
 def angle_system_functions(sequence, offsets_T, *, angles_deg, diameter_m, anisotropy_Jm3=0.0,
                            model="neel", frequencies=None, channels=("x", "y"), return_info=False,
-                           **particle):
+                           solver=None, **particle):
     """φ̂ of one particle type for several easy-axis angles at all offsets, in ONE physics call.
 
     All angles × offsets form one batch with one easy axis per member: for the Néel model
@@ -233,33 +235,71 @@ def angle_system_functions(sequence, offsets_T, *, angles_deg, diameter_m, aniso
     info : dict
         Only with ``return_info=True``.
     """
-    from .. import physics  # imported lazily: worker processes set thread limits first
-
     period = _cycle_s(sequence)
     off = _check_offsets(offsets_T)
     freqs = _check_frequencies(frequencies, sequence.receiver.num_frequencies)
     p = channel_vectors(channels)
+    particle, settings = split_settings(particle, solver)
     angles = np.atleast_1d(np.asarray(angles_deg, dtype=np.float64))
     if angles.ndim != 1 or angles.size == 0 or not np.all(np.isfinite(angles)):
         raise ValueError(f"angles_deg must be a non-empty 1-D sequence of finite angles, got {angles_deg!r}")
     times = sequence.times_s()
     drive = sequence.field_T(times)  # (V, 3)
     A, O = angles.size, off.shape[0]
-    if model == "neel" and particle.get("resolution") is None:
-        particle = dict(particle, resolution=neel_resolution(sequence, off, diameter_m=diameter_m,
-                                                             anisotropy_Jm3=anisotropy_Jm3, **particle))
+    degree = _degree(model, settings, sequence, off, diameter_m, anisotropy_Jm3, particle)
     fields = np.broadcast_to(drive[np.newaxis, np.newaxis] + off[np.newaxis, :, np.newaxis, :],
                              (A, O) + drive.shape).reshape(A * O, *drive.shape)
     axes = np.repeat(np.stack([easy_axis(a) for a in angles]), O, axis=0)
-    m, info = physics.mean_magnetization(
-        times, fields, diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3, easy_axis=axes,
-        model=model, steady_state=True, return_info=True, **particle)
-    projected = np.einsum("cd,btd->cbt", p, m)  # (C, A*O, V)
-    spec = derivative_spectrum(projected, period, freqs)  # (C, A*O, n_f)
-    phi = np.ascontiguousarray(np.moveaxis(spec.reshape(p.shape[0], A, O, -1), (1, 3), (0, 2)))
+    rows, info = _solve_rows(times, fields, axes, np.repeat(np.arange(A), O), p, period, freqs, model=model,
+                             diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3, particle=particle,
+                             settings=settings, degree=degree)  # (C, n_f, A*O)
+    phi = np.ascontiguousarray(np.moveaxis(rows.reshape(p.shape[0], -1, A, O), 2, 0))
     if return_info:
         return phi, info
     return phi
+
+
+SOLVER_KEYS = ("rtol", "method", "resolution", "step_tolerance", "verify", "n_threads")
+
+
+def split_settings(particle: dict, solver=None):
+    """``(physics keywords, SolverSettings)`` from keyword arguments plus ``solver``."""
+    from .accuracy import SolverSettings
+
+    physics_kw = {k: v for k, v in particle.items() if k not in SOLVER_KEYS}
+    return physics_kw, SolverSettings.coerce(solver, **{k: particle.get(k) for k in SOLVER_KEYS})
+
+
+def _degree(model, settings, sequence, off, diameter_m, anisotropy_Jm3, particle):
+    if model != "neel":
+        return None
+    if settings.resolution is not None:
+        return settings.resolution
+    return neel_resolution(sequence, off, diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3,
+                           rtol=settings.mean_rtol, **particle)
+
+
+def _solve_rows(times, fields, axes, groups, p, period, freqs, *, model, diameter_m, anisotropy_Jm3, particle,
+                settings, degree):
+    """Rows (C, n_f, B) of a batch of members (fields (B, V, 3), one easy axis each):
+    the Néel model through the verified row contract, the equilibrium models directly."""
+    from .. import physics  # imported lazily: worker processes set thread limits first
+    from .accuracy import verified_neel_magnetization
+
+    def rows_of(m):
+        projected = np.einsum("cd,btd->cbt", p, m)  # (C, b, V)
+        return np.swapaxes(derivative_spectrum(projected, period, freqs), 1, 2)
+
+    if model == "neel":
+        m, info = verified_neel_magnetization(
+            times, fields, np.ascontiguousarray(axes), rows_of, groups,
+            particle=dict(particle, diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3),
+            solver=settings, resolution=degree)
+    else:
+        m, info = physics.mean_magnetization(
+            times, fields, diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3, easy_axis=axes, model=model,
+            steady_state=True, return_info=True, **particle)
+    return rows_of(m), info
 
 
 def angles_task(payload):

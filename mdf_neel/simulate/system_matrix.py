@@ -143,6 +143,8 @@ def _provenance(*, model, angle_deg, diameter_m, anisotropy_Jm3, particle, info,
         "units": {k: _PARAMETER_UNITS[k] for k in params if k in _PARAMETER_UNITS},
         "sphere_resolution": str(info.get("resolution", "not applicable (equilibrium model)")),
         "solver": {k: (np.asarray(v) if isinstance(v, tuple) else v) for k, v in solver.items()},
+        "row_contract": {k: v for k, v in info.get("contract", {}).items()
+                         if isinstance(v, (int, float, str, bool, np.number))} or "not applicable (equilibrium model)",
         "channels": list(channels),
         "channel_sensitivity": np.array([CHANNEL_VECTORS[c] for c in channels]),
         "derivative": "exact in Fourier space: phi_k = (2 pi i k / T) rfft(p . m/m0)[k] / V",
@@ -262,8 +264,11 @@ def system_matrix(sequence, offsets, *, angle_deg, diameter_m, anisotropy_Jm3=0.
     callback : callable, optional
         ``callback(n)`` after each batch of ``n`` offsets (progress bars).
     **particle
-        ``alpha``, ``saturation_magnetization_Am``, ``temperature_K``, ``gamma``,
-        ``rtol``, ``resolution``, ``n_threads`` (physics parameters).
+        ``alpha``, ``saturation_magnetization_Am``, ``temperature_K``, ``gamma``
+        (physics), and the solver settings ``solver=`` (a
+        :class:`~mdf_neel.simulate.accuracy.SolverSettings`) or its fields ``rtol`` (the
+        row-accuracy contract, default 1e-3), ``method``, ``resolution``,
+        ``step_tolerance``, ``n_threads``.
 
     Returns
     -------

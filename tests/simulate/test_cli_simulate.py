@@ -89,20 +89,24 @@ def test_template_gives_sequence_and_grid(tmp_path):
     assert validate(out / "theta_090.mdf") == []
 
 
-def test_mirror_angles_share_one_neel_task_and_match_separate_simulations(tmp_path):
-    """ϑ and −ϑ (mod 180°) are simulated in one physics call (shared basis; the paper's
+def test_all_angles_share_one_neel_task_and_match_separate_simulations(tmp_path, monkeypatch):
+    """Every angle is simulated in one physics call (shared tables or basis; the paper's
     drive makes (ϑ, (x, y)) and (−ϑ, (x, −y)) exact symmetric images); each file still
     equals that angle's own simulation within the solver tolerance."""
-    from mdf_neel.simulate.angles import _mirror_pairs, write_system_matrices
+    from mdf_neel.simulate import angles as angles_module
+    from mdf_neel.simulate.angles import write_system_matrices
 
-    assert _mirror_pairs([0.0, 30.0, 45.0, 150.0, 180.0], [0, 1, 2, 3, 4]) == [(0, 4), (1, 3), (2,)]
-    assert _mirror_pairs([30.0, 150.0], [1]) == [(1,)]  # 30° finished: 150° alone
+    calls = []
+    real_task = angles_module.angles_task
+    monkeypatch.setattr(angles_module, "angles_task", lambda payload: calls.append(1) or real_task(payload))
     seq, grid = preset("paper-2d")
     grid = regrid(grid, (3, 3))
     kw = dict(diameter_m=14e-9, anisotropy_Jm3=1100.0, model="neel", rtol=1e-3)
-    paths = write_system_matrices(seq, grid, tmp_path, angles_deg=[30.0, 150.0], workers=1,
+    angles = (0.0, 30.0, 150.0)
+    paths = write_system_matrices(seq, grid, tmp_path, angles_deg=list(angles), workers=1,
                                   batches_per_angle=1, progress=False, **kw)
-    for angle, path in zip((30.0, 150.0), paths):
+    assert len(calls) == 1
+    for angle, path in zip(angles, paths):
         assert validate(path) == []
         sm = system_matrix(seq, grid, angle_deg=angle, **kw)
         with h5py.File(path, "r") as f:

@@ -195,11 +195,41 @@ def test_neel_pair_shares_one_call_and_matches_per_angle_full_solutions():
         assert err < 3e-3, (angle, err)
 
 
-def test_solver_generation_is_part_of_the_settings():
-    from mdf_neel.simulate.dictionary import NEEL_SOLVER, dictionary_settings
+def test_every_numerical_setting_and_the_solver_generation_change_the_settings(monkeypatch):
+    from mdf_neel.simulate import accuracy
+    from mdf_neel.simulate.dictionary import dictionary_settings
 
     kw = dict(diameters_m=[2e-8], anisotropies_Jm3=[0.0], angles_deg=[0.0], frequencies=np.array([1]),
-              channels=("x",), particle={})
-    neel = dictionary_settings(tiny_sequence(), tiny_offsets(), model="neel", **kw)
-    eq = dictionary_settings(tiny_sequence(), tiny_offsets(), model="anisotropic-equilibrium", **kw)
-    assert neel["solver"] == NEEL_SOLVER and eq["solver"] != NEEL_SOLVER
+              channels=("x",))
+
+    def settings(model="neel", **particle):
+        return dictionary_settings(tiny_sequence(), tiny_offsets(), model=model, particle=particle, **kw)
+
+    base = settings()
+    assert base["solver"]["generation"] == accuracy.SOLVER_GENERATION
+    assert settings(model="anisotropic-equilibrium")["solver"] == "closed-form"
+    for changed in (dict(rtol=1e-4), dict(step_tolerance=1e-6), dict(resolution=9), dict(method="full"),
+                    dict(verify=False)):
+        assert settings(**changed) != base, changed
+    assert settings(n_threads=1) == base  # threads do not change results
+    monkeypatch.setattr(accuracy, "SOLVER_GENERATION", "another solver")
+    assert settings() != base
+
+
+def test_cache_of_another_solver_generation_is_refused_and_the_shared_cache_recomputes(
+        tmp_path, monkeypatch, private_cache_dir):
+    from mdf_neel.simulate import accuracy
+
+    kw = dict(SETTINGS, diameters_m=[18e-9], anisotropies_Jm3=[800.0], angles_deg=[0.0], model="neel",
+              frequencies=np.array([8, 9, 17]), progress=False, rtol=1e-2)
+    path = tmp_path / "d.h5"
+    first = dictionary(tiny_sequence(), tiny_offsets(), cache=path, **kw)
+    shared = dictionary(tiny_sequence(), tiny_offsets(), cache=True, **kw)
+    assert shared.stats["computed"] == 1 and len(os.listdir(private_cache_dir)) == 1
+    assert dictionary(tiny_sequence(), tiny_offsets(), cache=True, **kw).stats["resumed"] == 1
+    monkeypatch.setattr(accuracy, "SOLVER_GENERATION", "another solver")
+    with pytest.raises(ValueError, match="solver.generation"):
+        dictionary(tiny_sequence(), tiny_offsets(), cache=path, **kw)
+    again = dictionary(tiny_sequence(), tiny_offsets(), cache=True, **kw)
+    assert again.stats["computed"] == 1 and len(os.listdir(private_cache_dir)) == 2
+    np.testing.assert_array_equal(first.phi, shared.phi)

@@ -17,13 +17,16 @@ The measured error of the rows comes from the time stepping (the spherical-harmo
 degree chosen for m̄ at ``0.1·rtol`` is already converged for the rows), so the
 contract sets the stepper's per-step tolerance and verifies it per batch:
 
-1. the batch is solved at the step tolerance :data:`STEP_TOL_PER_RTOL` · ``rtol``;
-2. :data:`VERIFY_MEMBERS` members (the one reaching the largest field and seeded random
-   ones) are solved again with the full model at a 16× tighter step tolerance and two
-   more degrees (the converged reference), and the contract errors of their rows are
+1. :data:`VERIFY_MEMBERS` members (the one reaching the largest field and seeded random
+   ones) are solved with the full model at a 16× tighter step tolerance and two more
+   degrees than the batch: the converged reference;
+2. pilot (batches larger than twice that): the same members at the step tolerance
+   :data:`STEP_TOL_PER_RTOL` · ``rtol``; their error, scaled by the measured rate of the
+   error in the tolerance, sets the batch's step tolerance (tighter or looser);
+3. the batch is solved, and the contract errors of the checked members' rows are
    estimated (RMS over the checked positions, the batch's own row peaks); the estimate
    must lie within :data:`ACCEPT_FRACTION` of the contract, a margin for sampling;
-3. if the estimate misses that, the step tolerance is lowered by the measured
+4. if it does not, the step tolerance is lowered by the measured
    convergence rate and the batch is solved again (from the second retry with the full
    model); after :data:`MAX_ROUNDS` rounds a miss is logged as a warning and reported
    in ``info["contract"]``.
@@ -72,8 +75,13 @@ MAX_ROUNDS = 3
 #: rate of the row error in the step tolerance, error ∝ tol^ERROR_RATE (1.2-1.4 measured
 #: on the paper's sequence; taken low so that a retry overshoots rather than undershoots)
 ERROR_RATE = 1.0
-#: a retry aims at this fraction of the contract
+#: loosening assumes the fast end of the measured rate, and at most MAX_LOOSEN at once
+LOOSEN_RATE = 1.5
+MAX_LOOSEN = 100.0
+#: the pilot and a retry aim at this fraction of the contract
 RETRY_AIM = 0.35
+#: batches larger than this multiple of the checked members get a pilot
+PILOT_MIN_BATCH = 2
 #: the estimate from VERIFY_MEMBERS members must be within this fraction of the contract
 #: (the sampled maximum underestimated the true one by up to 2.3x)
 ACCEPT_FRACTION = 0.5
@@ -242,19 +250,35 @@ def _check_members(fields, count, seed=0):
     return np.sort(np.concatenate([[first], rest]))
 
 
-def _estimate(rows, ref_rows, members, groups) -> dict:
-    """Contract errors estimated from the checked members: each checked entry is scaled by
-    its row's norm in its own matrix, and the RMS over the checked members stands for the
-    RMS over the positions."""
-    mag = np.abs(rows)
-    g = np.asarray(groups)
-    norm = np.empty(rows.shape[:2] + (members.size,))
-    for j, member in enumerate(members):
-        in_group = g == g[member]
-        row_peak = mag[:, :, in_group].max(axis=-1)
+def _estimate(norm_rows, norm_groups, checked_rows, ref_rows, checked_groups) -> dict:
+    """Contract errors estimated from the checked members.
+
+    Each checked entry is scaled by its row's norm in its own matrix (peaks over the
+    members of ``norm_rows`` in the same group), and the RMS over the checked members
+    stands for the RMS over the positions."""
+    mag = np.abs(norm_rows)
+    ng = np.asarray(norm_groups)
+    norm = np.empty(checked_rows.shape)
+    for j, g in enumerate(np.asarray(checked_groups)):
+        row_peak = mag[:, :, ng == g].max(axis=-1)
         norm[:, :, j] = np.maximum(row_peak, ROW_FLOOR * row_peak.max())
-    scaled = np.abs(rows[:, :, members] - ref_rows) / np.where(norm > 0, norm, 1.0)
+    scaled = np.abs(checked_rows - ref_rows) / np.where(norm > 0, norm, 1.0)
     return contract_summary(np.sqrt(np.mean(scaled ** 2, axis=-1)))
+
+
+def _ratio(est: dict, rtol: float) -> float:
+    """How far an estimate is from the contract (1 = on it)."""
+    return max(est["rms"] / rtol, est["max"] / (MAX_ROW_FACTOR * rtol))
+
+
+def _retarget(tol: float, est: dict, rtol: float, aim: float = None) -> float:
+    """The step tolerance expected to put the error at ``aim`` (default RETRY_AIM) of the contract, assuming
+    error ∝ tol^ERROR_RATE when tightening and ∝ tol^LOOSEN_RATE when loosening (both the
+    cautious ends of the measured range)."""
+    ratio = _ratio(est, rtol) / (RETRY_AIM if aim is None else aim)
+    if ratio > 1.0:
+        return tol * ratio ** (-1.0 / ERROR_RATE)
+    return tol * min(MAX_LOOSEN, max(ratio, 1e-30) ** (-1.0 / LOOSEN_RATE))
 
 
 def verified_neel_magnetization(times_s, fields_T, easy_axes, rows_of, groups, *, particle: dict,
@@ -285,7 +309,7 @@ def verified_neel_magnetization(times_s, fields_T, easy_axes, rows_of, groups, *
     info : dict
         The physics' info of the accepted solve, plus ``info["contract"]``: the step
         tolerance, the rounds, the estimated ``rms`` and ``max`` row errors, the checked
-        members and ``met`` (bool).
+        members, the pilot's estimate and ``met`` (bool).
     """
     from .. import physics
 
@@ -298,27 +322,40 @@ def verified_neel_magnetization(times_s, fields_T, easy_axes, rows_of, groups, *
         return physics.mean_magnetization(times_s, f, easy_axis=n, method=method, resolution=degree,
                                           step_tolerance=tol, **common)
 
+    def reference(tol):
+        m_ref, _ = solve(tol * REFERENCE_STEP_FACTOR, "full", members, resolution + REFERENCE_EXTRA_DEGREE)
+        return tol * REFERENCE_STEP_FACTOR, rows_of(m_ref)
+
     if solver.step_tolerance is not None or not solver.verify:
         tol = solver.step_tolerance if solver.step_tolerance is not None else STEP_TOL_PER_RTOL * solver.rtol
         m, info = solve(tol, solver.method)
         info["contract"] = {"rtol": solver.rtol, "step_tolerance": tol, "verified": False}
         return m, info
 
+    groups = np.asarray(groups)
     members = _check_members(fields_T, VERIFY_MEMBERS)
     tol = STEP_TOL_PER_RTOL * solver.rtol
+    ref_tol, ref_rows = reference(tol)
+    pilot = None
+    if fields_T.shape[0] > PILOT_MIN_BATCH * members.size:
+        # pilot on the checked members alone: sets the batch's step tolerance before the
+        # one expensive solve (row peaks of these members only, so the estimate errs high:
+        # 2-7x on the paper's grid, which costs at most (7)^(1/5) = 1.5x in steps)
+        trial_rows = rows_of(solve(tol, "full", members)[0])
+        pilot = _estimate(ref_rows, groups[members], trial_rows, ref_rows, groups[members])
+        tol = _retarget(tol, pilot, solver.rtol, aim=ACCEPT_FRACTION)
+        logger.info("row contract pilot: estimated RMS %.3g, max %.3g at step tolerance %.3g; batch at %.3g",
+                    pilot["rms"], pilot["max"], STEP_TOL_PER_RTOL * solver.rtol, tol)
     method = solver.method
-    ref_tol = ref_rows = None
     history = []
     for round_ in range(1, MAX_ROUNDS + 1):
+        if tol < ref_tol / REFERENCE_STEP_FACTOR / 2:  # keep the reference >= 8x tighter
+            ref_tol, ref_rows = reference(tol)
         m, info = solve(tol, method)
-        if ref_rows is None or tol < ref_tol / REFERENCE_STEP_FACTOR / 2:
-            ref_tol = tol * REFERENCE_STEP_FACTOR
-            m_ref, _ = solve(ref_tol, "full", members, resolution + REFERENCE_EXTRA_DEGREE)
-            ref_rows = rows_of(m_ref)
-        est = _estimate(rows_of(m), ref_rows, members, groups)
+        rows = rows_of(m)
+        est = _estimate(rows, groups, rows[:, :, members], ref_rows, groups[members])
         history.append({"step_tolerance": tol, "method": info.get("method", method), **est})
-        met = (est["rms"] <= ACCEPT_FRACTION * solver.rtol
-               and est["max"] <= ACCEPT_FRACTION * MAX_ROW_FACTOR * solver.rtol)
+        met = _ratio(est, solver.rtol) <= ACCEPT_FRACTION
         logger.info("row contract round %d: step tolerance %.3g, method %s: estimated RMS %.3g, max %.3g "
                     "(contract %.3g / %.3g)%s", round_, tol, info.get("method", method), est["rms"], est["max"],
                     solver.rtol, MAX_ROW_FACTOR * solver.rtol, "" if met else ": tightening")
@@ -328,11 +365,11 @@ def verified_neel_magnetization(times_s, fields_T, easy_axes, rows_of, groups, *
             logger.warning("row contract missed after %d rounds: estimated RMS %.3g, max %.3g against %.3g / %.3g",
                            MAX_ROUNDS, est["rms"], est["max"], solver.rtol, MAX_ROW_FACTOR * solver.rtol)
             break
-        ratio = max(est["rms"] / solver.rtol, est["max"] / (MAX_ROW_FACTOR * solver.rtol)) / RETRY_AIM
-        tol *= min(0.5, ratio ** (-1.0 / ERROR_RATE))
+        tol = min(0.5 * tol, _retarget(tol, est, solver.rtol))
         if round_ >= 2:
             method = "full"
     info["contract"] = {"rtol": solver.rtol, "step_tolerance": tol, "verified": True, "met": bool(met),
                         "rounds": len(history), "rms": est["rms"], "max": est["max"],
-                        "members": members.tolist(), "reference_step_tolerance": ref_tol, "history": history}
+                        "members": members.tolist(), "reference_step_tolerance": ref_tol, "history": history,
+                        "pilot": pilot}
     return m, info

@@ -325,8 +325,8 @@ def main(argv=None):
                   max(r["peak_extra_mb"], r["red_peak_extra_mb"], r["sm_peak_extra_mb"])),
               flush=True)
         if "slow-mode" in a.methods.split(",") and not r["sm_accepted"]:
-            print(f"      slow-mode verification failed (dictionary calls take the reduced "
-                  f"basis there)")
+            print("      slow-mode verification failed (dictionary calls take the reduced "
+                  "basis there)")
     if not rows:
         return 1
     print()

@@ -158,8 +158,7 @@ def test_plot_rows_figure_layout_and_titles(tmp_path):
 
 def test_cli_plot_sorts_files_by_angle(tmp_path, monkeypatch):
     pytest.importorskip("matplotlib")
-    writer = pytest.importorskip("mdf_neel.mdf.writer")
-    pytest.importorskip("mdf_neel.mdf.reader")
+    from mdf_neel.mdf import writer
     import mdf_neel.plot as plot_module
     from mdf_neel.cli import main
 

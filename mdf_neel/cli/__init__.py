@@ -20,7 +20,7 @@ SUBCOMMANDS = ("inspect", "validate", "convert", "simulate", "fit", "plot")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argparse parser with every available subcommand."""
+    """The argparse parser with every subcommand."""
     parser = argparse.ArgumentParser(
         prog="mdf-neel",
         description="MDF v2.1 system matrices for MPI: inspect, validate, convert, simulate (Néel), fit (M0/M1/M2), plot.",
@@ -29,13 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-v info, -vv debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:  # a subcommand whose optional module is absent
-            if exc.name != f"{__name__}.{name}":
-                raise
-            continue
-        module.register(sub)
+        importlib.import_module(f"{__name__}.{name}").register(sub)
     return parser
 
 

@@ -46,7 +46,10 @@ def register(subparsers) -> None:
                    help="I_freq bounds (default 9 9: 97 rows)")
     p.add_argument("--physics", default="neel", choices=("neel", "anisotropic-equilibrium"),
                    help="dictionary model for m1/m2 (m0 always uses the Langevin model)")
-    p.add_argument("--cache", metavar="FILE", help="dictionary cache file (HDF5; resumable)")
+    p.add_argument("--cache", metavar="FILE",
+                   help="dictionary cache file (HDF5; resumable); default: one shared file per set of settings "
+                        "in the user's cache directory ($MDF_NEEL_CACHE_DIR moves it)")
+    p.add_argument("--no-cache", action="store_true", help="compute the dictionary without caching it")
     p.add_argument("--workers", type=int, default=None, help="worker processes for the dictionary simulation")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
     p.add_argument("--no-predict", action="store_true", help="do not write predicted MDF files")
@@ -76,7 +79,8 @@ def run(args) -> int:
         angles = tuple(sm.easy_axis_angle_deg for sm in sms)
     rows, _ = frequency_set(sms[0].sequence, *args.max_mixing_order)
     tf_mode = args.tf.replace("-", "_")
-    common = dict(frequencies=rows, tf_mode=tf_mode, cache=args.cache, workers=args.workers)
+    cache = False if args.no_cache else (args.cache or True)
+    common = dict(frequencies=rows, tf_mode=tf_mode, cache=cache, workers=args.workers)
     if args.model == "m0":
         est = EquilibriumModel(diameters, **common)
     elif args.model == "m1":

@@ -42,7 +42,6 @@ import scipy.sparse as sp
 
 from . import _rb_kernels as RK
 from ._lapack import single_threaded_blas
-from ._sh_operators import degrees
 
 logger = logging.getLogger("mdf_neel.physics")
 

@@ -26,7 +26,7 @@ from ._symmetry import expand_members, symmetry_classes
 from .particles import ParticleParameters
 
 __all__ = ["choose_resolution", "solve_neel", "NeelDiscretisation",
-           "rotation_to_z", "REDUCED_MIN_BATCH"]
+           "rotation_to_z", "REDUCED_MIN_BATCH", "fields_in_axis_planes"]
 
 logger = logging.getLogger("mdf_neel.physics")
 
@@ -576,6 +576,29 @@ def _rotations(easy_axis, nb):
     return np.stack([canonical_rotation(v) for v in n])
 
 
+def _planar(fields_frame, bmax) -> bool:
+    """Whether every axis-frame field lies in the frame's x–z plane (the slow-mode model's
+    precondition)."""
+    return bool(np.max(np.abs(fields_frame[..., 1]), initial=0.0) <= SYMMETRY_ATOL * max(bmax, 1e-30))
+
+
+def fields_in_axis_planes(fields, easy_axis) -> bool:
+    """True when every member's field lies in one plane through its easy axis, as the
+    paper's 2-D drive with in-plane offsets and axes (``method="slow-mode"`` needs it).
+
+    Parameters
+    ----------
+    fields : numpy.ndarray, shape (B, T, 3)
+        µ0·H [T].
+    easy_axis : array_like, shape (3,) or (B, 3)
+        Unit easy axes.
+    """
+    fb = np.asarray(fields, dtype=float)
+    R = _rotations(np.asarray(easy_axis, dtype=float), fb.shape[0])
+    fr = np.einsum("bij,btj->bti", R, fb)
+    return _planar(fr, float(np.max(np.linalg.norm(fb, axis=-1), initial=0.0)))
+
+
 def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady_state=True,
                initial="equilibrium", rtol=1e-4, resolution=None, tol=None,
                n_threads=None, max_newton=4, method="full", symmetry=True,
@@ -634,7 +657,7 @@ def solve_neel(times, fields, particle: ParticleParameters, easy_axis, *, steady
     tol_c = float(tol) if tol is not None else _local_tolerance(rtol)
     dt = (times[-1] - times[0]) / (T - 1)
     auto = method == "auto"
-    planar = bool(np.max(np.abs(fr[..., 1]), initial=0.0) <= SYMMETRY_ATOL * max(bmax, 1e-30))
+    planar = _planar(fr, bmax)
     if auto:
         if steady_state and nb >= REDUCED_MIN_BATCH:
             method = "slow-mode" if (planar and rtol >= SLOW_MODE_MIN_RTOL) else "reduced"

@@ -101,7 +101,7 @@ def write_v2(path, t, *, fast=True, fourier=True, selection=None, permutation=Fa
     (background interleaved; foreground still in grid order);
     bg_acquisition: explicit 0-based acquisition indices of the background frames.
     """
-    J, C, K_full, O, E, V = t["J"], t["C"], t["K_full"], t["O"], t["E"], t["V"]
+    K_full, O, E = t["K_full"], t["O"], t["E"]
     bins = np.arange(K_full) if selection is None else np.asarray(selection)
     if unsorted_selection:
         bins = bins[::-1].copy()

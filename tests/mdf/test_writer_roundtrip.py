@@ -13,7 +13,7 @@ from _writer_cases import make_measurement, make_sm  # noqa: E402
 
 from mdf_neel.mdf import write_measurement, write_system_matrix  # noqa: E402
 
-reader = pytest.importorskip("mdf_neel.mdf.reader")
+from mdf_neel.mdf import reader  # noqa: E402
 
 
 def _same_array(a, b, name):

@@ -52,7 +52,7 @@ import numpy as np
 from .._progress import progress
 from ..systemmatrix import Experiment, Scanner, SystemMatrix, Tracer
 from .sources import as_offset_grid
-from .system_functions import ANGLE_CONVENTION, system_functions
+from .system_functions import ANGLE_CONVENTION, angle_system_functions
 
 __all__ = [
     "synthetic_calibration",
@@ -217,18 +217,17 @@ def synthetic_calibration(sequence, offsets_T, grid_size=None, fov=None, center=
     tf_full, tf_desc = _transfer_function(transfer_function, rx.frequencies_Hz)
     tf = tf_full[freqs]
 
-    # clean mixtures Σ w_j φ̂_j per angle
-    bar = progress(total=len(angles) * len(pop), desc="synthetic calibration", unit="sim", enabled=show_progress)
-    mixtures = []
-    for angle in angles:
-        mix = 0
-        for d, k, w in pop:
-            phi = system_functions(sequence, grid.offsets_T, angle_deg=angle, diameter_m=d, anisotropy_Jm3=k,
-                                   model=model, frequencies=freqs, channels=channels, **particle)
-            mix = mix + w * phi
-            bar.update(1)
-        mixtures.append(mix)
+    # clean mixtures Σ w_j φ̂_j per angle; one physics call per particle type with every
+    # angle (one verified Néel batch, symmetric members mapped)
+    bar = progress(total=len(pop), desc="synthetic calibration", unit="particle type", enabled=show_progress)
+    mix = 0
+    for d, k, w in pop:
+        phi = angle_system_functions(sequence, grid.offsets_T, angles_deg=angles, diameter_m=d, anisotropy_Jm3=k,
+                                     model=model, frequencies=freqs, channels=channels, **particle)
+        mix = mix + w * phi
+        bar.update(1)
     bar.close()
+    mixtures = list(mix)
 
     silent = np.isin(freqs, [0] + [int(h) for h, a in zip(sequence.drive_field.harmonics_per_cycle,
                                                             sequence.drive_field.active_channels) if a])

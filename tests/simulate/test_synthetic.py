@@ -5,6 +5,7 @@ import pytest
 
 from mdf_neel.sequence import paper_2d_offsets, paper_2d_sequence
 from mdf_neel.simulate import system_functions
+from mdf_neel.simulate.system_functions import angle_system_functions
 from mdf_neel.simulate.synthetic import bandpass_transfer_function, synthetic_calibration
 
 MODEL = "anisotropic-equilibrium"  # fast; the generator is model-agnostic
@@ -19,14 +20,15 @@ def memoized_physics():
     cache = {}
 
     def cached(sequence, offsets_T, **kw):
-        key = (np.asarray(offsets_T).tobytes(), repr(sorted((k, np.asarray(v).tobytes() if k == "frequencies" else v)
-                                                         for k, v in kw.items())))
+        key = (np.asarray(offsets_T).tobytes(),
+               repr(sorted((k, np.asarray(v).tobytes() if k in ("frequencies", "angles_deg") else v)
+                           for k, v in kw.items())))
         if key not in cache:
-            cache[key] = system_functions(sequence, offsets_T, **kw)
+            cache[key] = angle_system_functions(sequence, offsets_T, **kw)
         return cache[key].copy()
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(synthetic, "system_functions", cached)
+        mp.setattr(synthetic, "angle_system_functions", cached)
         yield
 
 
@@ -67,10 +69,8 @@ def test_clean_signal_is_weighted_model_times_transfer_function(setup):
     seq, grid = setup
     pop = [(22e-9, 1100.0, 0.75), (18e-9, 300.0, 0.25)]
     sms = make(setup, population=pop, noise_level=0.0, background_level=0.0, angles_deg=[30.0])
-    import mdf_neel.simulate.synthetic as synthetic  # the memoized physics: each φ̂ is computed once
-
-    phi = [synthetic.system_functions(seq, grid[0], angle_deg=30.0, diameter_m=d, anisotropy_Jm3=k, model=MODEL,
-                                      frequencies=BINS, channels=("x", "y")) for d, k, _ in pop]
+    phi = [system_functions(seq, grid[0], angle_deg=30.0, diameter_m=d, anisotropy_Jm3=k, model=MODEL,
+                            frequencies=BINS, channels=("x", "y")) for d, k, _ in pop]
     tf = bandpass_transfer_function(seq.receiver.frequencies_Hz[BINS])
     expected = (0.75 * phi[0] + 0.25 * phi[1]) * tf[None, :, None]
     np.testing.assert_allclose(sms[0].data, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())

@@ -41,6 +41,17 @@ def _check_easy_axis(easy_axis, fields_shape=None) -> np.ndarray:
     return n / norm
 
 
+def _check_fraction(name: str, value) -> float:
+    """A tolerance in (0, 1) as float; ValueError naming the parameter otherwise."""
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a positive number, got {value!r}") from None
+    if not (math.isfinite(out) and 0.0 < out < 1.0):
+        raise ValueError(f"{name} must be in (0, 1), got {value!r}")
+    return out
+
+
 def _check_times(times_s, *, need_uniform: bool) -> np.ndarray:
     t = np.array(times_s, dtype=float)
     if t.ndim != 1 or t.size < 1:
@@ -175,12 +186,7 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
         diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3, alpha=alpha,
         saturation_magnetization_Am=saturation_magnetization_Am,
         temperature_K=temperature_K, gamma=gamma)
-    try:
-        rtol_f = float(rtol)
-    except (TypeError, ValueError):
-        raise ValueError(f"rtol must be a positive number, got {rtol!r}") from None
-    if not (math.isfinite(rtol_f) and 0.0 < rtol_f < 1.0):
-        raise ValueError(f"rtol must be in (0, 1), got {rtol!r}")
+    rtol_f = _check_fraction("rtol", rtol)
     if initial not in ("equilibrium", "uniform"):
         raise ValueError(f"initial must be 'equilibrium' or 'uniform', got {initial!r}")
     if not isinstance(steady_state, (bool, np.bool_)):
@@ -195,15 +201,7 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
                 or int(azimuthal_resolution) < 1:
             raise ValueError("azimuthal_resolution must be a positive integer order, got "
                              f"{azimuthal_resolution!r}")
-    if step_tolerance is not None:
-        try:
-            step_tol = float(step_tolerance)
-        except (TypeError, ValueError):
-            raise ValueError(f"step_tolerance must be a positive number, got {step_tolerance!r}") from None
-        if not (math.isfinite(step_tol) and 0.0 < step_tol < 1.0):
-            raise ValueError(f"step_tolerance must be in (0, 1), got {step_tolerance!r}")
-    else:
-        step_tol = None
+    step_tol = None if step_tolerance is None else _check_fraction("step_tolerance", step_tolerance)
     t = _check_times(times_s, need_uniform=(model == "neel"))
     fields = _check_fields(fields_T, t.size)
     n = _check_easy_axis(easy_axis, fields.shape)

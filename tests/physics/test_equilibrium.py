@@ -93,6 +93,8 @@ def test_mean_magnetization_equilibrium_models_shapes_and_copy():
     (dict(diameter_m=20e-9, model="brown"), "model"),
     (dict(diameter_m=20e-9, temperature_K=0.0), "temperature_K"),
     (dict(diameter_m=20e-9, rtol=0.0), "rtol"),
+    (dict(diameter_m=20e-9, step_tolerance=0.0), "step_tolerance"),
+    (dict(diameter_m=20e-9, step_tolerance="tight"), "step_tolerance"),
     (dict(diameter_m=20e-9, initial="cold"), "initial"),
 ])
 def test_bad_parameters_raise_naming_parameter(kwargs, word):

@@ -137,15 +137,16 @@ def write_system_matrices(sequence, offsets, out_dir, *, angles_deg, diameter_m,
         todo.append(i)
     n_batches = max(1, min(int(batches_per_angle), O))
     bounds = np.linspace(0, O, n_batches + 1).round().astype(int)
-    n_workers = 1 if scheduler is not None else resolve_workers(workers)
+    # Néel, whole grid per task: every angle in one physics call (shared tables or basis,
+    # mirror-image members mapped instead of solved); files are still written per angle
+    groups = [tuple(todo)] if todo and model == "neel" and n_batches == 1 else [(i,) for i in todo]
+    # no more worker processes than tasks: a single task runs here on every thread
+    n_workers = 1 if scheduler is not None else min(resolve_workers(workers), max(1, len(groups) * n_batches))
     common = single_threaded(particle, model, n_workers, scheduler)
     physics_kw, solver = split_settings(particle)
     if model == "neel" and solver.resolution is None:  # the same degree for every batch of offsets
         common["resolution"] = neel_resolution(sequence, grid.offsets_T, diameter_m=diameter_m,
                                                anisotropy_Jm3=anisotropy_Jm3, rtol=solver.mean_rtol, **physics_kw)
-    # Néel, whole grid per task: every angle in one physics call (shared tables or basis,
-    # mirror-image members mapped instead of solved); files are still written per angle
-    groups = [tuple(todo)] if todo and model == "neel" and n_batches == 1 else [(i,) for i in todo]
     tasks = {}
     for group in groups:
         for b in range(n_batches):

@@ -276,7 +276,9 @@ def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg
     def targets(key):
         return (key[0], slice(None), slice(None)) if broadcast else key
 
-    n_workers = 1 if scheduler is not None else resolve_workers(workers)
+    # no more worker processes than (D, K) tasks: a single task runs here on every thread
+    n_tasks = D.size if broadcast else D.size * K.size
+    n_workers = 1 if scheduler is not None else min(resolve_workers(workers), n_tasks)
     kwargs_common = dict(single_threaded(particle, model, n_workers, scheduler), solver=solver)
 
     def run(pairs, total_units, already, desc):

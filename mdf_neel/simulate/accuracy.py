@@ -284,11 +284,11 @@ def _ratio(est: dict, rtol: float) -> float:
     return max(est["rms"] / rtol, est["max"] / (MAX_ROW_FACTOR * rtol))
 
 
-def _retarget(tol: float, est: dict, rtol: float, aim: float = None) -> float:
-    """The step tolerance expected to put the error at ``aim`` (default RETRY_AIM) of the contract, assuming
+def _retarget(tol: float, est: dict, rtol: float) -> float:
+    """The step tolerance expected to put the error at RETRY_AIM of the contract, assuming
     error ∝ tol^ERROR_RATE when tightening and ∝ tol^LOOSEN_RATE when loosening (both the
     cautious ends of the measured range)."""
-    ratio = _ratio(est, rtol) / (RETRY_AIM if aim is None else aim)
+    ratio = _ratio(est, rtol) / RETRY_AIM
     if ratio > 1.0:
         return tol * ratio ** (-1.0 / ERROR_RATE)
     return tol * min(MAX_LOOSEN, max(ratio, 1e-30) ** (-1.0 / LOOSEN_RATE))
@@ -321,8 +321,9 @@ def verified_neel_magnetization(times_s, fields_T, easy_axes, rows_of, groups, *
     m : numpy.ndarray, shape (B, V, 3)
     info : dict
         The physics' info of the accepted solve, plus ``info["contract"]``: the step
-        tolerance, the rounds, the estimated ``rms`` and ``max`` row errors, the checked
-        members, the pilot's estimate and ``met`` (bool).
+        tolerance, the number of checked batch solves (``checks``), the estimated
+        ``rms`` and ``max`` row errors, the checked members, the pilot's estimate and
+        ``met`` (bool).
     """
     from .. import physics
     from ..physics.fokker_planck import fields_in_axis_planes
@@ -383,7 +384,7 @@ def verified_neel_magnetization(times_s, fields_T, easy_axes, rows_of, groups, *
         # one expensive solve (an estimate that errs high by 7x costs (7)^(1/5) = 1.5x steps)
         trial_rows = rows_of(solve(tol, "full", members)[0])
         pilot = _estimate(norm_rows, norm_groups, trial_rows, ref_rows, groups[members])
-        tol = _retarget(tol, pilot, solver.rtol, aim=ACCEPT_FRACTION)
+        tol = _retarget(tol, pilot, solver.rtol)
         logger.info("row contract pilot: estimated RMS %.3g, max %.3g at step tolerance %.3g; batch at %.3g",
                     pilot["rms"], pilot["max"], STEP_TOL_PER_RTOL * solver.rtol, tol)
     for round_ in range(1, MAX_ROUNDS + 1):
@@ -403,7 +404,7 @@ def verified_neel_magnetization(times_s, fields_T, easy_axes, rows_of, groups, *
         if round_ >= 2:
             method = "full"
     info["contract"] = {"rtol": solver.rtol, "step_tolerance": tol, "verified": True, "met": bool(met),
-                        "rounds": len(history), "rms": est["rms"], "max": est["max"],
+                        "checks": len(history), "rms": est["rms"], "max": est["max"],
                         "members": members.tolist(), "reference_step_tolerance": ref_tol, "history": history,
                         "pilot": pilot}
     return m, info

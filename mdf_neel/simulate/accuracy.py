@@ -29,7 +29,8 @@ contract sets the stepper's per-step tolerance and verifies it per batch:
    step tolerance for the batch, by the measured rate of the error in the tolerance;
 4. the batch is solved, and the contract errors of the checked members' rows are
    estimated (RMS over the checked positions, the batch's own row peaks); the estimate
-   must lie within :data:`ACCEPT_FRACTION` of the contract, a margin for sampling;
+   must lie within :data:`ACCEPT_FRACTION` of the contract's RMS and
+   :data:`MAX_ACCEPT_FRACTION` of its maximum, margins for sampling;
 5. if it does not, the step tolerance is lowered by the measured
    convergence rate and the batch is solved again (from the second retry with the full
    model); after :data:`MAX_ROUNDS` rounds a miss is logged as a warning and reported
@@ -83,15 +84,17 @@ MAX_ROUNDS = 3
 #: rate of the row error in the step tolerance, error ∝ tol^ERROR_RATE (1.2-1.4 measured
 #: on the paper's sequence; taken low so that a retry overshoots rather than undershoots)
 ERROR_RATE = 1.0
-#: the pilot and a retry aim at this fraction of the contract
-RETRY_AIM = 0.35
+#: the pilot and a retry aim at this fraction of the acceptance bounds
+RETRY_AIM = 0.7
 #: batches larger than this multiple of the checked members get a pilot
 PILOT_MIN_BATCH = 2
 #: smallest batch for which ``method="auto"`` tries the slow-mode model first
 SLOW_MODE_MIN_BATCH = 48
-#: the estimate from VERIFY_MEMBERS members must be within this fraction of the contract
-#: (the sampled maximum underestimated the true one by up to 2.3x)
+#: the estimate from VERIFY_MEMBERS members must be within these fractions of the
+#: contract's RMS and maximum: margins for sampling (on 3 angles x 5 offsets the sampled
+#: RMS was within 1.5x of the true one, the sampled maximum up to 2.5x below it)
 ACCEPT_FRACTION = 0.5
+MAX_ACCEPT_FRACTION = 0.3
 #: Néel solver generation: part of every dictionary fingerprint (change it whenever the
 #: numerics change results beyond the contract)
 SOLVER_GENERATION = "neel-sh-galerkin-rodas5p/row-contract-1"
@@ -100,7 +103,7 @@ METHODS = ("auto", "full", "reduced", "slow-mode")
 #: every constant above that changes which rows a batch returns (part of the fingerprint)
 _CONTRACT_CONSTANTS = ("ROW_FLOOR", "MAX_ROW_FACTOR", "MEAN_RTOL_PER_RTOL", "STEP_TOL_PER_RTOL",
                        "REFERENCE_STEP_FACTOR", "REFERENCE_EXTRA_DEGREE", "REFERENCE_MIN_RATIO", "VERIFY_MEMBERS",
-                       "MAX_ROUNDS", "ERROR_RATE", "RETRY_AIM", "ACCEPT_FRACTION",
+                       "MAX_ROUNDS", "ERROR_RATE", "RETRY_AIM", "ACCEPT_FRACTION", "MAX_ACCEPT_FRACTION",
                        "PILOT_MIN_BATCH", "SLOW_MODE_MIN_BATCH")
 
 
@@ -277,12 +280,12 @@ def _estimate(norm_rows, norm_groups, checked_rows, ref_rows, checked_groups) ->
 
 
 def _ratio(est: dict, rtol: float) -> float:
-    """How far an estimate is from the contract (1 = on it)."""
-    return max(est["rms"] / rtol, est["max"] / (MAX_ROW_FACTOR * rtol))
+    """How far an estimate is from the acceptance bounds (<= 1: accepted)."""
+    return max(est["rms"] / (ACCEPT_FRACTION * rtol), est["max"] / (MAX_ACCEPT_FRACTION * MAX_ROW_FACTOR * rtol))
 
 
 def _retarget(tol: float, est: dict, rtol: float) -> float:
-    """The step tolerance expected to put the error at RETRY_AIM of the contract, assuming
+    """The step tolerance expected to put the error at RETRY_AIM of the acceptance bounds, assuming
     error ∝ tol^ERROR_RATE (the cautious end of the measured range). Never looser than
     ``tol``: a pilot that loosened by 2.4x on the README's batch missed by 8x (its row
     peaks came from a slow-mode solve 12 % off), and a miss costs a second batch solve
@@ -354,7 +357,7 @@ def verified_neel_magnetization(times_s, fields_T, easy_axes, rows_of, groups, *
         rows = rows_of(m)
         est = _estimate(rows, groups, rows[:, :, members], ref_rows, groups[members])
         history.append({"step_tolerance": tol, "method": info.get("method", method), **est})
-        met = _ratio(est, solver.rtol) <= ACCEPT_FRACTION
+        met = _ratio(est, solver.rtol) <= 1.0
         logger.info("row contract, %s at step tolerance %.3g: estimated RMS %.3g, max %.3g (contract %.3g / %.3g)%s",
                     info.get("method", method), tol, est["rms"], est["max"], solver.rtol,
                     MAX_ROW_FACTOR * solver.rtol, "" if met else ": missed")

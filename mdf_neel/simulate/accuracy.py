@@ -366,9 +366,9 @@ def verified_neel_magnetization(times_s, fields_T, easy_axes, rows_of, groups, *
     method = solver.method
     pilot = None
     met = False
-    # row peaks for the pilot: those of the checked members (the estimate then errs high:
-    # 2-7x, up to 200x on 121 offsets, where 4 members miss the peaks of weak rows), or
-    # of a whole-batch solve when one was made
+    # row peaks for the pilot: those of the checked members (the estimate then errs high,
+    # 2-9x on the paper's grid: 4 members miss the peaks of weak rows), or of a
+    # whole-batch solve when one was made
     norm_rows, norm_groups = ref_rows, groups[members]
     if method == "auto":
         # the slow-mode model costs seconds per (D, K) pair where it holds the contract

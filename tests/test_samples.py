@@ -126,6 +126,7 @@ def test_readme_test_command_is_what_ci_runs():
         ci = fh.read()
     for call in pytest_calls:
         assert '-m "not slow"' in call
-    assert '-m pytest' in ci and '-m "not slow"' in ci
-    assert 'pip install --quiet -e ".[test]"' in ci or "pip install -e \".[test]\"" in ci
-    assert any('pip install -e ".[test]"' in c for c in commands)
+    # .ci/run runs the README's whole test command line verbatim
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as fh:
+        readme_lines = [line.strip() for line in fh if "-m pytest" in line]
+    assert any('pip install -e ".[test]"' in line and line in ci.splitlines() for line in readme_lines)

@@ -88,7 +88,8 @@ class DictionaryModel(_FittingModel):
     def __init__(self, diameters_m=PAPER_DIAMETERS_M, *, anisotropies_Jm3=PAPER_ANISOTROPIES_JM3, rank=None,
                  frequencies=None, tf_mode="per_angle", model="neel", alpha=0.1,
                  saturation_magnetization_Am=474e3, temperature_K=293.0, channel_reduction="mean",
-                 svd_domain="complex", max_iter=50, tol=1e-8, rtol=1e-3, dictionary=None, cache=True, workers=None):
+                 svd_domain="complex", max_iter=50, tol=1e-8, rtol=1e-3, dictionary=None, cache=True,
+                 workers=None):
         self.diameters_m = diameters_m
         self.anisotropies_Jm3 = anisotropies_Jm3
         self.rank = rank

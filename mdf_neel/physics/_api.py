@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-import math
 
 import numpy as np
 
+from .._checks import check_degree, check_fraction
 from .equilibrium import anisotropic_equilibrium, langevin_magnetization
 from .particles import ParticleParameters
 
@@ -39,17 +39,6 @@ def _check_easy_axis(easy_axis, fields_shape=None) -> np.ndarray:
     if np.any(norm == 0.0):
         raise ValueError("easy_axis must be non-zero")
     return n / norm
-
-
-def _check_fraction(name: str, value) -> float:
-    """A tolerance in (0, 1) as float; ValueError naming the parameter otherwise."""
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive number, got {value!r}") from None
-    if not (math.isfinite(out) and 0.0 < out < 1.0):
-        raise ValueError(f"{name} must be in (0, 1), got {value!r}")
-    return out
 
 
 def _check_times(times_s, *, need_uniform: bool) -> np.ndarray:
@@ -186,22 +175,20 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
         diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3, alpha=alpha,
         saturation_magnetization_Am=saturation_magnetization_Am,
         temperature_K=temperature_K, gamma=gamma)
-    rtol_f = _check_fraction("rtol", rtol)
+    rtol_f = check_fraction("rtol", rtol)
     if initial not in ("equilibrium", "uniform"):
         raise ValueError(f"initial must be 'equilibrium' or 'uniform', got {initial!r}")
     if not isinstance(steady_state, (bool, np.bool_)):
         raise ValueError(f"steady_state must be a bool, got {steady_state!r}")
     if resolution is not None:
-        if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) \
-                or not (1 <= int(resolution) <= 200):
-            raise ValueError(f"resolution must be an integer degree in [1, 200], got {resolution!r}")
+        check_degree("resolution", resolution)
     if azimuthal_resolution is not None:
         if isinstance(azimuthal_resolution, bool) \
                 or not isinstance(azimuthal_resolution, (int, np.integer)) \
                 or int(azimuthal_resolution) < 1:
             raise ValueError("azimuthal_resolution must be a positive integer order, got "
                              f"{azimuthal_resolution!r}")
-    step_tol = None if step_tolerance is None else _check_fraction("step_tolerance", step_tolerance)
+    step_tol = None if step_tolerance is None else check_fraction("step_tolerance", step_tolerance)
     t = _check_times(times_s, need_uniform=(model == "neel"))
     fields = _check_fields(fields_T, t.size)
     n = _check_easy_axis(easy_axis, fields.shape)

@@ -39,13 +39,12 @@ contract sets the stepper's per-step tolerance and verifies it per batch:
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import math
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
+
+from .._checks import check_degree, check_fraction
 
 __all__ = [
     "ROW_FLOOR",
@@ -148,26 +147,14 @@ class SolverSettings:
     n_threads: int | None = None
 
     def __post_init__(self):
-        try:
-            rtol = float(self.rtol)
-        except (TypeError, ValueError):
-            raise ValueError(f"SolverSettings.rtol must be a positive number, got {self.rtol!r}") from None
-        if not (math.isfinite(rtol) and 0.0 < rtol < 1.0):
-            raise ValueError(f"SolverSettings.rtol must be in (0, 1), got {self.rtol!r}")
-        object.__setattr__(self, "rtol", rtol)
+        object.__setattr__(self, "rtol", check_fraction("SolverSettings.rtol", self.rtol))
         if self.method not in METHODS:
             raise ValueError(f"SolverSettings.method must be one of {METHODS}, got {self.method!r}")
         if self.resolution is not None:
-            if isinstance(self.resolution, bool) or not isinstance(self.resolution, (int, np.integer)) \
-                    or not 1 <= int(self.resolution) <= 200:
-                raise ValueError(f"SolverSettings.resolution must be an integer degree in [1, 200], "
-                                 f"got {self.resolution!r}")
-            object.__setattr__(self, "resolution", int(self.resolution))
+            object.__setattr__(self, "resolution", check_degree("SolverSettings.resolution", self.resolution))
         if self.step_tolerance is not None:
-            tol = float(self.step_tolerance)
-            if not (math.isfinite(tol) and 0.0 < tol < 1.0):
-                raise ValueError(f"SolverSettings.step_tolerance must be in (0, 1), got {self.step_tolerance!r}")
-            object.__setattr__(self, "step_tolerance", tol)
+            object.__setattr__(self, "step_tolerance",
+                               check_fraction("SolverSettings.step_tolerance", self.step_tolerance))
         if not isinstance(self.verify, (bool, np.bool_)):
             raise ValueError(f"SolverSettings.verify must be a bool, got {self.verify!r}")
 
@@ -198,8 +185,10 @@ class SolverSettings:
         return out
 
     def fingerprint(self) -> str:
-        """SHA-256 of :meth:`settings` (hex)."""
-        return hashlib.sha256(json.dumps(self.settings(), sort_keys=True).encode()).hexdigest()
+        """SHA-256 of :meth:`settings` (hex, as the dictionary cache computes it)."""
+        from .cache import settings_fingerprint
+
+        return settings_fingerprint(self.settings())
 
 
 def contract_row_errors(rows, reference, *, matrix_peak=None) -> np.ndarray:

@@ -20,14 +20,7 @@ from ..sequence import DriveField, Receiver
 from ..systemmatrix import Acquisition, Experiment, Measurement, Scanner, Study, SystemMatrix, Tracer
 from . import _h5
 from ._h5 import fail, read_array, read_scalar, read_string
-from .reader import (
-    MAX_CHANNELS,
-    MAX_SAMPLES,
-    _apply_background,
-    _lcm_cycle,
-    _read_hyperslab,
-    _tf_divide,
-)
+from ._frames import MAX_CHANNELS, MAX_SAMPLES, apply_background, lcm_cycle, read_hyperslab, tf_divide
 
 logger = logging.getLogger("mdf_neel.mdf.reader")
 
@@ -68,7 +61,7 @@ def _sequence(f, strict):
     strength = strength.reshape(-1, D, 1)
     cycle = read_scalar(f, _DF + "period", "float", required=False, minimum=np.finfo(float).tiny)
     if cycle is None:
-        cycle = _lcm_cycle(base, divider)
+        cycle = lcm_cycle(base, divider)
     drive = DriveField(base, divider.reshape(D, 1), strength, np.full(strength.shape, _BRUKER_PHASE),
                        np.full((D, 1), "sine", dtype=object), cycle_s=cycle)
     return drive, receiver
@@ -161,7 +154,7 @@ def _read_fd(f, name, ds, lead: list, axis: int, positions):
     order = np.argsort(positions, kind="stable")
     inverse = np.empty_like(order)
     inverse[order] = np.arange(order.size)
-    raw = _read_hyperslab(f, name, ds, lead, axis, positions[order])
+    raw = read_hyperslab(f, name, ds, lead, axis, positions[order])
     raw = np.take(raw, inverse, axis=axis)
     return raw[..., 0] + 1j * raw[..., 1]
 
@@ -203,10 +196,10 @@ def read_system_matrix_v1(f, *, frequencies, background_correction, transfer_fun
         data = np.fft.rfft(raw, axis=1)[:, bins, :]
     receiver.transfer_function = _v1_tf(f, receiver, bins_all)
     if background_correction:
-        _apply_background(data, data[..., :0], np.arange(N), np.zeros(N, bool), background_correction, f.filename)
+        apply_background(data, data[..., :0], np.arange(N), np.zeros(N, bool), background_correction, f.filename)
     is_tfc = False
     if transfer_function_correction:
-        (data,) = _tf_divide(f, receiver.transfer_function, bins, data)
+        (data,) = tf_divide(f, receiver.transfer_function, bins, data)
         is_tfc = True
     snr = read_array(f, _CAL + "snrFD", "float", ndim=(2, 3), required=False)
     if snr is not None:
@@ -270,11 +263,11 @@ def read_measurement_v1(f, *, frequencies, background_correction, transfer_funct
         data = np.moveaxis(np.fft.rfft(raw, axis=-1)[..., bins], 0, -1)
     mask = np.zeros(L, bool)
     if background_correction:
-        _apply_background(data, data[..., :0], np.arange(L), mask, background_correction, f.filename)
+        apply_background(data, data[..., :0], np.arange(L), mask, background_correction, f.filename)
     receiver.transfer_function = _v1_tf(f, receiver, bins_all)
     is_tfc = False
     if transfer_function_correction:
-        (data,) = _tf_divide(f, receiver.transfer_function, bins, data)
+        (data,) = tf_divide(f, receiver.transfer_function, bins, data)
         is_tfc = True
     J = data.shape[0]
     if drive.num_periods == 1 and J > 1:

@@ -58,7 +58,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from ..fitting import PAPER_ANISOTROPIES_JM3, PAPER_DIAMETERS_M, DictionaryModel, EquilibriumModel, NeelModel
-    from ..fitting.io import save_model
+    from ..fitting.io import predict_mdf, save_model
     from ..fitting.metrics import frequency_set
     from ..fitting.report import write_report
     from ..mdf.reader import read_system_matrix
@@ -98,7 +98,7 @@ def run(args) -> int:
     if hasattr(est, "weights_"):
         print(f"rank {est.rank_}, {len(est.atom_weights_)} atoms with non-zero weight")
     if not args.no_predict:
-        paths = est.predict_mdf(X, os.path.join(out, "predicted"))
+        paths = predict_mdf(est, X, os.path.join(out, "predicted"))
         print(f"wrote {len(paths)} predicted MDF files to {os.path.join(out, 'predicted')}")
     print(f"model: {os.path.join(out, 'model')}, report: {os.path.join(out, 'report', 'report.md')}")
     return 0

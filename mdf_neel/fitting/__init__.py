@@ -8,13 +8,15 @@ measured :class:`~mdf_neel.systemmatrix.SystemMatrix` per angle):
 * :class:`DictionaryModel` (M2): non-negative TSVD-regularised mixture.
 
 Metrics (eqs. 19–22) live in :mod:`mdf_neel.fitting.metrics`; saving and loading
-fitted models in :mod:`mdf_neel.fitting.io`; report pictures in
+fitted models, and writing their predictions as MDF files (:func:`predict_mdf`), in
+:mod:`mdf_neel.fitting.io`; report pictures in
 :mod:`mdf_neel.fitting.report`. See ``docs/fitting.md``.
 """
 
 from ._base import PAPER_ANGLES_DEG, PAPER_ANISOTROPIES_JM3, PAPER_DIAMETERS_M
 from .dictionary_model import DictionaryModel
 from .equilibrium import EquilibriumModel
+from .io import load_model, predict_mdf, save_model
 from .metrics import (
     frequency_set,
     mixing_order_map,
@@ -31,6 +33,9 @@ __all__ = [
     "EquilibriumModel",
     "NeelModel",
     "DictionaryModel",
+    "save_model",
+    "load_model",
+    "predict_mdf",
     "frequency_set",
     "mixing_order_map",
     "nrmse_rows",

@@ -14,7 +14,6 @@ atoms with non-zero weight. Prediction for an angle ϑ is
 from __future__ import annotations
 
 import logging
-import os
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
@@ -492,37 +491,6 @@ class _FittingModel(BaseEstimator):
             fit["rank"] = int(self.rank_)
         fit.update(self._particle())
         return {"software": f"mdf_neel {__version__}", "fitting": fit}
-
-    def predict_mdf(self, X, out_dir, *, grid=None, prefix="predicted", overwrite=True):
-        """Predict and write one MDF v2.1 file per angle.
-
-        Parameters
-        ----------
-        X : array_like of shape (n_samples, 1)
-        out_dir : str or os.PathLike
-            Created if absent.
-        grid : tuple, optional
-            See :meth:`predict`.
-        prefix : str
-            File names are ``{prefix}_{angle:06.2f}deg.mdf``.
-        overwrite : bool
-
-        Returns
-        -------
-        list of str
-            The written paths.
-        """
-        from ..mdf.writer import write_system_matrix
-
-        sms = self.predict(X, grid=grid)
-        if self._output_kind != "system_matrix":
-            raise ValueError("predict_mdf needs a model fitted to SystemMatrix inputs (they carry the sequence)")
-        os.makedirs(out_dir, exist_ok=True)
-        paths = []
-        for sm in sms:
-            path = os.path.join(os.fspath(out_dir), f"{prefix}_{sm.easy_axis_angle_deg % 180.0:06.2f}deg.mdf")
-            paths.append(write_system_matrix(path, sm, overwrite=overwrite))
-        return paths
 
 
 def _receiver_without_tf(receiver):

@@ -1,4 +1,8 @@
-"""Save and load fitted M0/M1/M2 models: ``model.json`` (parameters, results) + ``model.h5`` (arrays).
+"""Files of fitted M0/M1/M2 models: save and load them, and write their predictions as MDF.
+
+:func:`save_model` / :func:`load_model` store a model as ``model.json`` (parameters,
+results) + ``model.h5`` (arrays); :func:`predict_mdf` writes one MDF v2.1 file per
+predicted angle. The estimators themselves write no files.
 
 Layout of a saved model directory
 ---------------------------------
@@ -31,7 +35,7 @@ from ..errors import MDFError
 from ..sequence import DriveField, Receiver
 from ..systemmatrix import SystemMatrix
 
-__all__ = ["save_model", "load_model", "FORMAT"]
+__all__ = ["save_model", "load_model", "predict_mdf", "FORMAT"]
 
 FORMAT = "mdf_neel.fitting.model/1"
 _ARRAYS = (
@@ -185,7 +189,9 @@ def load_model(directory):
     MDFError
         Missing or inconsistent files (naming the file).
     """
-    from . import DictionaryModel, EquilibriumModel, NeelModel
+    from .dictionary_model import DictionaryModel
+    from .equilibrium import EquilibriumModel
+    from .neel import NeelModel
 
     directory = os.fspath(directory)
     json_path = os.path.join(directory, "model.json")
@@ -224,3 +230,45 @@ def load_model(directory):
     if not hasattr(est, "mixing_orders_"):
         est.mixing_orders_ = None
     return est
+
+
+def predict_mdf(model, X, out_dir, *, grid=None, prefix="predicted", overwrite=True):
+    """Predict system matrices with a fitted model and write one MDF v2.1 file per angle.
+
+    Parameters
+    ----------
+    model : EquilibriumModel, NeelModel or DictionaryModel
+        Fitted to :class:`~mdf_neel.systemmatrix.SystemMatrix` inputs (they carry the
+        sequence and offset grid a file needs).
+    X : array_like of shape (n_samples, 1)
+        Easy-axis angles in degrees.
+    out_dir : str or os.PathLike
+        Created if absent.
+    grid : OffsetGrid or tuple, optional
+        Predict on another offset grid; see the estimators' ``predict``.
+    prefix : str
+        File names are ``{prefix}_{angle:06.2f}deg.mdf`` (angle modulo 180°).
+    overwrite : bool
+        Replace existing files.
+
+    Returns
+    -------
+    list of str
+        The written paths, one per row of ``X``.
+
+    Raises
+    ------
+    ValueError
+        The model was fitted to arrays, not to system matrices.
+    """
+    from ..mdf.writer import write_system_matrix
+
+    if getattr(model, "_output_kind", None) != "system_matrix":
+        raise ValueError("predict_mdf needs a model fitted to SystemMatrix inputs (they carry the sequence)")
+    sms = model.predict(X, grid=grid)
+    os.makedirs(out_dir, exist_ok=True)
+    paths = []
+    for sm in sms:
+        path = os.path.join(os.fspath(out_dir), f"{prefix}_{sm.easy_axis_angle_deg % 180.0:06.2f}deg.mdf")
+        paths.append(write_system_matrix(path, sm, overwrite=overwrite))
+    return paths

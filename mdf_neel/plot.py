@@ -1,5 +1,9 @@
 """Pictures of system-matrix rows: complex values as colour (like Fig. 1 of Albers et al. 2022).
 
+Reference: H. Albers et al., "Modeling the magnetization dynamics for large ensembles of
+immobilized magnetic nanoparticles in multi-dimensional magnetic particle imaging",
+J. Magn. Magn. Mater. (2022).
+
 Colour convention
 -----------------
 A complex value ``z`` is shown with its **phase as hue** and its **magnitude as

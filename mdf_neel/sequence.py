@@ -333,6 +333,10 @@ PAPER_GRID = (11, 11)
 def paper_2d_sequence() -> Sequence:
     """The paper's 2-D Lissajous sequence (Albers et al. 2022).
 
+    Reference: H. Albers et al., "Modeling the magnetization dynamics for large ensembles of
+    immobilized magnetic nanoparticles in multi-dimensional magnetic particle imaging",
+    J. Magn. Magn. Mater. (2022).
+
     2.5 MHz/102 (x) and 2.5 MHz/96 (y) cosine drive (phase +π/2 with MDF's sine
     waveform) at 12.59 and 13.55 mT; receiver at 2.5 MHz sampling (bandwidth
     1.25 MHz), V = 1632 samples per 652.8 µs cycle, two receive channels (x, y).

@@ -10,6 +10,10 @@ errors over (mx, my), per-angle box plot, weights, ``report.md``) and
 ``fit_m2/predicted/predicted_XXX.XXdeg.mdf`` (one predicted system matrix per angle).
 The easy-axis angle of each file is read from the file (``/_easyAxisAngle``-style
 custom field written by this package) unless ``--angles`` gives them.
+
+Reference: H. Albers et al., "Modeling the magnetization dynamics for large ensembles of
+immobilized magnetic nanoparticles in multi-dimensional magnetic particle imaging",
+J. Magn. Magn. Mater. (2022).
 """
 
 from __future__ import annotations

@@ -10,6 +10,10 @@ degrees), each a conformant MDF calibration file with ``/calibration/method``
 "simulation" and ``/experiment/isSimulation`` 1. Finished files are skipped when the
 command is run again (resume). ``--scheduler ADDRESS`` runs the same work on an
 existing dask.distributed cluster; otherwise local processes are used.
+
+Reference: H. Albers et al., "Modeling the magnetization dynamics for large ensembles of
+immobilized magnetic nanoparticles in multi-dimensional magnetic particle imaging",
+J. Magn. Magn. Mater. (2022).
 """
 
 from __future__ import annotations

@@ -1,5 +1,10 @@
 """Fitting the models M0/M1/M2 of Albers et al. (2022) to measured system matrices.
 
+Reference: H. Albers et al., "Modeling the magnetization dynamics for large ensembles of
+immobilized magnetic nanoparticles in multi-dimensional magnetic particle imaging",
+J. Magn. Magn. Mater. (2022). "The paper" and its equation and section numbers in this
+package refer to it.
+
 scikit-learn estimators (X = easy-axis angles in degrees, shape (n, 1); y = the
 measured :class:`~mdf_neel.systemmatrix.SystemMatrix` per angle):
 

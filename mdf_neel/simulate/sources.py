@@ -4,6 +4,10 @@ An :class:`OffsetGrid` is the offset fields (O, 3) of a hybrid calibration toget
 the regular grid they sit on (size, field of view and centre, all in tesla). Grids are
 cell-centred and x fastest, as MDF and MPIFiles define them
 (:func:`mdf_neel.sequence.regular_grid`).
+
+The ``"paper-2d"`` preset is the sequence and offset grid of H. Albers et al., "Modeling
+the magnetization dynamics for large ensembles of immobilized magnetic nanoparticles in
+multi-dimensional magnetic particle imaging", J. Magn. Magn. Mater. (2022).
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
 """Analogues of Tables 1 and 2 of Albers et al. (2022) on synthetic measured data, plus fit cost.
 
+The paper: H. Albers et al., "Modeling the magnetization dynamics for large ensembles of
+immobilized magnetic nanoparticles in multi-dimensional magnetic particle imaging",
+J. Magn. Magn. Mater. (2022).
+
 Part A (accuracy): synthetic "measured" hybrid system matrices on the paper's sequence
 (2.5 MHz/102, /96; 12.59/13.55 mT) from a polydisperse population of (D, K) pairs that
 lie *off* the fit grid (a hidden choice below), with a band-pass transfer function per

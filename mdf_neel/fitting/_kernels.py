@@ -305,7 +305,7 @@ def tsvd_nnls(H, r, rank=None, *, svd_domain="complex", rtol=None):
     rank : int or None
         Singular values kept (s). ``None``: all numerically non-zero ones.
     svd_domain : {"complex", "real"}
-        SVD of the complex M (the paper, A10) or of its real stacking ``[Re M; Im M]``
+        SVD of the complex M (as the paper) or of its real stacking ``[Re M; Im M]``
         (Gram ``Re(M^H M)``).
     rtol : float, optional
         Eigenvalues ``σ² <= rtol·σ_1²`` count as zero (default ``J·eps``·10).

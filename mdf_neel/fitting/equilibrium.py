@@ -24,7 +24,7 @@ class EquilibriumModel(_FittingModel):
     tf_mode : {"per_angle", "shared"}, default="per_angle"
         One TF per angle (the paper) or one per receive channel for all angles.
     channel_reduction : {"mean", "sum"}, default="mean"
-        How receive channels enter ε (A4).
+        How receive channels enter ε (:mod:`mdf_neel.fitting.metrics`).
     saturation_magnetization_Am : float, default=474e3
         Ms [A/m] (enters β).
     temperature_K : float, default=293.0

@@ -3,8 +3,9 @@
 Array convention of this module: measured and model data are complex arrays of
 shape ``(A, C, F, O)`` = angles x receive channels x frequency rows x positions
 (one :class:`~mdf_neel.systemmatrix.SystemMatrix` ``data`` per angle, rows already
-selected). Receive channels are treated as extra rows (ambiguity A4): the default
-``channel_reduction="mean"`` averages squared errors over angles *and* channels;
+selected). The paper's sums "additionally along channels" can be means or sums; here
+receive channels are treated as extra rows: the default ``channel_reduction="mean"``
+averages squared errors over angles *and* channels;
 ``"sum"`` sums over channels (a factor ``sqrt(C)`` larger).
 """
 

@@ -1,6 +1,7 @@
 """MDF v1 (``version`` 1.x) reading, mapped onto the v2 data model as MPIFiles does.
 
-v1 differences handled here (MDF digest §10): complex data are real arrays with a
+v1 differences handled here (MDF specification, arXiv:1602.06072; as MPIFiles.jl reads
+v1): complex data are real arrays with a
 trailing axis of length 2; the system matrix lives in ``/calibration/dataFD``
 ``(C, K, N, 2)`` or ``(J, C, K, N, 2)`` (positions fastest) or ``dataTD``
 ``(C, V, N)``/``(J, C, V, N)``; measurements in ``/measurement/dataFD``

@@ -23,7 +23,7 @@ Y     sub-intervals of a period (gradient / offsetField)
 ====  =====================================================================
 
 A shape of ``()`` is an HDF5 *scalar* dataspace (the spec's "Dim 1"); ``None`` means
-the shape depends on processing flags (``/measurement/data``, see MDF §4).
+the shape depends on processing flags (``/measurement/data``, see ``docs/mdf-reading.md``).
 
 Status values
 -------------

@@ -1,7 +1,8 @@
 """Conformance checks for MDF v2.1 files (``mdf-neel validate``).
 
-:func:`validate` runs every check of the "Conformance checks" list of the MDF digest
-(``docs/mdf-writing.md`` lists them) on an h5py view of a file and returns one
+:func:`validate` runs every conformance check listed in ``docs/mdf-writing.md`` (from the
+MDF specification, Knopp et al., arXiv:1602.06072, and what MPIFiles.jl needs) on an h5py
+view of a file and returns one
 readable line per problem, each naming the dataset concerned. It never raises for a
 malformed file: a file that is not HDF5 gives a single problem line. The large
 ``/measurement/data`` is never read, only its metadata (type, shape, layout).

@@ -24,7 +24,7 @@ def test_eq15_equals_lstsq_row_by_row(rng):
 
 
 def test_eq15_without_conjugate_is_wrong(rng):
-    # guards the A2 resolution: the plain transpose does not minimise eq. 14
+    # eq. 15 needs the conjugate: the plain transpose does not minimise eq. 14
     S = _cplx(rng, 30)
     Phi = _cplx(rng, 30)
     plain = np.sum(S * Phi) / np.sum(np.abs(Phi) ** 2)
@@ -127,7 +127,7 @@ def test_tsvd_nnls_truncated_matches_dense_svd(rng):
     ref, ref_norm = scipy.optimize.nnls(np.vstack([A_red.real, A_red.imag]), np.concatenate([b_red.real, b_red.imag]))
     w, sv, kept = K.tsvd_nnls(H, r, s)
     assert kept == s
-    # the projected objective is unique even where w is not (A11)
+    # the projected objective is unique even where w is not
     got = np.linalg.norm(A_red @ w - b_red)
     assert got == pytest.approx(ref_norm, rel=1e-7, abs=1e-9)
     assert np.all(w >= 0)

@@ -319,7 +319,7 @@ class _FittingModel(BaseEstimator):
         return self.atoms_[:, 0] * len(self.anisotropies_Jm3_) + self.atoms_[:, 1]
 
     def _fit_single_atom(self, data, view):
-        """M0/M1: the grid point minimising ε_global (A13), closed-form residuals (§4.5)."""
+        """M0/M1: the grid point minimising ε_global (eq. 22), closed-form residuals (§4.5)."""
         num, den = K.row_statistics(data, view)
         if self.tf_mode == "per_angle":
             tf, res = K.per_angle_residuals(data, num, den)

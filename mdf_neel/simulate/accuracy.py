@@ -3,7 +3,9 @@
 The contract (``docs/simulate.md``, "Accuracy contract")
 ---------------------------------------------------------
 ``rtol`` of the system-matrix layer bounds the error of the rows a user gets, measured
-as the paper's per-row NRMSE (Albers et al. 2022, eq. 20) of a simulated row against a
+as the paper's per-row NRMSE (eq. 20 of H. Albers et al., "Modeling the magnetization
+dynamics for large ensembles of immobilized magnetic nanoparticles in multi-dimensional
+magnetic particle imaging", J. Magn. Magn. Mater. (2022)) of a simulated row against a
 converged solve, with every row normalised by the larger of its own peak and
 :data:`ROW_FLOOR` times the strongest entry of the same matrix (one matrix = one easy
 axis, all its channels and rows):

@@ -118,7 +118,7 @@ def test_frequency_mask_semantics(rng):
     sm.snr[1, 5] = 1.999
     assert np.flatnonzero(frequency_mask(sm, snr_threshold=2.0)).tolist() == [3, 4]
     assert np.flatnonzero(frequency_mask(sm, snr_threshold=2.0, receive_channels=[1])).tolist() == [4]
-    # mixing orders (digest §8 worked example): (1,0) -> 16, (0,1) -> 17, (-1,2) -> 18 (order 3), (1,1) -> 33
+    # mixing orders (bin 16 mx + 17 my, smallest |mx| + |my|; docs/data-model.md): (1,0) -> 16, (0,1) -> 17, (-1,2) -> 18 (order 3), (1,1) -> 33
     keep = frequency_mask(sm, max_mixing_order=2)
     assert keep[[0, 16, 17, 33]].all() and not keep[18]
     # thresholds <= 0 and bounds at the band edges are no-ops, as in MPIFiles

@@ -1,5 +1,9 @@
 """Cost and measured accuracy of the verified interpolation of dictionaries along K.
 
+The paper: H. Albers et al., "Modeling the magnetization dynamics for large ensembles of
+immobilized magnetic nanoparticles in multi-dimensional magnetic particle imaging",
+J. Magn. Magn. Mater. (2022).
+
 Usage::
 
     python benchmarks/dictionary_interpolation.py [--model neel|anisotropic-equilibrium]

@@ -1,5 +1,9 @@
 """Whole-dictionary projection of the Néel solver from a sample of the paper's (D, K) grid.
 
+The paper: H. Albers et al., "Modeling the magnetization dynamics for large ensembles of
+immobilized magnetic nanoparticles in multi-dimensional magnetic particle imaging",
+J. Magn. Magn. Mater. (2022).
+
 ``fp_speed.py`` measures a few corners in detail; its projection is the mean over the
 cases it ran, which says little about the whole grid (the cost per trajectory spans
 two orders of magnitude over it). This script samples the grid with the solver as the

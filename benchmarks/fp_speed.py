@@ -1,5 +1,9 @@
 """Speed, memory and accuracy of the Néel Fokker–Planck solver on the paper's sequence.
 
+The paper: H. Albers et al., "Modeling the magnetization dynamics for large ensembles of
+immobilized magnetic nanoparticles in multi-dimensional magnetic particle imaging",
+J. Magn. Magn. Mater. (2022).
+
 Sequence: 2.5 MHz/102 (x) and /96 (y) cosine drive, 12.59 / 13.55 mT, 1632 samples per
 652.8 µs period; 11 x 11 offset grid (±14.35 mT in x, ±14.71 mT in y); easy axis at 30°.
 Cases: the (D, K) grid corners D in {14, 22, 28} nm x K in {100, 1100, 9000} J/m³.

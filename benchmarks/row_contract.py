@@ -1,5 +1,9 @@
 """The row-accuracy contract at the defaults, and its cost against the fastest fixed setting.
 
+The paper: H. Albers et al., "Modeling the magnetization dynamics for large ensembles of
+immobilized magnetic nanoparticles in multi-dimensional magnetic particle imaging",
+J. Magn. Magn. Mater. (2022).
+
 For each (D, K) point of the paper's grid, on the paper's sequence with ``--angles``
 easy-axis angles x ``--offsets`` offsets of the 11 x 11 grid (seeded choice), the 97
 I_freq rows and both channels:

@@ -12,6 +12,11 @@ preset, sequence_from_file, regrid, OffsetGrid   where sequences and offset grid
 Conventions: fields µ0·H in tesla; easy axis n(ϑ) = (cos ϑ, sin ϑ, 0) with ϑ in degrees
 from x towards y; offsets add to the drive field; rows are 0-based rfft bins; the time
 derivative is taken exactly in Fourier space. See ``docs/simulate.md``.
+
+Reference: H. Albers et al., "Modeling the magnetization dynamics for large ensembles of
+immobilized magnetic nanoparticles in multi-dimensional magnetic particle imaging",
+J. Magn. Magn. Mater. (2022). "The paper" and its equation numbers in this package refer
+to it.
 """
 
 from __future__ import annotations

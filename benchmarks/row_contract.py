@@ -52,7 +52,7 @@ def main(argv=None) -> int:
     from mdf_neel.fitting.metrics import frequency_set
     from mdf_neel.sequence import paper_2d_offsets, paper_2d_sequence
     from mdf_neel.simulate.accuracy import MAX_ROW_FACTOR, contract_row_errors, contract_summary
-    from mdf_neel.simulate.system_functions import angle_system_functions, neel_resolution
+    from mdf_neel.simulate._system_functions import angle_system_functions, neel_resolution
 
     seq = paper_2d_sequence()
     rows = frequency_set(seq)[0]

@@ -215,10 +215,7 @@ class _FittingModel(BaseEstimator):
             return self.dictionary
         if sequence is None:
             raise ValueError("a dictionary can only be simulated for SystemMatrix inputs (they carry the sequence)")
-        try:
-            from ..simulate import dictionary as simulate_dictionary
-        except ImportError as exc:  # pragma: no cover - depends on the simulate package
-            raise RuntimeError(f"mdf_neel.simulate.dictionary is not available ({exc}); pass `dictionary=`") from exc
+        from ..simulate import dictionary as simulate_dictionary
         angles = (0.0,) if self._angle_independent else tuple(float(a) for a in np.unique(angles_deg % 180.0))
         logger.info(
             "dictionary: model %s, %d diameters x %d anisotropies x %d angles, %d rows, %d offsets",

@@ -21,11 +21,11 @@ to it.
 
 from __future__ import annotations
 
-from .dictionary import SystemFunctionDictionary, dictionary
+from ._dictionary import SystemFunctionDictionary, dictionary
 from .interpolation import AnisotropyInterpolation
 from .sources import PRESETS, OffsetGrid, infer_grid, preset, regrid, sequence_from_file
-from .system_functions import ANGLE_CONVENTION, CHANNEL_VECTORS, easy_axis, system_functions
-from .system_matrix import SNR_FLOOR, assemble, simulation_snr, system_matrix
+from ._system_functions import ANGLE_CONVENTION, CHANNEL_VECTORS, easy_axis, system_functions
+from ._system_matrix import SNR_FLOOR, assemble, simulation_snr, system_matrix
 
 __all__ = [
     "system_functions",

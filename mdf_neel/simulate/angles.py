@@ -22,11 +22,11 @@ import os
 import numpy as np
 
 from .._parsing import parse_values
-from .dictionary import dictionary_settings
+from ._dictionary import dictionary_settings
 from .parallel import progress_hook, resolve_workers, run_tasks, single_threaded
 from .sources import as_offset_grid
-from .system_functions import angles_task, neel_resolution, split_settings
-from .system_matrix import SNR_FLOOR, assemble
+from ._system_functions import angles_task, neel_resolution, split_settings
+from ._system_matrix import SNR_FLOOR, assemble
 
 __all__ = ["parse_angles", "angle_file_name", "write_system_matrices"]
 

@@ -52,7 +52,7 @@ import numpy as np
 from .._progress import progress
 from ..systemmatrix import Experiment, Scanner, SystemMatrix, Tracer
 from .sources import as_offset_grid
-from .system_functions import ANGLE_CONVENTION, angle_system_functions
+from ._system_functions import ANGLE_CONVENTION, angle_system_functions
 
 __all__ = [
     "synthetic_calibration",

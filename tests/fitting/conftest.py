@@ -1,6 +1,6 @@
 import pytest
 
-from _fitting_synth import random_dictionary
+from tests.fitting._fitting_synth import random_dictionary
 
 
 @pytest.fixture

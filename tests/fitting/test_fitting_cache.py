@@ -1,16 +1,11 @@
 """Estimators share one persistent dictionary: computed once, refused when settings change."""
 
-import importlib
-
 import numpy as np
 
-from _fitting_synth import GRID, ROWS, SEQ
-
 from mdf_neel.fitting import DictionaryModel, NeelModel
+from mdf_neel.simulate import _dictionary as dictionary_module
 from mdf_neel.simulate import system_matrix
-
-# the module (the package attribute of the same name is the function)
-dictionary_module = importlib.import_module("mdf_neel.simulate.dictionary")
+from tests.fitting._fitting_synth import GRID, ROWS, SEQ
 
 ANGLES = (0.0, 45.0, 90.0)
 GRID_KW = dict(diameters_m=[18e-9, 20e-9], anisotropies_Jm3=[500.0, 1000.0], model="anisotropic-equilibrium",
@@ -40,8 +35,8 @@ def test_m1_m2_and_a_shared_tf_m1_compute_the_dictionary_once(monkeypatch, priva
 def test_another_accuracy_gets_another_dictionary(monkeypatch, private_cache_dir):
     # the rtol of a Néel dictionary is part of the fingerprint; the settings are compared,
     # not solved, so the equilibrium physics stands in and the Néel settings are checked
+    from mdf_neel.simulate._dictionary import dictionary_settings
     from mdf_neel.simulate.cache import default_cache_path
-    from mdf_neel.simulate.dictionary import dictionary_settings
 
     kw = dict(diameters_m=[2e-8], anisotropies_Jm3=[500.0], angles_deg=[0.0], frequencies=ROWS,
               channels=("x", "y"), model="neel")

@@ -4,11 +4,11 @@ import json
 
 import numpy as np
 import pytest
-from _fitting_synth import ROWS, as_system_matrices, band_pass, synthesize
 
-from mdf_neel.cli import main
 from mdf_neel._parsing import parse_values
+from mdf_neel.cli import main
 from mdf_neel.fitting.io import load_model
+from tests.fitting._fitting_synth import ROWS, as_system_matrices, band_pass, synthesize
 
 
 def test_value_lists():

@@ -14,8 +14,7 @@ from sklearn.utils.estimator_checks import (
 
 from mdf_neel.fitting import DictionaryModel, EquilibriumModel, NeelModel, neg_nrmse_global, nrmse_global
 from mdf_neel.systemmatrix import SystemMatrix
-
-from _fitting_synth import ROWS, as_system_matrices, band_pass, random_dictionary, synthesize
+from tests.fitting._fitting_synth import ROWS, as_system_matrices, band_pass, random_dictionary, synthesize
 
 ANGLES = (0.0, 45.0, 90.0, 135.0)
 

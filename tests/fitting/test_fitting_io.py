@@ -2,11 +2,11 @@ import json
 
 import numpy as np
 import pytest
-from _fitting_synth import ROWS, as_system_matrices, band_pass, synthesize
 
 from mdf_neel.errors import MDFError
 from mdf_neel.fitting import DictionaryModel, NeelModel
 from mdf_neel.fitting.io import load_model, save_model
+from tests.fitting._fitting_synth import ROWS, as_system_matrices, band_pass, synthesize
 
 ANGLES = (0.0, 45.0, 90.0, 135.0)
 X = np.reshape(ANGLES, (-1, 1))

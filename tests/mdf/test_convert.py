@@ -8,7 +8,6 @@ import os
 import h5py
 import numpy as np
 import pytest
-from _builders import make_truth, write_v1, write_v2
 
 from mdf_neel.cli import main
 from mdf_neel.errors import MDFError
@@ -16,6 +15,7 @@ from mdf_neel.mdf.convert import compress, convert, estimate_snr, frequency_mask
 from mdf_neel.mdf.reader import read_measurement, read_system_matrix
 from mdf_neel.sequence import paper_2d_sequence
 from mdf_neel.systemmatrix import SystemMatrix
+from tests.mdf._builders import make_truth, write_v1, write_v2
 
 TOL = dict(rtol=1e-5, atol=1e-4)
 

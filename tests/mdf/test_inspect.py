@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _writer_cases import make_sm  # noqa: E402
-
-from mdf_neel.cli import main  # noqa: E402
-from mdf_neel.errors import MDFError  # noqa: E402
-from mdf_neel.mdf import inspect, write_system_matrix  # noqa: E402
+from mdf_neel.cli import main
+from mdf_neel.errors import MDFError
+from mdf_neel.mdf import inspect, write_system_matrix
+from tests.mdf._writer_cases import make_sm
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _builders import make_truth, write_v2
 
 from mdf_neel.errors import MDFError
 from mdf_neel.mdf.reader import read_measurement, read_system_matrix
+from tests.mdf._builders import make_truth, write_v2
 
 TOL = dict(rtol=1e-5, atol=1e-4)
 

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import shutil
-import sys
-from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _writer_cases import make_sm  # noqa: E402
-
-from mdf_neel.cli import main  # noqa: E402
-from mdf_neel.mdf import validate, write_system_matrix  # noqa: E402
+from mdf_neel.cli import main
+from mdf_neel.mdf import validate, write_system_matrix
+from tests.mdf._writer_cases import make_sm
 
 M = "measurement/"
 DF = "acquisition/drivefield/"

@@ -11,13 +11,12 @@ import h5py
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _writer_cases import make_measurement, make_sm  # noqa: E402
+from mdf_neel.errors import MDFError
+from mdf_neel.mdf import schema, validate, write_measurement, write_system_matrix
+from mdf_neel.mdf import writer as writer_mod
+from tests.mdf._writer_cases import make_measurement, make_sm
 
-from mdf_neel.errors import MDFError  # noqa: E402
-from mdf_neel.mdf import schema, validate, write_measurement, write_system_matrix  # noqa: E402
-from mdf_neel.mdf import writer as writer_mod  # noqa: E402
-
+REPO_ROOT = Path(__file__).resolve().parents[2]
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}$")
 
@@ -364,10 +363,9 @@ def test_nonconformant_result_is_not_saved(tmp_path, rng, monkeypatch):
 
 
 _KILL_SCRIPT = r"""
-import sys, time
+import time
 import numpy as np
-sys.path.insert(0, {cases!r})
-from _writer_cases import make_sm
+from tests.mdf._writer_cases import make_sm
 from mdf_neel.mdf import writer
 real = writer._write_data
 def slow(f, blocks, shape, dtype):
@@ -392,8 +390,8 @@ def test_sigkill_during_write(tmp_path, rng, previous):
         write_system_matrix(path, make_sm(rng))
         before = path.read_bytes()
     marker = tmp_path / "started"
-    script = _KILL_SCRIPT.format(cases=str(Path(__file__).parent), marker=str(marker), target=str(path))
-    proc = subprocess.Popen([sys.executable, "-c", script])
+    script = _KILL_SCRIPT.format(marker=str(marker), target=str(path))
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO_ROOT)  # -c puts the cwd on sys.path
     try:
         deadline = time.monotonic() + 60
         while not marker.exists():

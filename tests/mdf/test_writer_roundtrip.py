@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _writer_cases import make_measurement, make_sm  # noqa: E402
-
-from mdf_neel.mdf import write_measurement, write_system_matrix  # noqa: E402
-
-from mdf_neel.mdf import reader  # noqa: E402
+from mdf_neel.mdf import reader, write_measurement, write_system_matrix
+from tests.mdf._writer_cases import make_measurement, make_sm
 
 
 def _same_array(a, b, name):

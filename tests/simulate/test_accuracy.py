@@ -6,9 +6,8 @@ import pytest
 from mdf_neel.fitting.metrics import frequency_set, nrmse_rows
 from mdf_neel.sequence import paper_2d_offsets, paper_2d_sequence
 from mdf_neel.simulate import accuracy
-from mdf_neel.simulate.accuracy import (MAX_ROW_FACTOR, ROW_FLOOR, SolverSettings, contract_row_errors,
-                                        contract_summary)
-from mdf_neel.simulate.system_functions import angle_system_functions, neel_resolution
+from mdf_neel.simulate._system_functions import angle_system_functions, neel_resolution
+from mdf_neel.simulate.accuracy import MAX_ROW_FACTOR, ROW_FLOOR, SolverSettings, contract_row_errors, contract_summary
 
 SEQUENCE = paper_2d_sequence()
 ROWS = frequency_set(SEQUENCE)[0]  # the paper's 97 I_freq rows

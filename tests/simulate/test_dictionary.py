@@ -10,11 +10,10 @@ import time
 import numpy as np
 import pytest
 
-from _tiny import SETTINGS, tiny_offsets, tiny_sequence
-
 from mdf_neel.simulate import SystemFunctionDictionary, dictionary, system_functions
+from tests.simulate._tiny import SETTINGS, tiny_offsets, tiny_sequence
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SMALL = dict(SETTINGS, anisotropies_Jm3=[800.0], angles_deg=[0.0, 45.0, 90.0])  # 6 elements
 
 
@@ -110,10 +109,8 @@ def test_crash_leaves_journal_and_resume_finishes(tmp_path, reference):
 
 
 SCRIPT = """
-import sys, time
-sys.path.insert(0, {here!r})
-import numpy as np
-from _tiny import SETTINGS, tiny_offsets, tiny_sequence
+import time
+from tests.simulate._tiny import SETTINGS, tiny_offsets, tiny_sequence
 from mdf_neel.simulate import dictionary
 
 def tick(done, total):
@@ -128,9 +125,9 @@ if __name__ == "__main__":
 
 def test_kill_minus_9_and_resume_gives_the_uninterrupted_result(tmp_path, reference):
     cache = str(tmp_path / "dict.h5")
-    script = tmp_path / "run.py"
-    script.write_text(textwrap.dedent(SCRIPT.format(here=HERE, cache=cache)))
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    script = textwrap.dedent(SCRIPT.format(cache=cache))
+    # -c puts the working directory (the repository root) on sys.path
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT)
     try:
         seen = 0
         deadline = time.monotonic() + 120
@@ -164,9 +161,8 @@ def test_two_local_worker_processes_agree(tmp_path, reference):
 
 def test_dask_local_cluster_agrees_and_survives_a_lost_worker(tmp_path, reference):
     distributed = pytest.importorskip("distributed")
-    from _tiny import die_once
-
     from mdf_neel.simulate.parallel import run_tasks
+    from tests.simulate._tiny import die_once
 
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         d = dictionary(tiny_sequence(), tiny_offsets(), **SMALL, cache=tmp_path / "d.h5", scheduler=cluster,
@@ -197,7 +193,7 @@ def test_neel_pair_shares_one_call_and_matches_per_angle_full_solutions():
 
 def test_every_numerical_setting_and_the_solver_generation_change_the_settings(monkeypatch):
     from mdf_neel.simulate import accuracy
-    from mdf_neel.simulate.dictionary import dictionary_settings
+    from mdf_neel.simulate._dictionary import dictionary_settings
 
     kw = dict(diameters_m=[2e-8], anisotropies_Jm3=[0.0], angles_deg=[0.0], frequencies=np.array([1]),
               channels=("x",))

@@ -1,19 +1,15 @@
 """simulate.dictionary with verified interpolation along K (anisotropy_interpolation=...)."""
 
-import importlib
-
 import numpy as np
 import pytest
 
-from _tiny import SETTINGS, tiny_offsets, tiny_sequence
-
 from mdf_neel.simulate import AnisotropyInterpolation, SystemFunctionDictionary, dictionary
-from mdf_neel.simulate.dictionary import dictionary_settings
+from mdf_neel.simulate import _dictionary as dictionary_module
+from mdf_neel.simulate._dictionary import dictionary_settings
+from mdf_neel.simulate._system_functions import angles_task
 from mdf_neel.simulate.interpolation import interpolate_at, lagrange_weights, relative_errors, stencil
-from mdf_neel.simulate.system_functions import angles_task
+from tests.simulate._tiny import SETTINGS, tiny_offsets, tiny_sequence
 
-# the module (``mdf_neel.simulate.dictionary`` as an attribute is the function)
-dictionary_module = importlib.import_module("mdf_neel.simulate.dictionary")
 K33 = np.linspace(100.0, 6500.0, 33)  # 200 J/m³ steps
 GRID = dict(SETTINGS, anisotropies_Jm3=K33)  # 2 diameters x 33 K x 3 angles, anisotropic equilibrium
 

@@ -5,7 +5,7 @@ import pytest
 
 from mdf_neel.sequence import paper_2d_offsets, paper_2d_sequence
 from mdf_neel.simulate import system_functions
-from mdf_neel.simulate.system_functions import angle_system_functions
+from mdf_neel.simulate._system_functions import angle_system_functions
 from mdf_neel.simulate.synthetic import bandpass_transfer_function, synthetic_calibration
 
 MODEL = "anisotropic-equilibrium"  # fast; the generator is model-agnostic

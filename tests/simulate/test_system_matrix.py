@@ -6,8 +6,6 @@ import h5py
 import numpy as np
 import pytest
 
-from _reference import MU0, NA, langevin_phi
-
 from mdf_neel.sequence import paper_2d_sequence
 from mdf_neel.simulate import (
     OffsetGrid,
@@ -18,6 +16,7 @@ from mdf_neel.simulate import (
     system_functions,
     system_matrix,
 )
+from tests.simulate._reference import MU0, NA, langevin_phi
 
 PAPER_AMPLITUDES = (12.59e-3, 13.55e-3)
 PAPER_DIVIDERS = (102, 96)
@@ -192,7 +191,7 @@ def test_written_matrix_reconstructs_a_phantom_like_the_mdf_example_client(tmp_p
 
 def test_neel_resolution_is_the_physics_rule_for_the_largest_field():
     from mdf_neel.physics import ParticleParameters, choose_resolution
-    from mdf_neel.simulate.system_functions import neel_resolution
+    from mdf_neel.simulate._system_functions import neel_resolution
 
     seq, grid = preset("paper-2d", grid=(3, 3))
     p = ParticleParameters(diameter_m=22e-9, anisotropy_Jm3=1100)
@@ -206,7 +205,7 @@ def test_neel_resolution_is_the_physics_rule_for_the_largest_field():
 
 @pytest.mark.slow
 def test_neel_batches_agree_bitwise_and_small_particles_approach_langevin():
-    from _tiny import tiny_offsets, tiny_sequence
+    from tests.simulate._tiny import tiny_offsets, tiny_sequence
 
     seq, off, rows = tiny_sequence(), tiny_offsets()[[0, 4]], np.arange(1, 30)
     a = system_functions(seq, off, diameter_m=14e-9, angle_deg=30, model="neel", frequencies=rows)

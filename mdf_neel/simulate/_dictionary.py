@@ -4,7 +4,7 @@ Element ``(i_d, i_k, i_a)`` is :func:`~mdf_neel.simulate.system_functions` for
 diameter ``diameters_m[i_d]``, anisotropy ``anisotropies_Jm3[i_k]`` and easy-axis angle
 ``angles_deg[i_a]`` on the chosen rows, shape (C, n_f, O). One (D, K) pair is one task:
 one physics call with every angle × offset as a batch
-(:func:`~mdf_neel.simulate.system_functions.angle_system_functions`), so for the Néel
+(:func:`~mdf_neel.simulate._system_functions.angle_system_functions`), so for the Néel
 model all angles of a pair share one reduced basis; each element is journalled as it
 arrives. With ``model="langevin"`` neither K nor ϑ matters: one element per diameter
 is computed and broadcast.
@@ -31,7 +31,7 @@ import numpy as np
 from .cache import DictionaryCache, default_cache_path, read_cache
 from .interpolation import AdaptiveRefinement, AnisotropyInterpolation
 from .parallel import progress_hook, resolve_workers, run_tasks, single_threaded
-from .system_functions import ANGLE_CONVENTION, angles_task, resolution_of, split_settings
+from ._system_functions import ANGLE_CONVENTION, angles_task, resolution_of, split_settings
 
 __all__ = ["SystemFunctionDictionary", "dictionary", "dictionary_settings", "AnisotropyInterpolation"]
 
@@ -238,7 +238,7 @@ def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg
     -------
     SystemFunctionDictionary
     """
-    from .system_functions import _check_frequencies, _check_offsets, channel_vectors
+    from ._system_functions import _check_frequencies, _check_offsets, channel_vectors
 
     D = _floats(diameters_m, "diameters_m")
     K = _floats(anisotropies_Jm3, "anisotropies_Jm3")

@@ -34,7 +34,7 @@ from ..physics import MU0
 from ..sequence import Receiver
 from ..systemmatrix import Experiment, Scanner, SystemMatrix, Tracer
 from .sources import as_offset_grid
-from .system_functions import ANGLE_CONVENTION, CHANNEL_VECTORS, OFFSET_CONVENTION, system_functions
+from ._system_functions import ANGLE_CONVENTION, CHANNEL_VECTORS, OFFSET_CONVENTION, system_functions
 
 __all__ = ["system_matrix", "assemble", "simulation_snr", "data_scale", "AVOGADRO", "UNITS", "SNR_FLOOR"]
 

@@ -1,7 +1,7 @@
 """Normalised system functions φ̂ (paper eq. 11): the one place that turns m̄(t) into rows.
 
-Definition (paper eq. 11 with A8, A16)
---------------------------------------
+Definition (paper eq. 11)
+-------------------------
 For an offset field ``B_ν`` the particle sees ``B(t) = B_DF(t) + B_ν``; ``u_ν(t) = m̄/m0``
 is the periodic steady state of the chosen model on the V receiver samples
 ``t_n = n/(2·bandwidth)``. For receive channel ``c`` with homogeneous unit sensitivity
@@ -12,7 +12,10 @@ is the periodic steady state of the chosen model on the V receiver samples
 
 i.e. the k-th Fourier coefficient of the exact (spectral) time derivative of the unit
 moment, ``T = V/(2·bandwidth)`` the cycle. The easy axis is ``n(ϑ) = (cos ϑ, sin ϑ, 0)``
-with ϑ in degrees from the x axis, counter-clockwise towards y.
+with ϑ in degrees from the x axis, counter-clockwise towards y. Where the paper leaves
+the details open, the choices are these: the derivative is taken in Fourier space
+(exact for a periodic m̄) with numpy's forward DFT sign, and each receive channel has a
+homogeneous unit sensitivity along its axis.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 
+from ._lazy import lazy_attributes
 from .errors import MDFError
 from .sequence import DriveField, Receiver, Sequence
 from .systemmatrix import Acquisition, Experiment, Measurement, Scanner, Study, SystemMatrix, Tracer
@@ -50,11 +51,5 @@ __all__ = [
     *_LAZY,
 ]
 
-
-def __getattr__(name):
-    # The file layer is imported on first use so that ``import mdf_neel`` stays light.
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'mdf_neel' has no attribute {name!r}")
+# the file layer (h5py) is imported on first use so that ``import mdf_neel`` stays light
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)

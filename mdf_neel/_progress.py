@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 
@@ -25,13 +26,10 @@ def progress(iterable=None, *, total=None, desc=None, enabled=None, unit="it"):
     """
     if enabled is None:
         enabled = sys.stderr.isatty() and os.environ.get("MDF_NEEL_PROGRESS", "1") != "0"
-    if enabled:
-        try:
-            from tqdm.auto import tqdm
+    if enabled and importlib.util.find_spec("tqdm") is not None:  # tqdm is optional; a broken one raises
+        from tqdm.auto import tqdm
 
-            return tqdm(iterable, total=total, desc=desc, unit=unit)
-        except ImportError:  # tqdm is an optional dependency
-            pass
+        return tqdm(iterable, total=total, desc=desc, unit=unit)
     return _Silent(iterable)
 
 

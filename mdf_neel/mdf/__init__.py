@@ -20,8 +20,7 @@ function of the same name). The reader and converter are imported on first use.
 
 from __future__ import annotations
 
-import importlib
-
+from .._lazy import lazy_attributes
 from ..errors import MDFError
 from .writer import write_measurement, write_system_matrix
 
@@ -36,15 +35,4 @@ _LAZY = {
 
 __all__ = ["MDFError", "write_system_matrix", "write_measurement", "validate", "inspect", *_LAZY]
 
-
-def __getattr__(name):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mdf_neel.mdf' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value  # cache (later look-ups bypass __getattr__)
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)

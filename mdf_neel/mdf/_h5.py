@@ -70,13 +70,14 @@ _KIND_TEXT = {
     "number": "a numeric type (real, or complex compound {r, i})",
 }
 
-_H5_ERRORS = (OSError, KeyError, RuntimeError, TypeError, ValueError, IndexError, AttributeError)
+#: What h5py raises on a corrupt object; readers turn these into MDFError or skip the object.
+H5_ERRORS = (OSError, KeyError, RuntimeError, TypeError, ValueError, IndexError, AttributeError)
 
 
 def _fname(f) -> str:
     try:
         return f.file.filename
-    except Exception:  # closed file
+    except ValueError:  # h5py's answer for a closed file
         return "<closed file>"
 
 
@@ -111,7 +112,7 @@ def open_file(path):
         raise MDFError("is not an HDF5 file (no HDF5 signature)", path=path)
     try:
         f = h5py.File(path, "r")
-    except _H5_ERRORS as exc:
+    except H5_ERRORS as exc:
         raise MDFError(f"cannot be opened as HDF5 (truncated or corrupt?): {exc}", path=path) from exc
     try:
         yield f
@@ -135,7 +136,7 @@ def _resolve(f, name: str):
             raise fail(f, walked, f"{walked.rsplit('/', 1)[0] or '/'} is a dataset, expected a group")
         try:
             link = node.get(part, getlink=True)
-        except _H5_ERRORS as exc:
+        except H5_ERRORS as exc:
             raise fail(f, walked, f"link cannot be read: {exc}") from exc
         if link is None:
             return None
@@ -143,7 +144,7 @@ def _resolve(f, name: str):
             raise fail(f, walked, f"is an external link to {link.filename!r}:{link.path!r}; external links are refused")
         try:
             node = node[part]
-        except _H5_ERRORS as exc:
+        except H5_ERRORS as exc:
             kind = "soft link is dangling" if isinstance(link, h5py.SoftLink) else "object cannot be opened"
             raise fail(f, walked, f"{kind}: {exc}") from exc
     return node
@@ -170,19 +171,19 @@ def _check_storage(f, name: str, ds) -> None:
     """Refuse external storage, out-of-file virtual sources, absurd or unallocated data."""
     try:
         size = int(np.prod(ds.shape, dtype=np.float64)) if ds.shape is not None else 0
-    except _H5_ERRORS as exc:
+    except H5_ERRORS as exc:
         raise fail(f, name, f"dataspace cannot be read: {exc}") from exc
     if size > MAX_ELEMENTS:
         raise fail(f, name, f"declares shape {ds.shape} ({size} elements), more than the sanity cap of {MAX_ELEMENTS}")
     try:
         external = ds.external
-    except _H5_ERRORS:
+    except H5_ERRORS:
         external = None
     if external:
         raise fail(f, name, f"stores its data in external files {[e[0] for e in external]}; external storage is refused")
     try:
         virtual = ds.is_virtual
-    except _H5_ERRORS:
+    except H5_ERRORS:
         virtual = False
     if virtual:
         own = os.path.abspath(_fname(f))
@@ -198,7 +199,7 @@ def _check_storage(f, name: str, ds) -> None:
             raise fail(f, name, "raw data storage was never allocated (the dataset was created but not written)")
     except MDFError:
         raise
-    except _H5_ERRORS as exc:
+    except H5_ERRORS as exc:
         raise fail(f, name, f"dataset layout cannot be read: {exc}") from exc
 
 
@@ -345,7 +346,7 @@ def read_array(f, name: str, kind: str, *, shape=None, ndim=None, required: bool
         return default
     try:
         raw = ds[selection] if selection != () else ds[()]
-    except _H5_ERRORS as exc:
+    except H5_ERRORS as exc:
         raise fail(f, name, f"data cannot be read (corrupt file?): {exc}") from exc
     return _convert(f, name, raw, kind)
 
@@ -397,7 +398,7 @@ def read_strings(f, name: str, *, shape=None, ndim=None, required: bool = True, 
         raise fail(f, name, f"has type {_dtype_text(ds.dtype)}, expected a string")
     try:
         raw = np.asarray(ds[()], dtype=object)
-    except _H5_ERRORS as exc:
+    except H5_ERRORS as exc:
         raise fail(f, name, f"data cannot be read (corrupt file?): {exc}") from exc
     out = np.empty(raw.shape, dtype=object)
     for idx in np.ndindex(raw.shape):
@@ -430,7 +431,7 @@ def check_tree(f) -> None:
 
     try:
         root.visititems_links(visit)
-    except _H5_ERRORS as exc:
+    except H5_ERRORS as exc:
         raise fail(f, "/", f"the group tree cannot be walked (corrupt file?): {exc}") from exc
     if bad:
         raise fail(f, bad[0], "is an external link; external links are refused")

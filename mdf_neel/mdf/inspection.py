@@ -49,7 +49,7 @@ def _read(f, path):
             v = ds.asstr()[()]
             return v if isinstance(v, str) else np.asarray(v, dtype=object)
         return ds[()]
-    except Exception:  # noqa: BLE001 - inspect shows what it can
+    except _h5.H5_ERRORS:  # a corrupt dataset: inspect shows what it can
         return None
 
 
@@ -172,7 +172,7 @@ def inspect(path, *, rows: int = 20) -> dict:
             try:
                 layout = data.id.get_create_plist().get_layout()
                 meas["layout"] = {0: "compact", 1: "contiguous", 2: "chunked", 3: "virtual"}.get(layout, str(layout))
-            except Exception:  # noqa: BLE001
+            except _h5.H5_ERRORS:  # a corrupt property list: the layout stays unknown
                 pass
         bgf = _read(f, "/measurement/isBackgroundFrame")
         if bgf is not None:

@@ -1,4 +1,4 @@
-"""Drive-field sequences, receiver axes and Lissajous mixing orders.
+"""Drive-field sequences, receiver axes, Lissajous mixing orders and offset grids.
 
 Conventions (see ``docs/data-model.md``)
 ----------------------------------------
@@ -15,9 +15,11 @@ Conventions (see ``docs/data-model.md``)
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, replace
 from functools import reduce
+from typing import NamedTuple
 
 import numpy as np
 
@@ -30,7 +32,13 @@ __all__ = [
     "mixing_orders",
     "mixing_order_to_bin",
     "regular_grid",
+    "OffsetGrid",
+    "as_offset_grid",
+    "infer_grid",
+    "regrid",
 ]
+
+logger = logging.getLogger("mdf_neel.sequence")
 
 _AXES = "xyz"
 _ACTIVE_STRENGTH_T = 1e-7  # MPIFiles' threshold for an active drive channel
@@ -321,6 +329,129 @@ def regular_grid(size, field_of_view, center) -> np.ndarray:
     return np.stack([xx.ravel(), yy.ravel(), zz.ravel()], axis=-1)
 
 
+class OffsetGrid(NamedTuple):
+    """Offset fields on a regular grid (all in tesla, µ0·H).
+
+    Attributes
+    ----------
+    offsets_T : numpy.ndarray, shape (O, 3)
+        Offset per position, x fastest (row ``ix + Nx·(iy + Ny·iz)``).
+    size : numpy.ndarray of int, shape (3,)
+        (Nx, Ny, Nz).
+    field_of_view_T : numpy.ndarray, shape (3,)
+        Edge-to-edge extent of the cell-centred grid.
+    center_T : numpy.ndarray, shape (3,)
+    """
+
+    offsets_T: np.ndarray
+    size: np.ndarray
+    field_of_view_T: np.ndarray
+    center_T: np.ndarray
+
+
+def regrid(grid: OffsetGrid, size) -> OffsetGrid:
+    """A regular grid with another number of points over the same offset extent.
+
+    The outermost points stay where they were (e.g. ±14.35 mT), so an 11 x 11 measured
+    grid becomes a finer 41 x 41 model grid covering the same offsets.
+
+    Parameters
+    ----------
+    grid : OffsetGrid
+    size : sequence of int, length 2 or 3
+        New (Nx, Ny[, Nz]); a missing Nz keeps the old one.
+
+    Returns
+    -------
+    OffsetGrid
+    """
+    new = np.array(list(size) + list(grid.size[len(size):]), dtype=np.int64).reshape(3)
+    if np.any(new < 1):
+        raise ValueError(f"grid size must be >= 1 on every axis, got {new.tolist()}")
+    old_n = np.asarray(grid.size, dtype=np.int64)
+    old_fov = np.asarray(grid.field_of_view_T, dtype=np.float64)
+    half_span = np.where(old_n > 1, old_fov / 2 - old_fov / (2 * np.maximum(old_n, 1)), 0.0)
+    fov = np.where(new > 1, 2 * half_span * new / np.maximum(new - 1, 1), 0.0)
+    if np.any((new > 1) & (half_span <= 0)):
+        raise ValueError(f"cannot refine an axis with a single offset (old size {old_n.tolist()}, new {new.tolist()})")
+    center = np.asarray(grid.center_T, dtype=np.float64)
+    return OffsetGrid(regular_grid(new, fov, center), new, fov, center)
+
+
+def infer_grid(offsets_T) -> OffsetGrid:
+    """Recognise a complete, x-fastest regular grid in a list of offsets.
+
+    Parameters
+    ----------
+    offsets_T : array_like, shape (O, 3)
+
+    Returns
+    -------
+    OffsetGrid
+        With the grid's size, field of view and centre; offsets that do not form such a
+        grid give a (O, 1, 1) "grid" whose field of view spans the x offsets.
+    """
+    off = np.asarray(offsets_T, dtype=np.float64)
+    if off.ndim != 2 or off.shape[1] != 3 or off.shape[0] < 1:
+        raise ValueError(f"offsets_T must have shape (O, 3) in tesla, got {off.shape}")
+    scale = max(float(np.abs(off).max()), 1e-30)
+    axes = []
+    for d in range(3):
+        vals = np.unique(np.round(off[:, d] / scale, 9)) * scale
+        axes.append(vals)
+    size = np.array([a.size for a in axes], dtype=np.int64)
+    fov = np.array([(a[-1] - a[0]) * a.size / (a.size - 1) if a.size > 1 else 0.0 for a in axes])
+    center = np.array([(a[-1] + a[0]) / 2 for a in axes])
+    if int(np.prod(size)) == off.shape[0]:
+        candidate = regular_grid(size, fov, center)
+        if np.allclose(candidate, off, rtol=0, atol=1e-7 * scale):
+            return OffsetGrid(off.copy(), size, fov, center)
+    O = off.shape[0]
+    logger.info("offsets do not form an x-fastest regular grid; using an (O, 1, 1) grid")
+    span = float(off[:, 0].max() - off[:, 0].min())
+    fov = np.array([span * O / (O - 1) if O > 1 and span > 0 else 1e-3, 0.0, 0.0])
+    return OffsetGrid(off.copy(), np.array([O, 1, 1], dtype=np.int64), fov, np.array([off[:, 0].mean(), 0.0, 0.0]))
+
+
+def as_offset_grid(offsets) -> OffsetGrid:
+    """The one offset-grid type from what callers pass: an :class:`OffsetGrid`, a 4-tuple
+    ``(offsets_T, size, field_of_view_T, center_T)`` or bare offsets (O, 3).
+
+    Parameters
+    ----------
+    offsets : OffsetGrid, tuple or array_like of shape (O, 3)
+        Bare offsets are recognised as a regular grid when they form one
+        (:func:`infer_grid`).
+
+    Returns
+    -------
+    OffsetGrid
+
+    Raises
+    ------
+    ValueError
+        A grid size that does not match the number of offsets, or offsets not (O, 3).
+
+    Examples
+    --------
+    >>> grid = as_offset_grid(paper_2d_offsets(grid=(3, 2)))
+    >>> grid.size.tolist(), grid.offsets_T.shape
+    ([3, 2, 1], (6, 3))
+    >>> as_offset_grid(grid.offsets_T).size.tolist()
+    [3, 2, 1]
+    """
+    if isinstance(offsets, OffsetGrid):
+        return offsets
+    if isinstance(offsets, tuple) and len(offsets) == 4:
+        off, size, fov, center = offsets
+        grid = OffsetGrid(np.asarray(off, dtype=np.float64), np.asarray(size, dtype=np.int64).reshape(3),
+                          np.asarray(fov, dtype=np.float64).reshape(3), np.asarray(center, dtype=np.float64).reshape(3))
+        if int(np.prod(grid.size)) != grid.offsets_T.shape[0]:
+            raise ValueError(f"grid size {grid.size.tolist()} does not match {grid.offsets_T.shape[0]} offsets")
+        return grid
+    return infer_grid(offsets)
+
+
 # --- the paper's measured 2-D sequence ---------------------------------------------------
 
 PAPER_BASE_FREQUENCY_HZ = 2.5e6
@@ -364,14 +495,10 @@ def paper_2d_offsets(grid=PAPER_GRID, extent_T=PAPER_OFFSET_EXTENT_T):
 
     Returns
     -------
-    offset_fields_T : numpy.ndarray, shape (Nx·Ny, 3)
-        Offsets, x fastest.
-    size : numpy.ndarray, shape (3,)
-        (Nx, Ny, 1).
-    field_of_view_T : numpy.ndarray, shape (3,)
-        Edge-to-edge extent in tesla (``2·extent·N/(N-1)``).
-    center_T : numpy.ndarray, shape (3,)
-        Zeros.
+    OffsetGrid
+        ``offsets_T`` (Nx·Ny, 3), x fastest; ``size`` (Nx, Ny, 1);
+        ``field_of_view_T`` the edge-to-edge extent in tesla (``2·extent·N/(N-1)``);
+        ``center_T`` zeros. A named tuple: ``offsets, size, fov, center = ...`` unpacks it.
     """
     nx, ny = (int(v) for v in grid)
     size = np.array([nx, ny, 1], dtype=np.int64)
@@ -379,4 +506,4 @@ def paper_2d_offsets(grid=PAPER_GRID, extent_T=PAPER_OFFSET_EXTENT_T):
     for d, (n, e) in enumerate(zip((nx, ny), extent_T)):
         fov[d] = 2 * e * n / (n - 1) if n > 1 else 0.0
     center = np.zeros(3)
-    return regular_grid(size, fov, center), size, fov, center
+    return OffsetGrid(regular_grid(size, fov, center), size, fov, center)

@@ -19,6 +19,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
+from ..sequence import as_offset_grid
 from ..systemmatrix import SystemMatrix
 from . import _kernels as K
 from .metrics import CHANNEL_REDUCTIONS, frequency_set, mixing_order_map, nrmse_rows, global_error_from_rows
@@ -407,10 +408,12 @@ class _FittingModel(BaseEstimator):
         X : array_like of shape (n_samples, 1)
             Angles in degrees. With ``tf_mode="per_angle"`` only fitted angles can be
             predicted (their TFs are known); ``"shared"`` predicts any angle.
-        grid : tuple, optional
-            ``(offset_fields_T (O', 3), grid_size (3,), field_of_view_T (3,), center_T (3,))``
-            as returned by :func:`mdf_neel.sequence.paper_2d_offsets`: predict on
-            another (e.g. finer) offset grid, simulating the atoms there.
+        grid : OffsetGrid, optional
+            Predict on another (e.g. finer) offset grid, simulating the atoms there
+            (:class:`mdf_neel.sequence.OffsetGrid`, e.g. from
+            :func:`~mdf_neel.sequence.paper_2d_offsets` or
+            :func:`~mdf_neel.simulate.regrid`; a 4-tuple or bare (O', 3) offsets are
+            converted by :func:`~mdf_neel.sequence.as_offset_grid`).
 
         Returns
         -------
@@ -420,7 +423,8 @@ class _FittingModel(BaseEstimator):
         """
         check_is_fitted(self, "atoms_")
         angles = _check_angles(X)
-        offsets = None if grid is None else np.asarray(grid[0], dtype=np.float64)
+        grid = None if grid is None else as_offset_grid(grid)
+        offsets = None if grid is None else grid.offsets_T
         data = self._predict_arrays(angles, offsets=offsets)
         return self._wrap(angles, data, grid)
 
@@ -458,9 +462,8 @@ class _FittingModel(BaseEstimator):
             provenance=self._provenance(angle_deg), source_path=None,
         )
         if grid is not None:
-            offsets, size, fov, center = grid
-            changes.update(offset_fields_T=np.asarray(offsets, dtype=np.float64), grid_size=size,
-                           field_of_view=fov, field_of_view_center=center, positions_m=None)
+            changes.update(offset_fields_T=grid.offsets_T, grid_size=grid.size, field_of_view=grid.field_of_view_T,
+                           field_of_view_center=grid.center_T, positions_m=None)
         import dataclasses
 
         from ..systemmatrix import new_uuid, utc_now

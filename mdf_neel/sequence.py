@@ -23,6 +23,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._checks import check_offsets
+
 __all__ = [
     "DriveField",
     "Receiver",
@@ -391,9 +393,7 @@ def infer_grid(offsets_T) -> OffsetGrid:
         With the grid's size, field of view and centre; offsets that do not form such a
         grid give a (O, 1, 1) "grid" whose field of view spans the x offsets.
     """
-    off = np.asarray(offsets_T, dtype=np.float64)
-    if off.ndim != 2 or off.shape[1] != 3 or off.shape[0] < 1:
-        raise ValueError(f"offsets_T must have shape (O, 3) in tesla, got {off.shape}")
+    off = check_offsets(offsets_T)
     scale = max(float(np.abs(off).max()), 1e-30)
     axes = []
     for d in range(3):

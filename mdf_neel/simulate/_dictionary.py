@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._checks import check_bins, check_offsets
 from .cache import DictionaryCache, default_cache_path, read_cache
 from .interpolation import AdaptiveRefinement, AnisotropyInterpolation
 from .parallel import progress_hook, resolve_workers, run_tasks, single_threaded
@@ -238,13 +239,13 @@ def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg
     -------
     SystemFunctionDictionary
     """
-    from ._system_functions import _check_frequencies, _check_offsets, channel_vectors
+    from ._system_functions import channel_vectors
 
     D = _floats(diameters_m, "diameters_m")
     K = _floats(anisotropies_Jm3, "anisotropies_Jm3")
     A = _floats(angles_deg, "angles_deg")
-    off = _check_offsets(offsets_T)
-    freqs = _check_frequencies(frequencies, sequence.receiver.num_frequencies)
+    off = check_offsets(offsets_T)
+    freqs = check_bins(frequencies, sequence.receiver.num_frequencies)
     if freqs is None:
         raise ValueError("frequencies must be given (0-based rfft bins)")
     channels = tuple(channels)

@@ -25,6 +25,8 @@ import math
 
 import numpy as np
 
+from .._checks import check_bins, check_offsets
+
 __all__ = [
     "CHANNEL_VECTORS",
     "ANGLE_CONVENTION",
@@ -114,26 +116,6 @@ def derivative_spectrum(signal, cycle_s: float, frequencies=None) -> np.ndarray:
     return spec * (2j * np.pi * k / (float(cycle_s) * V))
 
 
-def _check_frequencies(frequencies, num_frequencies: int) -> np.ndarray | None:
-    if frequencies is None:
-        return None
-    f = np.asarray(frequencies)
-    if f.ndim != 1 or f.size == 0 or not np.issubdtype(f.dtype, np.integer):
-        raise ValueError(f"frequencies must be a non-empty 1-D array of integer rfft bins, got {frequencies!r}")
-    if f.min() < 0 or f.max() >= num_frequencies:
-        raise ValueError(f"frequencies must lie in [0, {num_frequencies - 1}], got range [{f.min()}, {f.max()}]")
-    return f.astype(np.int64)
-
-
-def _check_offsets(offsets_T) -> np.ndarray:
-    off = np.asarray(offsets_T, dtype=np.float64)
-    if off.ndim != 2 or off.shape[1] != 3 or off.shape[0] < 1:
-        raise ValueError(f"offsets_T must have shape (O, 3) in tesla, got {off.shape}")
-    if not np.all(np.isfinite(off)):
-        raise ValueError("offsets_T contains NaN or inf")
-    return off
-
-
 def system_functions(sequence, offsets_T, *, angle_deg=0.0, diameter_m, anisotropy_Jm3=0.0,
                      model="neel", frequencies=None, channels=("x", "y"), batch_size=None,
                      callback=None, return_info=False, solver=None, **particle):
@@ -182,8 +164,8 @@ def system_functions(sequence, offsets_T, *, angle_deg=0.0, diameter_m, anisotro
         Only with ``return_info=True``.
     """
     period = _cycle_s(sequence)
-    off = _check_offsets(offsets_T)
-    freqs = _check_frequencies(frequencies, sequence.receiver.num_frequencies)
+    off = check_offsets(offsets_T)
+    freqs = check_bins(frequencies, sequence.receiver.num_frequencies)
     p = channel_vectors(channels)
     particle, settings = split_settings(particle, solver)
     times = sequence.times_s()
@@ -239,8 +221,8 @@ def angle_system_functions(sequence, offsets_T, *, angles_deg, diameter_m, aniso
         Only with ``return_info=True``.
     """
     period = _cycle_s(sequence)
-    off = _check_offsets(offsets_T)
-    freqs = _check_frequencies(frequencies, sequence.receiver.num_frequencies)
+    off = check_offsets(offsets_T)
+    freqs = check_bins(frequencies, sequence.receiver.num_frequencies)
     p = channel_vectors(channels)
     particle, settings = split_settings(particle, solver)
     angles = np.atleast_1d(np.asarray(angles_deg, dtype=np.float64))
@@ -326,7 +308,7 @@ def neel_resolution(sequence, offsets_T, *, diameter_m, anisotropy_Jm3=0.0, rtol
     p = ParticleParameters(diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3,
                            **{k: particle[k] for k in keys if k in particle})
     drive = sequence.field_T(sequence.times_s())
-    off = _check_offsets(offsets_T)
+    off = check_offsets(offsets_T)
     bmax = max(float(np.linalg.norm(drive[np.newaxis] + o[:, np.newaxis, :], axis=-1).max())
                for o in np.array_split(off, max(1, off.shape[0] // 256)))
     return choose_resolution(p.xi_per_tesla * bmax, p.sigma, rtol)

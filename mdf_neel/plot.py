@@ -66,6 +66,12 @@ def complex_to_rgb(values, vmax=None) -> np.ndarray:
     numpy.ndarray of float64, shape ``S + (3,)``
         RGB in [0, 1]. Hue ``(arg z mod 2π)/2π`` (0 red, 1/3 green, 2/3 blue),
         saturation 1, value ``clip(|z|/vmax, 0, 1)``; NaN/inf give black.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> complex_to_rgb(np.array([1.0, 1j, -1.0, 0.0])).shape  # hue = phase, value = magnitude
+    (4, 3)
     """
     z = np.asarray(values)
     z = z.astype(np.complex128, copy=False) if np.iscomplexobj(z) else z.astype(np.float64).astype(np.complex128)
@@ -197,6 +203,15 @@ def row_images(system_matrices, rows=DEFAULT_ROWS, channel=0, *, normalization="
         RGB in [0, 1]; image row index = y offset (ascending), column = x offset.
     vmax : numpy.ndarray, shape (R, A)
         Magnitude shown at full brightness in each panel.
+
+    Examples
+    --------
+    >>> from mdf_neel.simulate import preset, system_matrix
+    >>> seq, grid = preset("paper-2d", grid=(3, 3))
+    >>> sm = system_matrix(seq, grid, angle_deg=0.0, diameter_m=20e-9, model="langevin", frequencies=[16, 17, 33])
+    >>> images, vmax = row_images([sm], rows=[(1, 0), (0, 1)])  # mixing orders (mx, my)
+    >>> images.shape  # (rows, matrices, Ny, Nx, RGB)
+    (2, 1, 3, 3, 3)
     """
     sms = _check_inputs(system_matrices, channel, normalization)
     rows = _parse_rows(rows)
@@ -278,6 +293,21 @@ def plot_rows(
     -------
     matplotlib.figure.Figure
         Attached to an Agg canvas; save it with :func:`save_figure` or ``fig.savefig``.
+
+    Examples
+    --------
+    >>> from mdf_neel.simulate import preset, system_matrix
+    >>> seq, grid = preset("paper-2d", grid=(3, 3))
+    >>> sm = system_matrix(seq, grid, angle_deg=0.0, diameter_m=20e-9, model="langevin", frequencies=[16, 17, 33])
+    >>> import os, tempfile
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")  # no display needed
+    >>> fig = plot_rows([sm], rows=[(1, 0), (0, 1)], labels=["0°"])
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = save_figure(fig, os.path.join(tmp, "rows.png"))
+    ...     size = os.path.getsize(path)
+    >>> size > 0
+    True
     """
     Figure, FigureCanvasAgg = _require_matplotlib()
     sms = _check_inputs(system_matrices, channel, normalization)

@@ -83,6 +83,22 @@ class DictionaryModel(_FittingModel):
         (D, K) of the atoms with non-zero weight.
     row_errors_, training_error_, angles_deg_, frequency_indices_, mixing_orders_, channels_
         As in :class:`~mdf_neel.fitting.EquilibriumModel`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mdf_neel.simulate import preset, system_matrix
+    >>> seq, grid = preset("paper-2d", grid=(3, 3))
+    >>> rows = [16, 17, 33]
+    >>> X = np.array([[0.0], [45.0], [90.0]])  # easy-axis angles in degrees, shape (n_samples, 1)
+    >>> sms = [system_matrix(seq, grid, angle_deg=a, diameter_m=20e-9, anisotropy_Jm3=1000.0,
+    ...                      model="anisotropic-equilibrium", frequencies=rows) for a in X[:, 0]]
+    >>> m2 = DictionaryModel(diameters_m=(18e-9, 20e-9), anisotropies_Jm3=(500.0, 1000.0), rank=2,
+    ...                      model="anisotropic-equilibrium", frequencies=rows, cache=False).fit(X, sms)
+    >>> m2.rank_, m2.training_error_ < 1e-6
+    (2, True)
+    >>> [p.data.shape for p in m2.predict(X[:1])]
+    [(2, 3, 9)]
     """
 
     def __init__(self, diameters_m=PAPER_DIAMETERS_M, *, anisotropies_Jm3=PAPER_ANISOTROPIES_JM3, rank=None,

@@ -55,6 +55,21 @@ class EquilibriumModel(_FittingModel):
         ε_global on the training data.
     angles_deg_, frequency_indices_, mixing_orders_, channels_
         What was fitted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mdf_neel.simulate import preset, system_matrix
+    >>> seq, grid = preset("paper-2d", grid=(3, 3))
+    >>> rows = [16, 17, 33]
+    >>> X = np.array([[0.0], [45.0], [90.0]])  # easy-axis angles in degrees, shape (n_samples, 1)
+    >>> sms = [system_matrix(seq, grid, angle_deg=a, diameter_m=20e-9, anisotropy_Jm3=1000.0,
+    ...                      model="anisotropic-equilibrium", frequencies=rows) for a in X[:, 0]]
+    >>> m0 = EquilibriumModel(diameters_m=(18e-9, 20e-9, 22e-9), frequencies=rows, cache=False).fit(X, sms)
+    >>> m0.best_params_
+    {'diameter_m': 2e-08}
+    >>> m0.error_map_.shape
+    (3,)
     """
 
     _single_anisotropy = True

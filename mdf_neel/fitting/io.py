@@ -260,6 +260,24 @@ def predict_mdf(model, X, out_dir, *, grid=None, prefix="predicted", overwrite=T
     ------
     ValueError
         The model was fitted to arrays, not to system matrices.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mdf_neel.simulate import preset, system_matrix
+    >>> seq, grid = preset("paper-2d", grid=(3, 3))
+    >>> rows = [16, 17, 33]
+    >>> X = np.array([[0.0], [45.0], [90.0]])  # easy-axis angles in degrees, shape (n_samples, 1)
+    >>> sms = [system_matrix(seq, grid, angle_deg=a, diameter_m=20e-9, anisotropy_Jm3=1000.0,
+    ...                      model="anisotropic-equilibrium", frequencies=rows) for a in X[:, 0]]
+    >>> import os, tempfile
+    >>> from mdf_neel.fitting import EquilibriumModel
+    >>> model = EquilibriumModel(diameters_m=(18e-9, 20e-9), frequencies=rows, cache=False).fit(X, sms)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     paths = predict_mdf(model, X, tmp)
+    ...     names = sorted(os.listdir(tmp))
+    >>> names
+    ['predicted_000.00deg.mdf', 'predicted_045.00deg.mdf', 'predicted_090.00deg.mdf']
     """
     from ..mdf.writer import write_system_matrix
 

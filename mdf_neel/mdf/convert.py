@@ -303,6 +303,20 @@ def convert(in_path, out_path, *, to_version: str = _TARGET_VERSION, decompress:
     -----
     System matrices with J > 1 periods can only be copied plainly; processing them
     (options, v1 with patches) raises ValueError.
+
+    Examples
+    --------
+    >>> from mdf_neel.simulate import preset, system_matrix
+    >>> seq, grid = preset("paper-2d", grid=(3, 3))
+    >>> sm = system_matrix(seq, grid, angle_deg=0.0, diameter_m=20e-9, model="langevin", frequencies=[16, 17, 33])
+    >>> import os, tempfile
+    >>> from mdf_neel.mdf import read_system_matrix, write_system_matrix
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     src = write_system_matrix(os.path.join(tmp, "sm.mdf"), sm)
+    ...     out = convert(src, os.path.join(tmp, "low.mdf"), max_frequency_Hz=30e3)  # keep rows up to 30 kHz
+    ...     rows = read_system_matrix(out).frequency_indices
+    >>> rows.tolist()
+    [16, 17]
     """
     if to_version != _TARGET_VERSION:
         raise ValueError(f"to_version must be {_TARGET_VERSION!r}, got {to_version!r}")

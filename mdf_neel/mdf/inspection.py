@@ -158,6 +158,20 @@ def inspect(path, *, rows: int = 20) -> dict:
     ------
     MDFError
         The file cannot be opened as HDF5.
+
+    Examples
+    --------
+    >>> from mdf_neel.simulate import preset, system_matrix
+    >>> seq, grid = preset("paper-2d", grid=(3, 3))
+    >>> sm = system_matrix(seq, grid, angle_deg=0.0, diameter_m=20e-9, model="langevin", frequencies=[16, 17, 33])
+    >>> import os, tempfile
+    >>> from mdf_neel.mdf import write_system_matrix
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     summary = inspect(write_system_matrix(os.path.join(tmp, "sm.mdf"), sm))
+    >>> summary["version"]
+    '2.1.0'
+    >>> "measurement" in summary and "sequence" in summary
+    True
     """
     with _h5.open_file(path) as f:
         out = {"path": str(path), "version": _read(f, "/version"), "uuid": _read(f, "/uuid"), "time": _read(f, "/time")}

@@ -109,6 +109,21 @@ def read_system_matrix(path, *, frequencies=None, background_correction=None,
         The file is not a readable/consistent MDF file.
     ValueError
         Bad arguments (unknown frequency bins, period out of range, ...).
+
+    Examples
+    --------
+    >>> from mdf_neel.simulate import preset, system_matrix
+    >>> seq, grid = preset("paper-2d", grid=(3, 3))
+    >>> sm = system_matrix(seq, grid, angle_deg=0.0, diameter_m=20e-9, model="langevin", frequencies=[16, 17, 33])
+    >>> import os, tempfile
+    >>> from mdf_neel.mdf import write_system_matrix
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_system_matrix(os.path.join(tmp, "sm.mdf"), sm)
+    ...     back = read_system_matrix(path, frequencies=[17])  # reads only this row from disk
+    >>> back.data.shape  # (channels, frequencies, positions)
+    (2, 1, 9)
+    >>> back.frequency_indices.tolist()
+    [17]
     """
     method = check_background_correction(background_correction)
     with _h5.open_file(path) as f:

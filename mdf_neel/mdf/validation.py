@@ -595,5 +595,24 @@ def validate(path, *, advisory: bool = True, check_name: bool = True) -> list:
     list of str
         One readable line per problem, ``"<dataset>: <what is wrong>"``; empty when
         the file conforms. Never raises for a malformed file.
+
+    Examples
+    --------
+    >>> from mdf_neel.simulate import preset, system_matrix
+    >>> seq, grid = preset("paper-2d", grid=(3, 3))
+    >>> sm = system_matrix(seq, grid, angle_deg=0.0, diameter_m=20e-9, model="langevin", frequencies=[16, 17, 33])
+    >>> import os, tempfile
+    >>> import h5py
+    >>> from mdf_neel.mdf import write_system_matrix
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_system_matrix(os.path.join(tmp, "sm.mdf"), sm)
+    ...     before = validate(path)
+    ...     with h5py.File(path, "r+") as f:
+    ...         del f["/acquisition/drivefield/baseFrequency"]
+    ...     after = validate(path)
+    >>> before
+    []
+    >>> any("baseFrequency" in line for line in after)
+    True
     """
     return [line for level, line in check(path, check_name=check_name) if advisory or level == "error"]

@@ -447,6 +447,19 @@ def write_system_matrix(path, sm, *, overwrite: bool = True) -> str:
     Without either, the grid points are derived from size/fov/centre
     (``regular_grid``) in ``sm.field_of_view_unit``. Without ``sm.snr`` the SNR comes
     from :func:`snr_fallback`.
+
+    Examples
+    --------
+    >>> from mdf_neel.simulate import preset, system_matrix
+    >>> seq, grid = preset("paper-2d", grid=(3, 3))
+    >>> sm = system_matrix(seq, grid, angle_deg=0.0, diameter_m=20e-9, model="langevin", frequencies=[16, 17, 33])
+    >>> import os, tempfile
+    >>> from mdf_neel.mdf import validate
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_system_matrix(os.path.join(tmp, "sm.mdf"), sm)
+    ...     problems = validate(path)
+    >>> os.path.basename(path), problems
+    ('sm.mdf', [])
     """
     path = _prepare_target(path, overwrite)
     C, K, O = sm.data.shape

@@ -238,6 +238,18 @@ def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg
     Returns
     -------
     SystemFunctionDictionary
+
+    Examples
+    --------
+    >>> from mdf_neel.simulate import preset
+    >>> seq, grid = preset("paper-2d", grid=(3, 3))
+    >>> d = dictionary(seq, grid.offsets_T, diameters_m=[18e-9, 22e-9], anisotropies_Jm3=[500.0, 2000.0],
+    ...                angles_deg=[0.0, 90.0], frequencies=[16, 17, 33], model="anisotropic-equilibrium",
+    ...                progress=False)
+    >>> d.phi.shape  # (D, K, angles, channels, frequencies, positions)
+    (2, 2, 2, 2, 3, 9)
+    >>> d.element(1, 0, 1).shape  # D = 22 nm, K = 500 J/m³, ϑ = 90°
+    (2, 3, 9)
     """
     from ._system_functions import channel_vectors
 

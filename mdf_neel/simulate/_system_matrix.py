@@ -276,6 +276,17 @@ def system_matrix(sequence, offsets, *, angle_deg, diameter_m, anisotropy_Jm3=0.
         ``data`` (C, V//2+1, O) on the full rfft grid, method "simulation",
         ``experiment.is_simulation``, offsets and grid in tesla, SNR per row, provenance
         (model, parameters with units, sphere resolution, versions, conventions).
+
+    Examples
+    --------
+    >>> from mdf_neel.simulate import preset
+    >>> seq, grid = preset("paper-2d", grid=(3, 3))
+    >>> sm = system_matrix(seq, grid, angle_deg=30.0, diameter_m=20e-9, anisotropy_Jm3=1000.0,
+    ...                    model="anisotropic-equilibrium", frequencies=[16, 17, 33])
+    >>> sm.data.shape  # (channels, frequencies, positions)
+    (2, 3, 9)
+    >>> sm.method, sm.easy_axis_angle_deg
+    ('simulation', 30.0)
     """
     grid = as_offset_grid(offsets)
     phi, info = system_functions(sequence, grid.offsets_T, angle_deg=angle_deg, diameter_m=diameter_m,

@@ -23,7 +23,8 @@ anisotropy grid K = 100 … 9000 J/m³ (step 100, 90 values). Steps:
 3. the time of computing all 90 exactly is estimated as 90 × the mean time of one
    exact pair from step 2, and the interpolated run is reported relative to it.
 
-All figures are ratios to references measured in the same run.
+All figures are ratios to references measured in the same run; they also go to
+``benchmarks/results/dictionary_interpolation.json`` (``--json``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import argparse
 import time
 
 import numpy as np
+from _results import add_json_argument, write_results
 
 from mdf_neel.fitting import frequency_set
 from mdf_neel.sequence import paper_2d_offsets, paper_2d_sequence
@@ -48,6 +50,7 @@ def main(argv=None):
     parser.add_argument("--max-stride", type=int, default=16)
     parser.add_argument("--checks", type=int, default=6, help="interpolated K values solved exactly for the check")
     parser.add_argument("--grid", type=int, default=3, help="offsets per axis (grid x grid of the paper's extent)")
+    add_json_argument(parser, "dictionary_interpolation")
     args = parser.parse_args(argv)
 
     seq = paper_2d_sequence()
@@ -91,8 +94,15 @@ def main(argv=None):
         errors.append(err.max())
         print(f"  check K = {K[i]:6.0f} J/m³: exact solve {times[-1]:.2f} s, relative L2 error of the "
               f"interpolant (max over angles) {err.max():.2e}")
+    summary = {
+        "K_Jm3": K, "interpolated_s": t_interp, "exact_pairs": info["exact_pairs"], "grid_pairs": info["grid_pairs"],
+        "rounds": info["rounds"], "max_accepted_error": info["max_accepted_error"], "nodes_K_Jm3": K[list(nodes)],
+        "verifications": len(info["verifications"]), "refined": len(rejected),
+        "checks": [{"K_Jm3": K[i], "exact_s": t, "error": e} for i, t, e in zip(picks, times, errors)],
+    }
     if not picks:
         print("  no interpolated K values (everything was solved exactly)")
+        write_results(args.json, "dictionary_interpolation", args, summary)
         return 0
     t_pair = float(np.mean(times))
     t_all = K.size * t_pair
@@ -101,6 +111,8 @@ def main(argv=None):
     print(f"mean exact pair {t_pair:.2f} s -> all {K.size} exact ~ {t_all:.1f} s (estimate); "
           f"interpolated run {t_interp:.1f} s = {t_interp / t_all:.3f} x that "
           f"({t_all / t_interp:.1f}x faster); exact solves {info['exact_pairs']}/{K.size}")
+    summary.update(mean_exact_pair_s=t_pair, all_exact_estimate_s=t_all, speed_up=t_all / t_interp)
+    write_results(args.json, "dictionary_interpolation", args, summary)
     return 0
 
 

@@ -5,7 +5,8 @@ Builds a >= 1 GB MDF v2.1 system-matrix file with raw h5py in a temporary direct
 fastest), then reads (a) 20 random frequency rows and (b) the whole matrix with
 ``mdf_neel.mdf.reader.read_system_matrix`` in the same run, and prints wall time and
 peak traced memory (``tracemalloc``: numpy buffers are traced) of (a) as ratios to (b).
-Target: both below 5 %. The file is deleted afterwards.
+Target: both below 5 %. The file is deleted afterwards; the figures also go to
+``benchmarks/results/read_rows.json`` (``--json``).
 
 Run: ``python benchmarks/read_rows.py [--grid 288] [--rows 20] [--dir /tmp]``.
 """
@@ -20,11 +21,12 @@ import time
 import tracemalloc
 from pathlib import Path
 
+import h5py
 import numpy as np
+from _results import add_json_argument, write_results
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "mdf"))
-import h5py  # noqa: E402
-from _builders import _metadata  # noqa: E402  (raw-h5py metadata of the test builders)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: the test builders
+from tests.mdf._builders import _metadata  # noqa: E402  (raw-h5py metadata of the test builders)
 
 from mdf_neel.mdf.reader import read_system_matrix  # noqa: E402
 
@@ -69,6 +71,7 @@ def main(argv=None):
     p.add_argument("--grid", type=int, default=288, help="positions per axis (288 -> 1.08 GB)")
     p.add_argument("--rows", type=int, default=20)
     p.add_argument("--dir", default=None, help="directory for the temporary file")
+    add_json_argument(p, "read_rows")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         path = os.path.join(tmp, "big.mdf")
@@ -89,6 +92,10 @@ def main(argv=None):
         print(f"whole matrix: {t_full:8.3f} s, peak {m_full / 1e6:9.1f} MB")
         print(f"ratio time   {100 * t_few / t_full:6.2f} %  (target < 5 %)")
         print(f"ratio memory {100 * m_few / m_full:6.2f} %  (target < 5 %)")
+    write_results(args.json, "read_rows", args, {
+        "data_bytes": nbytes, "rows": rows, "rows_s": t_few, "rows_peak_bytes": m_few, "whole_s": t_full,
+        "whole_peak_bytes": m_full, "time_ratio": t_few / t_full, "memory_ratio": m_few / m_full, "target_ratio": 0.05,
+    })
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ speed-ups relative to the single-threaded in-process run measured in this same r
 including the start-up of local worker processes; the dask cluster exists before timing,
 as an existing cluster is the use case), so they are comparable across machines. The results of
 all variants are compared with the in-process run (maximum difference relative to the
-largest entry; round-off level when worker processes use another thread count).
+largest entry; round-off level when worker processes use another thread count). The
+figures also go to ``benchmarks/results/simulate_scaling.json`` (``--json``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import argparse
 import time
 
 import numpy as np
+from _results import add_json_argument, write_results
 
 from mdf_neel.simulate import dictionary, preset
 
@@ -38,6 +40,7 @@ def main(argv=None):
     parser.add_argument("--diameter", type=float, default=14e-9, help="core diameter in m (default 14e-9)")
     parser.add_argument("--elements", type=int, default=8, help="dictionary elements (tasks)")
     parser.add_argument("--grid", type=int, default=3, help="offsets per axis (grid x grid per element)")
+    add_json_argument(parser, "simulate_scaling")
     args = parser.parse_args(argv)
 
     results = [_run("1 process, 1 thread (reference)", args.grid, args, workers=1, n_threads=1),
@@ -52,9 +55,12 @@ def main(argv=None):
             results.append(_run("dask LocalCluster, 2 workers", args.grid, args, scheduler=cluster))
     ref_label, ref_time, ref_phi = results[0]
     print(f"{args.elements} elements x {args.grid * args.grid} offsets, model {args.model}")
+    rows = []
     for label, seconds, phi in results:
         rel = float(np.max(np.abs(phi - ref_phi)) / np.max(np.abs(ref_phi)))
         print(f"  {label:32s} speed-up {ref_time / seconds:5.2f}x   max rel. difference {rel:.1e}")
+        rows.append({"variant": label, "wall_s": seconds, "speed_up": ref_time / seconds, "max_rel_difference": rel})
+    write_results(args.json, "simulate_scaling", args, rows)
 
 
 if __name__ == "__main__":

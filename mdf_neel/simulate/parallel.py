@@ -157,8 +157,6 @@ def _run_dask(function, tasks, on_result, scheduler, max_retries):
 
 
 def _is_lost_worker(exc) -> bool:
-    try:
-        from distributed.scheduler import KilledWorker
-    except ImportError:  # pragma: no cover
-        KilledWorker = ()
+    from distributed.scheduler import KilledWorker  # only called by _run_dask: distributed is there
+
     return isinstance(exc, KilledWorker) or type(exc).__name__ in ("KilledWorker", "CommClosedError")

@@ -104,7 +104,8 @@ def worker(D_nm, K, n_off, rtol, baseline_samples, threads, n_full, methods):
     import numba
 
     from mdf_neel.physics import ParticleParameters, mean_magnetization
-    from mdf_neel.physics.fokker_planck import NeelDiscretisation, rotation_to_z
+    from mdf_neel.physics.neel.discretisation import NeelDiscretisation
+    from mdf_neel.physics.neel.frame import rotation_to_z
 
     numba.set_num_threads(threads)
     th = math.radians(30.0)

@@ -7,25 +7,21 @@ ParticleParameters   validated particle parameters and derived constants (τ, ξ
 langevin             the Langevin function
 langevin_magnetization, anisotropic_equilibrium   the equilibrium models on field arrays
 choose_resolution    the automatic spherical-harmonic degree for given ξ, σ and rtol
+solve_neel           the Néel model for a ParticleParameters object, with solver statistics
 integral_relaxation_time   zero-field Néel (integral) relaxation time τ_int/τ
 
-Fields are µ0·H in tesla; m̄ is normalised by m0 = Ms·Vc. See ``docs/physics.md``.
+The Néel solver itself is the subpackage :mod:`mdf_neel.physics.neel` (one module per
+method, the shared numerics underneath; numba is imported on the first Néel solve).
+Fields are µ0·H in tesla; m̄ is normalised by m0 = Ms·Vc. See ``docs/physics.md`` and
+``docs/neel-numerics.md``.
 """
 
 from __future__ import annotations
 
-from ._api import MODELS, mean_magnetization
+from ._api import MODELS, mean_magnetization, solve_neel
 from .equilibrium import anisotropic_equilibrium, langevin, langevin_magnetization
+from .neel.resolution import choose_resolution
 from .particles import BOLTZMANN_JK, MU0, ParticleParameters, integral_relaxation_time
-
-
-def __getattr__(name):
-    # the Fokker-Planck module pulls in numba; import it on first use only
-    if name in ("choose_resolution", "solve_neel"):
-        from . import fokker_planck
-
-        return getattr(fokker_planck, name)
-    raise AttributeError(f"module 'mdf_neel.physics' has no attribute {name!r}")
 
 
 __all__ = [

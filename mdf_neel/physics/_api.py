@@ -1,4 +1,5 @@
-"""The public entry point :func:`mean_magnetization` (validation and model dispatch)."""
+"""The public entry points :func:`mean_magnetization` (validation and model dispatch) and
+:func:`solve_neel` (the Néel model for a given :class:`ParticleParameters`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from .._checks import check_degree, check_fraction
 from .equilibrium import anisotropic_equilibrium, langevin_magnetization
 from .particles import ParticleParameters
 
-__all__ = ["mean_magnetization", "MODELS", "METHODS"]
+__all__ = ["mean_magnetization", "solve_neel", "MODELS", "METHODS"]
 
 logger = logging.getLogger("mdf_neel.physics")
 
@@ -72,6 +73,31 @@ def _check_fields(fields_T, n_times: int) -> np.ndarray:
     return f
 
 
+def _check_neel_options(*, rtol, initial, steady_state, resolution, azimuthal_resolution,
+                        step_tolerance, method) -> dict:
+    """The validated solver options of the Néel model, as :func:`.neel.dispatch.solve_batch`
+    takes them (``tol`` the per-step tolerance or None)."""
+    rtol_f = check_fraction("rtol", rtol)
+    if initial not in ("equilibrium", "uniform"):
+        raise ValueError(f"initial must be 'equilibrium' or 'uniform', got {initial!r}")
+    if not isinstance(steady_state, (bool, np.bool_)):
+        raise ValueError(f"steady_state must be a bool, got {steady_state!r}")
+    if resolution is not None:
+        check_degree("resolution", resolution)
+    if azimuthal_resolution is not None:
+        if isinstance(azimuthal_resolution, bool) \
+                or not isinstance(azimuthal_resolution, (int, np.integer)) \
+                or int(azimuthal_resolution) < 1:
+            raise ValueError("azimuthal_resolution must be a positive integer order, got "
+                             f"{azimuthal_resolution!r}")
+    step_tol = None if step_tolerance is None else check_fraction("step_tolerance", step_tolerance)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    return {"rtol": rtol_f, "initial": initial, "steady_state": bool(steady_state),
+            "resolution": resolution, "azimuthal_resolution": azimuthal_resolution,
+            "tol": step_tol, "method": method}
+
+
 def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
                        easy_axis=(1, 0, 0), model="neel", alpha=0.1,
                        saturation_magnetization_Am=474e3, temperature_K=293.0,
@@ -126,7 +152,7 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
         carries most (and a random one) against 4 more orders, and raises |m| for the
         whole batch when they differ by more than 0.2·rtol (``info`` entries
         ``azimuthal_resolution``, ``azimuthal_verification_error``; see
-        :func:`mdf_neel.physics.fokker_planck.initial_azimuthal_order`).
+        :func:`mdf_neel.physics.neel.truncation.initial_azimuthal_order`).
     step_tolerance : float, optional
         ``"neel"`` only. Per-step tolerance of the time stepper (2-norm of the embedded
         error of the spherical-harmonic coefficients); default ``0.25 * rtol``. The
@@ -147,13 +173,14 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
         ``steady_state=True``. ``"slow-mode"``: periodic steady states of the slowest
         Fokker–Planck mode plus the first-order lag of the others, from tables over
         the field plane shared by the whole batch
-        (:mod:`mdf_neel.physics._slow_mode`); needs ``steady_state=True`` and every
+        (:mod:`mdf_neel.physics.neel.slow_mode`); needs ``steady_state=True`` and every
         member's field in one plane through its easy axis (the paper's 2-D drive with
         in-plane offsets and axes). Verified against full solves of the member reaching
         the largest field and of two random ones (``info``: ``slow_mode_accepted``,
         ``slow_mode_verification_error``); its own error on the paper's sequence is up
-        to 2.5e-4 (docs/physics.md, tenth session). ``"auto"``: for steady-state batches of at least
-        :data:`mdf_neel.physics.fokker_planck.REDUCED_MIN_BATCH` members the slow-mode
+        to 2.5e-4 (``docs/neel-numerics.md``, "Slow-mode model"). ``"auto"``: for
+        steady-state batches of at least
+        :data:`mdf_neel.physics.neel.dispatch.REDUCED_MIN_BATCH` members the slow-mode
         model (in-plane fields, ``rtol >= 1e-3``; the reduced basis if its
         verification fails) or else the reduced basis; full otherwise.
 
@@ -175,25 +202,13 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
         diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3, alpha=alpha,
         saturation_magnetization_Am=saturation_magnetization_Am,
         temperature_K=temperature_K, gamma=gamma)
-    rtol_f = check_fraction("rtol", rtol)
-    if initial not in ("equilibrium", "uniform"):
-        raise ValueError(f"initial must be 'equilibrium' or 'uniform', got {initial!r}")
-    if not isinstance(steady_state, (bool, np.bool_)):
-        raise ValueError(f"steady_state must be a bool, got {steady_state!r}")
-    if resolution is not None:
-        check_degree("resolution", resolution)
-    if azimuthal_resolution is not None:
-        if isinstance(azimuthal_resolution, bool) \
-                or not isinstance(azimuthal_resolution, (int, np.integer)) \
-                or int(azimuthal_resolution) < 1:
-            raise ValueError("azimuthal_resolution must be a positive integer order, got "
-                             f"{azimuthal_resolution!r}")
-    step_tol = None if step_tolerance is None else check_fraction("step_tolerance", step_tolerance)
+    options = _check_neel_options(rtol=rtol, initial=initial, steady_state=steady_state,
+                                  resolution=resolution,
+                                  azimuthal_resolution=azimuthal_resolution,
+                                  step_tolerance=step_tolerance, method=method)
     t = _check_times(times_s, need_uniform=(model == "neel"))
     fields = _check_fields(fields_T, t.size)
     n = _check_easy_axis(easy_axis, fields.shape)
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
 
     info = {"model": model, "particle": particle.as_dict(),
             "easy_axis": tuple(n.tolist()) if n.ndim == 1 else n.tolist(),
@@ -205,13 +220,75 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
         m = anisotropic_equilibrium(fields, particle.xi_per_tesla, particle.sigma,
                                     n if n.ndim == 1 else n[:, None, :])
     else:
-        from .fokker_planck import solve_neel
+        from .neel.dispatch import solve_batch  # numba: loaded on first use
 
-        m, fp_info = solve_neel(t, fields, particle, n, steady_state=bool(steady_state),
-                                initial=initial, rtol=rtol_f, resolution=resolution, tol=step_tol,
-                                n_threads=n_threads, method=method,
-                                azimuthal_resolution=azimuthal_resolution)
+        m, fp_info = solve_batch(t, fields, particle, n, n_threads=n_threads, max_newton=4,
+                                 symmetry=True, **options)
         info.update(fp_info)
     if return_info:
         return m, info
     return m
+
+
+def solve_neel(times_s, fields_T, particle: ParticleParameters, easy_axis=(1, 0, 0), *,
+               steady_state=True, initial="equilibrium", rtol=1e-4, resolution=None,
+               step_tolerance=None, n_threads=None, max_newton=4, method="auto",
+               symmetry=True, azimuthal_resolution=None):
+    """Néel Fokker–Planck solution for a given particle, with the solver's statistics.
+
+    The ``model="neel"`` branch of :func:`mean_magnetization` for a
+    :class:`ParticleParameters` object, validated the same way and with the same
+    defaults, plus two solver options.
+
+    Parameters
+    ----------
+    times_s, fields_T, easy_axis, steady_state, initial, rtol, resolution, step_tolerance, n_threads, method, azimuthal_resolution
+        As in :func:`mean_magnetization`.
+    particle : ParticleParameters
+    max_newton : int
+        Most Newton–Krylov shooting iterations of a periodic steady state (>= 0).
+    symmetry : bool
+        Steady states only: solve one member per class of exactly symmetric fields
+        (:mod:`mdf_neel.physics.neel.symmetry`) and map the others.
+
+    Returns
+    -------
+    m : numpy.ndarray, shape like ``fields_T``
+        Mean moment normalised by m0 = Ms·Vc.
+    info : dict
+        Solver statistics (see :func:`mdf_neel.physics.neel.dispatch.solve_batch`).
+
+    Raises
+    ------
+    ValueError
+        For invalid parameters; the message names the parameter.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mdf_neel.physics import ParticleParameters, solve_neel
+    >>> t = np.arange(32) * 1e-6
+    >>> b = np.zeros((32, 3))
+    >>> b[:, 0] = 5e-3 * np.cos(2 * np.pi * np.arange(32) / 32)
+    >>> m, info = solve_neel(t, b, ParticleParameters(diameter_m=16e-9), rtol=1e-3)
+    >>> m.shape, info["method"]
+    ((32, 3), 'full')
+    """
+    if not isinstance(particle, ParticleParameters):
+        raise ValueError(f"particle must be a ParticleParameters, got {type(particle).__name__}")
+    options = _check_neel_options(rtol=rtol, initial=initial, steady_state=steady_state,
+                                  resolution=resolution,
+                                  azimuthal_resolution=azimuthal_resolution,
+                                  step_tolerance=step_tolerance, method=method)
+    if isinstance(max_newton, bool) or not isinstance(max_newton, (int, np.integer)) \
+            or max_newton < 0:
+        raise ValueError(f"max_newton must be a non-negative integer, got {max_newton!r}")
+    if not isinstance(symmetry, (bool, np.bool_)):
+        raise ValueError(f"symmetry must be a bool, got {symmetry!r}")
+    t = _check_times(times_s, need_uniform=True)
+    fields = _check_fields(fields_T, t.size)
+    n = _check_easy_axis(easy_axis, fields.shape)
+    from .neel.dispatch import solve_batch  # numba: loaded on first use
+
+    return solve_batch(t, fields, particle, n, n_threads=n_threads, max_newton=int(max_newton),
+                       symmetry=bool(symmetry), **options)

@@ -148,8 +148,9 @@ class ParticleParameters:
     def neel_time_s(self) -> float:
         """Zero-field integral relaxation time of the longitudinal moment [s].
 
-        Exact quadrature of the axially symmetric problem (neel-physics.md §6c); equals
-        ``tau_s`` at K = 0 and approaches Brown's high-barrier asymptote for large σ.
+        Exact quadrature of the axially symmetric problem (Coffey et al., Phys. Rev. E 49
+        (1994) 1869); equals ``tau_s`` at K = 0 and approaches Brown's high-barrier
+        asymptote for large σ.
         """
         return self.tau_s * integral_relaxation_time(self.sigma)
 
@@ -170,7 +171,8 @@ def integral_relaxation_time(sigma: float, n_nodes: int = 400) -> float:
     """Zero-field integral relaxation time τ_int/τ of the axially symmetric problem.
 
     ``τ_int/τ = (2/⟨u²⟩) (1/(4σ² Z)) ∫_{-1}^{1} (e^{σz²} − e^{σ})² e^{−σz²}/(1−z²) dz``
-    with ``Z = ∫ e^{σu²} du`` (neel-physics.md §6c). Evaluated with Gauss–Legendre in a
+    with ``Z = ∫ e^{σu²} du`` (W. T. Coffey, D. S. F. Crothers, Yu. P. Kalmykov, E. S. Massawe,
+    J. T. Waldron, Phys. Rev. E 49 (1994) 1869). Evaluated with Gauss–Legendre in a
     scaled form that is stable for σ up to several hundred.
 
     Parameters

@@ -317,7 +317,7 @@ def verified_neel_magnetization(times_s, fields_T, easy_axes, rows_of, groups, *
         ``met`` (bool).
     """
     from .. import physics
-    from ..physics.fokker_planck import fields_in_axis_planes
+    from ..physics.neel.frame import fields_in_axis_planes
 
     common = dict(particle, steady_state=True, return_info=True, rtol=solver.mean_rtol,
                   n_threads=solver.n_threads)

@@ -10,10 +10,12 @@ import math
 import numpy as np
 import pytest
 
-import mdf_neel.physics.fokker_planck as fp
 from mdf_neel.physics import ParticleParameters, mean_magnetization
-from mdf_neel.physics.fokker_planck import (NeelDiscretisation, _azimuthal_orders,
-                                            initial_azimuthal_order, truncation_pays)
+from mdf_neel.physics.neel import dispatch
+from mdf_neel.physics.neel.discretisation import NeelDiscretisation, azimuthal_orders
+from mdf_neel.physics.neel.frame import rotation_to_z
+from mdf_neel.physics.neel.truncation import (AZIMUTHAL_ERROR_FRACTION, initial_azimuthal_order,
+                                              truncation_pays)
 
 AXIS30 = (math.cos(math.radians(30)), math.sin(math.radians(30)), 0.0)
 # strong barrier: D = 22 nm, K = 9000 J/m³ (σ ≈ 12.4), the paper's grid corner
@@ -43,7 +45,7 @@ def test_truncated_operator_is_the_restriction():
     p = ParticleParameters(22e-9, 9000.0)
     full = NeelDiscretisation.build(p, 12)
     trunc = NeelDiscretisation.build(p, 12, 3)
-    ms = _azimuthal_orders(12)
+    ms = azimuthal_orders(12)
     assert trunc.n == int(np.sum(np.abs(ms) <= 3))
     assert np.all(np.abs(ms[trunc.perm]) <= 3)
     B = np.array([2e-3, 1e-3, -4e-3])
@@ -81,8 +83,8 @@ def test_automatic_truncation_at_a_strong_barrier_matches_untruncated():
     m_auto, info = mean_magnetization(t, f, return_info=True, **kw)
     m_full = mean_magnetization(t, f, azimuthal_resolution=N_STRONG, **kw)
     assert np.all(info["azimuthal_resolution"] < N_STRONG)  # the truncated model is tested
-    assert info["azimuthal_verification_error"] <= fp.AZIMUTHAL_ERROR_FRACTION * 1e-3
-    assert np.all(rel_l2(m_auto, m_full) <= fp.AZIMUTHAL_ERROR_FRACTION * 1e-3)
+    assert info["azimuthal_verification_error"] <= AZIMUTHAL_ERROR_FRACTION * 1e-3
+    assert np.all(rel_l2(m_auto, m_full) <= AZIMUTHAL_ERROR_FRACTION * 1e-3)
     # and the truncation matters here: |m| <= 3 is visibly wrong
     m3 = mean_magnetization(t, f, azimuthal_resolution=3, **kw)
     assert np.max(rel_l2(m3, m_full)) > 1e-2
@@ -92,10 +94,10 @@ def test_too_small_an_order_is_caught_and_raised(monkeypatch):
     t, f = strong_drive()
     kw = dict(STRONG, easy_axis=AXIS30, rtol=1e-3, resolution=N_STRONG, method="full")
     m_full = mean_magnetization(t, f, azimuthal_resolution=N_STRONG, **kw)
-    monkeypatch.setattr(fp, "initial_azimuthal_order", lambda *a, **k: 2)
+    monkeypatch.setattr(dispatch, "initial_azimuthal_order", lambda *a, **k: 2)
     m, info = mean_magnetization(t, f, return_info=True, **kw)
     assert np.all(info["azimuthal_resolution"] > 2)  # raised from the bad start
-    assert np.all(rel_l2(m, m_full) <= fp.AZIMUTHAL_ERROR_FRACTION * 1e-3)
+    assert np.all(rel_l2(m, m_full) <= AZIMUTHAL_ERROR_FRACTION * 1e-3)
 
 
 def test_reduced_method_verifies_the_truncation_too(monkeypatch):
@@ -103,7 +105,7 @@ def test_reduced_method_verifies_the_truncation_too(monkeypatch):
     f = np.concatenate([f, f * np.array([1.0, -1.0, 1.0]), 0.8 * f, 0.9 * f])
     kw = dict(STRONG, easy_axis=AXIS30, rtol=1e-3, resolution=N_STRONG)
     m_full = mean_magnetization(t, f, azimuthal_resolution=N_STRONG, method="full", **kw)
-    monkeypatch.setattr(fp, "initial_azimuthal_order", lambda *a, **k: 2)
+    monkeypatch.setattr(dispatch, "initial_azimuthal_order", lambda *a, **k: 2)
     m, info = mean_magnetization(t, f, return_info=True, method="reduced", **kw)
     assert np.all(info["azimuthal_resolution"] > 2)
     assert np.all(rel_l2(m, m_full) <= 1e-3)
@@ -114,7 +116,7 @@ def test_weak_anisotropy_strong_field_is_not_truncated():
     # order matters; the static screen must refuse the truncation
     p = ParticleParameters(28e-9, 100.0)
     t, f = strong_drive()
-    R = fp.rotation_to_z(AXIS30)
+    R = rotation_to_z(AXIS30)
     fr = np.einsum("ij,btj->bti", R, f)
     N = 30
     assert initial_azimuthal_order(p, N, fr, 1e-3) == N

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.interpolate import CubicSpline
 
-from mdf_neel.physics import _kernels as K
+from mdf_neel.physics.neel import full_kernels, stepping
 
 # y' = (V0 + B_x(t) V1) y with diagonal V0, V1: y_i(t) = y_i(0) exp(λ_i t + μ_i ∫B_x)
 LAM = np.array([-1.0, -3.0e3, -0.5])  # one component stiff (h λ ≫ 1 at every step)
@@ -45,7 +45,7 @@ def _run(steps=None, tol=1e-6, t_end=PERIOD, h_max=4 * DT, save=False):
     else:
         st, ns = steps[None].copy(), np.array([steps.size], dtype=np.int64)
     ysave = np.zeros((1, nrec if save else 0, 3))
-    info, nlu = K.run_batch_adaptive(
+    info, nlu = full_kernels.run_batch_adaptive(
         y, 0.0, float(t_end), coef, DT, PERIOD, 0.0, 0.0, out, tol, DT, h_max, replay,
         st, ns, indptr, indices, vals, 0, 0, np.array([0, 1, 2], dtype=np.int64),
         np.ones(3), ysave, np.zeros(0, dtype=np.int64), np.zeros(1))
@@ -105,13 +105,13 @@ def test_lagrange_records_reproduce_quintics_through_irregular_step_ends():
     dt = 0.25
     nrec = int(ends[-1] / dt) + 1
     out = np.full((nrec, 3), np.nan)
-    L = K.INTERP_POINTS
+    L = stepping.INTERP_POINTS
     tb, mb = np.empty(L), np.empty((L, 3))
-    cnt = K.push_endpoint(tb, mb, 0, ends[0], quintic(ends[0]))
+    cnt = stepping.push_endpoint(tb, mb, 0, ends[0], quintic(ends[0]))
     krec = 0
     for t in ends[1:]:  # the kernel's schedule
-        cnt, krec = K.record_step_end(out, krec, 0.0, dt, tb, mb, cnt, t, quintic(t))
-    krec = K.fill_records(out, krec, 0.0, dt, tb, mb, min(cnt, L), ends[-1])
+        cnt, krec = stepping.record_step_end(out, krec, 0.0, dt, tb, mb, cnt, t, quintic(t))
+    krec = stepping.fill_records(out, krec, 0.0, dt, tb, mb, min(cnt, L), ends[-1])
     assert krec == nrec
     expected = np.stack([quintic(k * dt) for k in range(nrec)])
     np.testing.assert_allclose(out, expected, rtol=0, atol=1e-9 * np.abs(expected).max())

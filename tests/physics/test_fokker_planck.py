@@ -12,8 +12,11 @@ import _reference_physics as _reference  # independent references (tests/physics
 from scipy.integrate import solve_ivp
 
 from mdf_neel.physics import ParticleParameters, integral_relaxation_time, mean_magnetization
-from mdf_neel.physics.fokker_planck import (NeelDiscretisation, _run, _spline_coefficients,
-                                            choose_resolution, rotation_to_z)
+from mdf_neel.physics.neel.discretisation import NeelDiscretisation
+from mdf_neel.physics.neel.frame import rotation_to_z
+from mdf_neel.physics.neel.full import run
+from mdf_neel.physics.neel.integration import spline_coefficients
+from mdf_neel.physics.neel.resolution import choose_resolution
 
 AXIS30 = (math.cos(math.radians(30)), math.sin(math.radians(30)), 0.0)
 
@@ -61,8 +64,8 @@ def _decay_run(p, n_axis, b_init, t_end, n_samples, N, tol):
     R = rotation_to_z(n_axis)
     y0 = disc.equilibrium((R @ b_init)[None])
     t = np.linspace(0.0, t_end, n_samples)
-    coef = _spline_coefficients(t, np.zeros((1, n_samples, 3)), periodic=False)
-    yT, mom, *_ = _run(disc, y0, coef, 0.0, t_end, t[1], 0.0, 0.0, n_samples, tol)
+    coef = spline_coefficients(t, np.zeros((1, n_samples, 3)), periodic=False)
+    yT, mom, *_ = run(disc, y0, coef, 0.0, t_end, t[1], 0.0, 0.0, n_samples, tol)
     return t, mom[0] @ R, disc, yT
 
 
@@ -105,9 +108,9 @@ def test_probability_conserved_and_moment_bounded():
     disc = NeelDiscretisation.build(p, 14)
     t = np.arange(200) * 2e-7
     b = drive(t, amp=(0.012, 0.008, 0.0), offset=(0.002, 0, 0))[None]
-    coef = _spline_coefficients(t, b, periodic=False)
+    coef = spline_coefficients(t, b, periodic=False)
     y0 = disc.uniform(1)
-    yT, mom, _, nsteps, _ = _run(disc, y0, coef, t[0], t[-1], t[1], 0.0, 0.0, t.size, 1e-5)
+    yT, mom, _, nsteps, _ = run(disc, y0, coef, t[0], t[-1], t[1], 0.0, 0.0, t.size, 1e-5)
     # the l=0 row of the operator is zero, so mass changes only by rounding: at most one
     # rounding of c00 per Rodas5P stage and one for the update, in each accepted step
     stages = 8

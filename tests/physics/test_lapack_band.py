@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from mdf_neel.physics import ParticleParameters
-from mdf_neel.physics import _kernels as K
-from mdf_neel.physics._lapack import LAPACK_INT, single_threaded_blas
-from mdf_neel.physics.fokker_planck import NeelDiscretisation
+from mdf_neel.physics.neel import band
+from mdf_neel.physics.neel.discretisation import NeelDiscretisation
+from mdf_neel.physics.neel.lapack import LAPACK_INT, single_threaded_blas
 
 
 def random_band(rng, n, kl, ku):
@@ -41,14 +41,14 @@ def test_solves_random_band_systems(n, kl, ku):
     b = A @ x_true
     ab = to_band(A, kl, ku)
     ipiv = np.empty(n, dtype=LAPACK_INT)
-    assert K.band_lu(ab, ipiv, kl, ku) == 0
+    assert band.band_lu(ab, ipiv, kl, ku) == 0
     # LAPACK convention: 1-based, row j swapped with a row of j..j+kl
     j = np.arange(n)
     assert np.all(ipiv >= j + 1) and np.all(ipiv <= np.minimum(j + 1 + kl, n))
     if n >= 60:
         assert np.any(ipiv != j + 1)  # the test really exercises pivoting
     x = b.copy()
-    K.band_solve(ab, ipiv, kl, ku, x)
+    band.band_solve(ab, ipiv, kl, ku, x)
     x_ref = np.linalg.solve(A, b)  # dense, independent of the band code
     scale = np.linalg.norm(x_ref) * np.linalg.cond(A) * 1e-13
     assert np.linalg.norm(x - x_ref) <= scale
@@ -62,7 +62,7 @@ def test_singular_band_matrix_reports_zero_pivot(n, kl, ku, k):
     A[:, k] = 0.0  # column k zero: U[k, k] = 0 exactly, earlier pivots nonzero
     ab = to_band(A, kl, ku)
     ipiv = np.empty(n, dtype=LAPACK_INT)
-    assert K.band_lu(ab, ipiv, kl, ku) == k + 1
+    assert band.band_lu(ab, ipiv, kl, ku) == k + 1
 
 
 def test_batched_equilibrium_in_numba_threads_matches_dense_solve():

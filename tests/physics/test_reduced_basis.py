@@ -157,35 +157,17 @@ def test_reduced_needs_steady_state():
         mean_magnetization(t, b, diameter_m=18e-9, method="reduced", steady_state=False)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "local cell bases (not enabled, N_RINGS = 1) are unstable on one member (error 0.6) "
-    "since the Rodas5P stepper and free-step training (fifth session); the default global "
-    "basis is verified by the other tests; docs/physics.md"))
-def test_local_cell_bases_agree_with_full_model(batch, monkeypatch):
-    # the (not default) local-basis path: one basis per field cell, projections between cells
-    from mdf_neel.physics import _reduced
-
-    monkeypatch.setattr(_reduced, "N_RINGS", 3)
-    t, fields, axes, m_red, info, m_full = batch
-    m_loc, info_loc = mean_magnetization(t, fields, easy_axis=axes, method="reduced", return_info=True, **KW)
-    assert info_loc["rb_cells"] == 1 + 2 * _reduced.N_SECTORS
-    assert rel_l2(m_loc, m_full).max() <= KW["rtol"]
-    # mass is exact through the cell switches: the moment stays in the unit ball
-    assert np.all(np.linalg.norm(m_loc, axis=-1) <= 1.0)
-
-
-
-
 def test_reduced_shooting_at_full_rank_equals_full_model_shooting():
     """A drive faster than the Néel time (period ≈ τ): the warm-up cannot settle, so both
     the full model and the reduced model must find the periodic state by Newton–Krylov
     shooting. With a full-rank basis the reduced model is the full model in rotated
     coordinates, so its shooting (GMRES on its own period map) must give the same
     periodic m̄ within rtol."""
-    from mdf_neel.physics import _reduced as R
-    from mdf_neel.physics.fokker_planck import (NeelDiscretisation, _local_tolerance,
-                                                _spline_coefficients, _steady_state,
-                                                warmup_samples)
+    from mdf_neel.physics.neel import reduced as R
+    from mdf_neel.physics.neel.discretisation import NeelDiscretisation
+    from mdf_neel.physics.neel.full import steady_state
+    from mdf_neel.physics.neel.integration import (local_tolerance, spline_coefficients,
+                                                   warmup_samples)
 
     particle = ParticleParameters(diameter_m=18e-9, anisotropy_Jm3=2000.0)
     _, b = lissajous(96, [(0.004, -0.003, 0.0), (-0.01, 0.008, 0.0)])
@@ -195,14 +177,13 @@ def test_reduced_shooting_at_full_rank_equals_full_model_shooting():
     assert not warmup_samples(particle, rtol, dt, 96)[1]
     disc = NeelDiscretisation.build(particle, 9)
     fr = np.ascontiguousarray(b)  # easy axis along z: lab frame = easy-axis frame
-    tol = _local_tolerance(rtol)
-    m_full, res_full, periods_full, *_ = _steady_state(disc, particle, times, fr, dt, tol, rtol, 4)
+    tol = local_tolerance(rtol)
+    m_full, res_full, periods_full, *_ = steady_state(disc, particle, times, fr, dt, tol, rtol, 4)
     snaps = R._Snapshots(np.concatenate([[disc.i0], disc.mom_idx]).astype(np.int64))
-    snaps.add(np.repeat(np.eye(disc.n), R.SNAPSHOT_STRIDE, axis=0),
-              np.zeros((R.SNAPSHOT_STRIDE * disc.n, 3)))
-    model = R._LocalModel(disc, snaps, R._Cells(0.05), 1e-12)
+    snaps.add(np.repeat(np.eye(disc.n), R.SNAPSHOT_STRIDE, axis=0))
+    model = R._ReducedModel(disc, snaps, 1e-12)
     assert model.rmax == disc.n
-    coef = _spline_coefficients(times, fr, periodic=True)
+    coef = spline_coefficients(times, fr, periodic=True)
     m_red, res_red, periods_red, _, _ = R._reduced_steady_state(
         model, particle, coef, fr, 0.0, dt, 96 * dt, tol, rtol)
     assert np.all(periods_full > 2) and np.all(periods_red > 2)  # both had to shoot
@@ -212,13 +193,13 @@ def test_reduced_shooting_at_full_rank_equals_full_model_shooting():
 
 def test_incremental_pod_equals_svd_of_all_snapshots():
     """The POD is updated member by member; it must equal a direct SVD of every snapshot."""
-    from mdf_neel.physics._reduced import _Snapshots
+    from mdf_neel.physics.neel.reduced import _Snapshots
 
     rng = np.random.default_rng(0)
     snaps = _Snapshots(np.array([0, 1, 2, 3]))
     for _ in range(4):
         Z = rng.normal(size=(40, 30)) @ np.diag(np.logspace(0, -9, 30))  # (m, n), graded
-        snaps.add(Z, np.zeros((40, 3)))
+        snaps.add(Z)
         U, sv = snaps.pod()
         U_ref, s_ref, _ = np.linalg.svd(np.concatenate(snaps.states).T, full_matrices=False)
         keep = s_ref > 1e-14 * s_ref[0]
@@ -232,23 +213,23 @@ def test_fallback_to_the_full_model_saves_no_states_and_reports_its_work(monkeyp
     solved without saving their states (the states of a dictionary batch at N = 27 would
     take gigabytes): only the training solves save them. The result is the full model's,
     and every member's periods and LU factorisations are reported."""
-    from mdf_neel.physics import _reduced as R
-    from mdf_neel.physics import fokker_planck as FP
+    from mdf_neel.physics.neel import dispatch
+    from mdf_neel.physics.neel import reduced as R
 
     t, b = lissajous(96, OFFSETS)
     fields = np.concatenate([b] * len(ANGLES))
     axes = np.repeat(np.stack([axis(a) for a in ANGLES]), len(OFFSETS), axis=0)
-    monkeypatch.setattr(FP, "REDUCED_MIN_BATCH", 16)  # "auto" tries the reduced basis
-    monkeypatch.setattr(FP, "SLOW_MODE_MIN_RTOL", 1.0)  # (not the slow-mode model)
+    monkeypatch.setattr(dispatch, "REDUCED_MIN_BATCH", 16)  # "auto" tries the reduced basis
+    monkeypatch.setattr(dispatch, "SLOW_MODE_MIN_RTOL", 1.0)  # (not the slow-mode model)
     saved = []
-    steady = FP._steady_state
+    steady = R.steady_state
 
     def counting(disc, particle, times, fr, *args, save=False, **kw):
         if save:
             saved.append(fr.shape[0])
         return steady(disc, particle, times, fr, *args, save=save, **kw)
 
-    monkeypatch.setattr(FP, "_steady_state", counting)
+    monkeypatch.setattr(R, "steady_state", counting)
     monkeypatch.setattr(R, "BAND_FLOP_COST", 1e-12)  # any reduced basis "costs too much"
     m_auto, info = mean_magnetization(t, fields, easy_axis=axes, method="auto",
                                       return_info=True, **KW)

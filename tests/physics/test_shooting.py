@@ -7,8 +7,10 @@ replayed run of the corrected period (the path taken when the states are saved).
 import numpy as np
 
 from mdf_neel.physics import ParticleParameters
-from mdf_neel.physics.fokker_planck import (NeelDiscretisation, _linear_shooting,
-                                            _local_tolerance, _steady_state, warmup_samples)
+from mdf_neel.physics.neel.discretisation import NeelDiscretisation
+from mdf_neel.physics.neel.full import steady_state
+from mdf_neel.physics.neel.integration import local_tolerance, warmup_samples
+from mdf_neel.physics.neel.shooting import linear_shooting
 
 
 def test_linear_shooting_matches_dense_linear_algebra():
@@ -25,7 +27,7 @@ def test_linear_shooting_matches_dense_linear_algebra():
         return v @ phi.T, (np.einsum("abn,kn->kab", C, v),), (np.linalg.norm(v, axis=1),)
 
     tol = np.full(nb, 1e-11)
-    delta, phi_delta, (rec,), (bound,) = _linear_shooting(period_map, residual, tol)
+    delta, phi_delta, (rec,), (bound,) = linear_shooting(period_map, residual, tol)
     exact = np.linalg.solve(np.eye(n) - phi, residual.T).T
     np.testing.assert_allclose(delta, exact, rtol=1e-8, atol=1e-8)
     np.testing.assert_allclose(phi_delta, delta @ phi.T, rtol=1e-10, atol=1e-10)
@@ -51,9 +53,9 @@ def test_corrected_period_by_linearity_equals_a_replayed_run():
     rtol = 1e-3
     assert not warmup_samples(particle, rtol, dt, P)[1]
     disc = NeelDiscretisation.build(particle, 9)
-    tol = _local_tolerance(rtol)
-    m_lin, res_lin, per_lin, *_ = _steady_state(disc, particle, times, fr, dt, tol, rtol, 4)
-    m_run, res_run, per_run, *_ = _steady_state(disc, particle, times, fr, dt, tol, rtol, 4,
+    tol = local_tolerance(rtol)
+    m_lin, res_lin, per_lin, *_ = steady_state(disc, particle, times, fr, dt, tol, rtol, 4)
+    m_run, res_run, per_run, *_ = steady_state(disc, particle, times, fr, dt, tol, rtol, 4,
                                                 save=True)
     assert np.all(per_lin > 2)  # shot
     np.testing.assert_array_equal(per_run - per_lin, 1.0)  # the replay: one more period

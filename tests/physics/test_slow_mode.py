@@ -4,12 +4,15 @@ and the model against the full Fokker–Planck solution of the same discretisati
 import numpy as np
 import pytest
 
-from mdf_neel.physics._slow_mode import (EIGEN_MAXIT, EIGEN_TOL, SlowModeTables,
-                                         boltzmann_reference, integrate_periodic,
-                                         solve_slow_mode, table_values)
-from mdf_neel.physics._slow_mode_kernels import (A_COL, DMEQ_Z, FLAG, N_OUT, N_VALUES,
-                                                 slow_mode_point)
-from mdf_neel.physics.fokker_planck import NeelDiscretisation, _steady_state, _local_tolerance
+from mdf_neel.physics.neel.discretisation import NeelDiscretisation
+from mdf_neel.physics.neel.full import steady_state
+from mdf_neel.physics.neel.integration import local_tolerance
+from mdf_neel.physics.neel.slow_mode import (EIGEN_MAXIT, EIGEN_TOL, SlowModeTables,
+                                             boltzmann_reference, integrate_periodic,
+                                             solve_slow_mode, table_values)
+from mdf_neel.physics.neel.slow_mode_kernels import (A_COL, DMEQ_Z, FLAG, N_OUT, N_VALUES,
+                                                     POINT_COLUMNS, TABLE_COLUMNS,
+                                                     slow_mode_point)
 from mdf_neel.physics.particles import ParticleParameters
 
 PARTICLE = ParticleParameters(diameter_m=22e-9, anisotropy_Jm3=9000.0)  # σ = 12.4
@@ -148,6 +151,19 @@ def test_slow_mode_point_with_a_rate_below_rounding():
     np.testing.assert_allclose(out[4:7], disc.moments(phi) / disc.moments(phi)[2], atol=1e-6)
 
 
+def test_column_signs_follow_from_the_vector_quantities():
+    """The derivatives along B_k (h_k of m, j_k of μ1, ∂m_eq,z/∂B) carry the sign of their
+    quantity times that of B_k under both symmetries, and the shift a that of m_z."""
+    cols = {name: (r, s) for name, r, s, _ in TABLE_COLUMNS + POINT_COLUMNS}
+    field = {"R": (-1, +1), "S": (-1, -1)}  # signs of (B_x, B_z)
+    for i, sym in enumerate("RS"):
+        for k, axis in enumerate("xz"):
+            assert cols[f"h_{axis}"][i] == tuple(c * field[sym][k] for c in cols["m"][i])
+            assert cols[f"j_{axis}"][i] == tuple(c * field[sym][k] for c in cols["mu"][i])
+            assert cols["dmeq_z"][i][k] == cols["m"][i][2] * field[sym][k]
+        assert cols["a"][i] == (cols["m"][i][2],)
+
+
 def test_table_symmetry_extension_equals_direct_computation(disc):
     tables = SlowModeTables.build(disc, PARTICLE, 2e-3, 2e-3, spacing=1e-3)
     for ix in range(tables.bx.size):
@@ -167,8 +183,8 @@ def test_mirror_image_members_have_mirror_image_moments():
     """The model keeps the exact symmetry B_z -> -B_z (rotation by π about the frame x
     axis: m -> (m_x, -m_y, -m_z)) also where the slow mode is gone and the tables are
     filled: at σ = 0.4 that is most of the line B_z = 0 beyond the anisotropy field, which
-    these fields cross. (Filled on the quadrant, the odd columns did not vanish on that
-    line, and the members differed by 1.5e-4.)"""
+    these fields cross. (A fill on the quadrant alone would leave the odd columns non-zero
+    on that line, and the members would differ by ~1e-4.)"""
     particle = ParticleParameters(diameter_m=14e-9, anisotropy_Jm3=1100.0)
     d = NeelDiscretisation.build(particle, 9)
     P = 256
@@ -210,7 +226,7 @@ def test_slow_mode_model_matches_the_full_model(case):
     fr[0, :, 0] = np.sin(np.radians(angle)) * drive
     fr[0, :, 2] = np.cos(np.radians(angle)) * drive + offset
     m_sm, info = solve_slow_mode(t, fr, disc, particle)
-    m_full, *_ = _steady_state(disc, particle, t, fr, dt, _local_tolerance(1e-5), 1e-5, 6)
+    m_full, *_ = steady_state(disc, particle, t, fr, dt, local_tolerance(1e-5), 1e-5, 6)
     m_eq = disc.moments(disc.equilibrium(fr[0]))
     scale = np.linalg.norm(m_full)
     err = np.linalg.norm(m_sm - m_full) / scale
@@ -245,7 +261,7 @@ def test_periodic_solution_of_the_scalar_equation_against_solve_ivp():
     match an independent solve_ivp shooting solution, with no floor applied."""
     from scipy.integrate import solve_ivp
 
-    from mdf_neel.physics._slow_mode import integrate_periodic
+    from mdf_neel.physics.neel.slow_mode import integrate_periodic
 
     period, S = 1e-4, 4000
     dt = period / S
@@ -370,8 +386,8 @@ def test_tables_follow_a_blocked_zero_field_crossing():
     oscillates along B_x), and the population switch of m_eq is kT/m0 = 0.74 mT wide. A
     fast diagonal pass close to the origin, with the particle blocked: the tables
     (interpolated) must give the m̄ of the same model evaluated directly at every
-    sub-step. On a uniform 0.5 mT grid they are off by 4e-3; referred to the discrete f_eq
-    (no Boltzmann reference) by 0.37."""
+    sub-step. Without the refinement near zero field they are off by ~4e-3, referred to the
+    discrete f_eq (no Boltzmann reference) by ~0.4."""
     particle = ParticleParameters(diameter_m=28e-9, anisotropy_Jm3=9000.0)
     disc43 = NeelDiscretisation.build(particle, 43)
     P, substeps = 32, 4

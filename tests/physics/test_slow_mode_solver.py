@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from mdf_neel.physics import mean_magnetization
-from mdf_neel.physics import _slow_mode as SM
-from mdf_neel.physics import fokker_planck as FP
+from mdf_neel.physics.neel import dispatch
+from mdf_neel.physics.neel import slow_mode
 
 KW = dict(diameter_m=18e-9, anisotropy_Jm3=5000.0, rtol=1e-3)  # σ = 3.8, degree 15
 
@@ -54,15 +54,15 @@ def test_slow_mode_method_agrees_with_the_full_model(full_solution):
 
 def test_auto_uses_the_slow_mode_model_only_for_large_planar_steady_state_batches(monkeypatch):
     t, fields, axes = paper_like_batch()
-    monkeypatch.setattr(FP, "REDUCED_MIN_BATCH", 12)
+    monkeypatch.setattr(dispatch, "REDUCED_MIN_BATCH", 12)
     calls = []
-    real = SM.solve_slow_mode
+    real = slow_mode.solve_slow_mode
 
     def counting(*args, **kw):
         calls.append(1)
         return real(*args, **kw)
 
-    monkeypatch.setattr(SM, "solve_slow_mode", counting)
+    monkeypatch.setattr(slow_mode, "solve_slow_mode", counting)
     _, info = mean_magnetization(t, fields, easy_axis=axes, method="auto", return_info=True, **KW)
     assert info["method"] == "slow-mode" and len(calls) == 1
     # a field component out of the plane of drive and axis: not this model's case
@@ -92,14 +92,14 @@ def test_a_wrong_slow_mode_result_is_rejected_and_auto_falls_back(monkeypatch, f
     2e-3 must be caught on the verified members, and "auto" must then solve the batch
     with another method."""
     t, fields, axes = paper_like_batch()
-    monkeypatch.setattr(FP, "REDUCED_MIN_BATCH", 12)
-    real = SM.solve_slow_mode
+    monkeypatch.setattr(dispatch, "REDUCED_MIN_BATCH", 12)
+    real = slow_mode.solve_slow_mode
 
     def biased(*args, **kw):
         m, info = real(*args, **kw)
         return m * (1.0 + 2e-3), info
 
-    monkeypatch.setattr(SM, "solve_slow_mode", biased)
+    monkeypatch.setattr(slow_mode, "solve_slow_mode", biased)
     m, info = mean_magnetization(t, fields, easy_axis=axes, method="auto", return_info=True,
                                  **KW)
     assert info["method"] == "reduced" and info["slow_mode_accepted"] is False
@@ -111,7 +111,7 @@ def test_members_outside_the_model_are_solved_in_full(monkeypatch, full_solution
     """A member whose slow-mode moment leaves the unit ball is flagged and replaced by
     its full-model solution."""
     t, fields, axes = paper_like_batch()
-    real = SM.solve_slow_mode
+    real = slow_mode.solve_slow_mode
 
     def one_broken(*args, **kw):
         m, info = real(*args, **kw)
@@ -119,7 +119,7 @@ def test_members_outside_the_model_are_solved_in_full(monkeypatch, full_solution
         info["slow_mode_breakdown"] = np.max(np.linalg.norm(m, axis=-1), axis=1) > 1.0 + 1e-6
         return m, info
 
-    monkeypatch.setattr(SM, "solve_slow_mode", one_broken)
+    monkeypatch.setattr(slow_mode, "solve_slow_mode", one_broken)
     m, info = mean_magnetization(t, fields, easy_axis=axes, method="slow-mode",
                                  return_info=True, **KW)
     assert 5 in info["slow_mode_full_members"]

@@ -1,11 +1,11 @@
-"""Exact symmetries between steady-state batch members (mdf_neel.physics._symmetry)."""
+"""Exact symmetries between steady-state batch members (mdf_neel.physics.neel.symmetry)."""
 
 import numpy as np
 import pytest
 
 from mdf_neel.physics import ParticleParameters
-from mdf_neel.physics._symmetry import SYMMETRIES, expand_members, symmetry_classes
-from mdf_neel.physics.fokker_planck import solve_neel
+from mdf_neel.physics import solve_neel
+from mdf_neel.physics.neel.symmetry import SYMMETRIES, expand_members, symmetry_classes
 from mdf_neel.sequence import paper_2d_sequence
 
 
@@ -45,7 +45,7 @@ def test_classes_find_rotations_shifts_and_copies_only():
 def test_classes_of_the_paper_lissajous_pair_angles_and_mirrored_offsets():
     """(ϑ, (x, y)) and (−ϑ, (x, −y)) are related by the lab 180° rotation about x and a
     half-repetition shift: one of each pair is solved."""
-    from mdf_neel.physics.fokker_planck import _rotations
+    from mdf_neel.physics.neel.frame import rotations
 
     seq = paper_2d_sequence()
     times = seq.times_s()
@@ -54,7 +54,7 @@ def test_classes_of_the_paper_lissajous_pair_angles_and_mirrored_offsets():
     angles = [30.0, 150.0]
     fields = np.concatenate([drive[None] + offsets[:, None, :] for _ in angles])
     axes = np.repeat([[np.cos(np.deg2rad(a)), np.sin(np.deg2rad(a)), 0.0] for a in angles], 3, axis=0)
-    R = _rotations(axes, fields.shape[0])
+    R = rotations(axes, fields.shape[0])
     fr = np.einsum("bij,btj->bti", R, fields)
     reps, source, sym, shift = symmetry_classes(fr, atol=1e-10 * np.abs(fields).max())
     assert reps.size == 3

@@ -1,7 +1,6 @@
 """numba kernels of the reduced-basis Néel solver: LAPACK LU, the Rodas5P step on the
 reduced affine operator ``A_r(B) = A0 + Bx A1 + By A2 + Bz A3`` (r × r, dense), batched
-trajectories, with local bases: one per cell of the field (easy-axis frame), the state
-projected when the field crosses into another cell.
+trajectories.
 
 The reduced state w (r,) has w[0] = the l=0 coefficient (constant): row 0 of every
 reduced matrix is zero, so probability is conserved exactly, as in the full model.
@@ -12,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._kernels import (INTERP_POINTS, RODAS_A, RODAS_ALPHA, RODAS_C, RODAS_D, RODAS_GAMMA,
+from .lapack import GETRF_INT, dgetrf
+from .stepping import (INTERP_POINTS, RODAS_A, RODAS_ALPHA, RODAS_C, RODAS_D, RODAS_GAMMA,
                        RODAS_STAGES, field_at, fill_records, push_endpoint, record_step_end,
                        step_factor)
-from ._lapack import GETRF_INT, dgetrf
 
 
 @njit(cache=True)
@@ -77,43 +76,6 @@ def _moment(m, cmom, w, r):
 
 
 @njit(cache=True)
-def cell_of(b, ring_edges, n_sectors):
-    """Local-basis cell of a field (easy-axis frame): ring of |B| (edges ascending; ring 0 is
-    one cell), then sector of the angle atan2(B_x, B_z) in the outer rings."""
-    mag = np.sqrt(b[0] * b[0] + b[1] * b[1] + b[2] * b[2])
-    ring = 0
-    for e in ring_edges:
-        if mag >= e:
-            ring += 1
-    if ring == 0:
-        return 0
-    ang = np.arctan2(b[0], b[2])  # (-pi, pi]
-    sec = int(np.floor((ang + np.pi) / (2.0 * np.pi) * n_sectors))
-    if sec >= n_sectors:
-        sec = n_sectors - 1
-    if sec < 0:
-        sec = 0
-    return 1 + (ring - 1) * n_sectors + sec
-
-
-@njit(cache=True)
-def _switch(Y, trans, c_new, c_old, rdim, tmp):
-    """Y (ncols, rmax) from the coordinates of cell c_old to those of c_new (projection)."""
-    rn = rdim[c_new]
-    ro = rdim[c_old]
-    for col in range(Y.shape[0]):
-        for i in range(rn):
-            s = 0.0
-            for j in range(ro):
-                s += trans[c_new, c_old, i, j] * Y[col, j]
-            tmp[i] = s
-        for i in range(rn):
-            Y[col, i] = tmp[i]
-        for i in range(rn, Y.shape[1]):
-            Y[col, i] = 0.0
-
-
-@njit(cache=True)
 def _stage_vector(v, r, kact, cst, ys, dd, dfield, y):
     """v (nact·r) with A_stack · v = A(B_st) ys + dd A'(t) y, where A_stack =
     [A_k1 | A_k2 | ...] over the active operators k (A0 first, coefficient 1)."""
@@ -132,31 +94,28 @@ def _stage_vector(v, r, kact, cst, ys, dd, dfield, y):
 
 @njit(cache=True)
 def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, replay,
-              steps, nsteps_io, ops_all, stack_flat, stack_off, kact, cmom_all, rdim, trans,
-              ring_edges, n_sectors):
-    """Integrate the local reduced model for one member from t_start to t_end in place.
+              steps, nsteps_io, ops, S, kact, cmom):
+    """Integrate the reduced model for one member from t_start to t_end in place.
 
-    Y (ncols, rmax): state columns in the coordinates of the cell of B(t_start); on return
-    in those of the cell of B(t_end) (ncols > 1 only with replay, e.g. the period map).
-    The basis of the cell of B(t) at the start of each step is used (switches project the
-    state). ops_all (ncells, 4, rmax, rmax): A0..A3 per cell; stack_flat/stack_off: per
-    cell the C-contiguous (r, nact·r) block [A_k for k in kact] (one BLAS gemv per stage);
-    kact: the operators whose field component is not identically zero (0 always).
+    Y (ncols, r): state columns (ncols > 1 only with replay, e.g. the period map).
+    ops (4, r, r): A0..A3; S: the C-contiguous (r, nact·r) block [A_k for k in kact]
+    (one BLAS gemv per stage); kact: the operators whose field component is not
+    identically zero (0 always); cmom (3, r): the moment read-out.
     out (nrec, 3) gets m̄ at the record times t0 + k dt, interpolated through the ends of
     the (free) steps as in the full model. replay = 0: adaptive steps
     (embedded error of column 0 ≤ tol) stored in ``steps``; replay = 1: the
     nsteps_io[0] stored steps.
     Returns (info, number of LU factorisations)."""
-    ncols, rmax = Y.shape
+    ncols, r = Y.shape
     nact = kact.shape[0]
     ns = RODAS_STAGES
-    M = np.empty((rmax, rmax))
-    ipiv = np.empty(rmax, dtype=GETRF_INT)
-    u = np.empty((ns, ncols, rmax))
-    ys = np.empty((ncols, rmax))
-    v = np.empty(nact * rmax)
-    rhs = np.empty(rmax)
-    tmp = np.empty(rmax)
+    M = np.empty((r, r))
+    ipiv = np.empty(r, dtype=GETRF_INT)
+    u = np.empty((ns, ncols, r))
+    ys = np.empty((ncols, r))
+    v = np.empty(nact * r)
+    rhs = np.empty(r)
+    tmp = np.empty(r)
     bfield = np.empty(3)
     dfield = np.empty(3)
     bst = np.empty((ns, 3))
@@ -176,11 +135,6 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
     cap = steps.shape[0]
     nmax = nsteps_io[0]
     field_at(coef, dt, period, t0, t, bfield, dfield)
-    cur = cell_of(bfield, ring_edges, n_sectors)
-    r = rdim[cur]
-    off = stack_off[cur]
-    S = stack_flat[off:off + r * nact * r].reshape((r, nact * r))
-    cmom = cmom_all[cur]
     _moment(m1, cmom, Y[0], r)
     cnt = push_endpoint(tb, mb, 0, t, m1)
     while t < t_end - 1e-12 * dt:
@@ -196,7 +150,7 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
         coefs[1] = bfield[0]
         coefs[2] = bfield[1]
         coefs[3] = bfield[2]
-        _step_matrix(M, ops_all[cur], r, kact, coefs, -hg)
+        _step_matrix(M, ops, r, kact, coefs, -hg)
         info = lu_factor(M, r, ipiv)
         nlu += 1
         if info != 0:
@@ -249,19 +203,11 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
             else:
                 nsteps_io[0] = -1
         nst += 1
-        # m̄ (column 0) at the step end, in the coordinates of the step's cell
+        # m̄ (column 0) at the step end
         _moment(m1, cmom, Y[0], r)
         cnt, krec = record_step_end(out, krec, t0, dt, tb, mb, cnt, t + h, m1)
         t = t + h
         field_at(coef, dt, period, t0, t, bfield, dfield)
-        new = cell_of(bfield, ring_edges, n_sectors)
-        if new != cur:
-            _switch(Y, trans, new, cur, rdim, tmp)
-            cur = new
-            r = rdim[cur]
-            off = stack_off[cur]
-            S = stack_flat[off:off + r * nact * r].reshape((r, nact * r))
-            cmom = cmom_all[cur]
         if replay == 0:
             h = min(h * fac, h_max)
     krec = fill_records(out, krec, t0, dt, tb, mb, min(cnt, INTERP_POINTS), t)
@@ -272,17 +218,15 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
 
 @njit(cache=True, parallel=True)
 def rb_batch(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, replay, steps,
-             nsteps, ops_all, stack_flat, stack_off, kact, cmom_all, rdim, trans, ring_edges,
-             n_sectors):
-    """Batched :func:`rb_member`: Y (nb, ncols, rmax), coef (nb, 4, nseg, 3),
+             nsteps, ops, S, kact, cmom):
+    """Batched :func:`rb_member`: Y (nb, ncols, r), coef (nb, 4, nseg, 3),
     out (nb, nrec, 3), steps (nb, cap), nsteps (nb,). Returns (info, nlu) arrays."""
     nb = Y.shape[0]
     info = np.zeros(nb, dtype=np.int64)
     nlu = np.zeros(nb, dtype=np.int64)
     for b in prange(nb):
         i1, i2 = rb_member(Y[b], t_start, t_end, coef[b], dt, period, t0, out[b], tol, h_init,
-                           h_max, replay, steps[b], nsteps[b:b + 1], ops_all, stack_flat,
-                           stack_off, kact, cmom_all, rdim, trans, ring_edges, n_sectors)
+                           h_max, replay, steps[b], nsteps[b:b + 1], ops, S, kact, cmom)
         info[b] = i1
         nlu[b] = i2
     return info, nlu

@@ -4,8 +4,8 @@ All members of a batch share the operator family ``A(B) = A0 + Σ B_k A_k`` of t
 easy-axis frame (only the rotated fields differ), so their periodic steady states lie
 close to a low-dimensional subspace of the (N+1)² SH coefficients. The method:
 
-1. **Training.** Full solves (:func:`fokker_planck._steady_state`) of a few members,
-   chosen by farthest-point sampling of the rotated field trajectories, give snapshots
+1. **Training.** Full solves (:func:`.full.steady_state`) of the first ``N_INITIAL``
+   members in farthest-point order of the rotated field trajectories give snapshots
    (coefficient vectors at every ``SNAPSHOT_STRIDE``-th sample of the steady period).
 2. **Basis.** V = [e_{l=0}, e_{m̄x}, e_{m̄y}, e_{m̄z}, POD modes]: the l=0 coordinate
    keeps the mass exact (row 0 of every reduced matrix is zero), the three l=1
@@ -15,17 +15,19 @@ close to a low-dimensional subspace of the (N+1)² SH coefficients. The method:
 3. **Reduced model.** Galerkin ``A_r,k = Vᵀ A_k V`` (r × r dense); every member is
    integrated with the same Rodas5P scheme as the full model (adaptive free steps, m̄
    at the samples from the dense output) with a dense r × r LAPACK LU per step and one
-   BLAS gemv per stage; the periodic steady state by warm-up + one period, and, where not periodic
-   to tolerance, Newton–Krylov (GMRES) on the period map of the recorded (linear) step
-   sequence, as in the full model: one period per slow mode of the map.
-4. **Greedy + verification.** An a-posteriori indicator per member (the full-model
-   residual ``(I − VVᵀ) A(B) V w`` at every ``INDICATOR_STRIDE``-th sample, weighted by
-   2τ/(l(l+1)) — the quasi-static error of the dissipative modes — relative to m̄) ranks
-   the members; the worst is solved in full and compared; while its error exceeds the
-   target it joins the training set. Finally the worst-indicated member of the whole
-   batch and ``N_VERIFY`` random members (fixed seed) are solved in full; their measured
-   error (relative L2 over time of m̄) is returned as ``rb_verification_error``; if
-   above the target they join the training set and the batch is solved again.
+   BLAS gemv per stage; the periodic steady state by warm-up + one period, and, where not
+   periodic to tolerance, Newton–Krylov (GMRES) on the period map of the recorded
+   (linear) step sequence, as in the full model: one period per slow mode of the map.
+4. **Greedy.** While the training members' own (in-sample) error exceeds half the target,
+   the POD cut-off is tightened. Otherwise the next member in farthest-point order (the
+   one least like the training set) is solved reduced and in full; while their measured
+   difference exceeds the target, it joins the training set and the basis is rebuilt.
+5. **Verification.** The batch is solved reduced; the next member in farthest-point
+   order and ``N_VERIFY`` random members (fixed seed) are solved in full, and their
+   measured error (relative L2 over time of m̄) is returned as
+   ``rb_verification_error``; if above the target they join the training set and the
+   batch is solved again. After ``max_full`` full solves, or when the basis costs more
+   per step than the full model (``cost_guard``), the rest is solved in full.
 
 Members that were solved in full return the full solution. Outputs are deterministic
 for a given call (same members in the same order, same parameters); a member's result
@@ -35,13 +37,17 @@ may differ between call compositions by at most the verified tolerance.
 from __future__ import annotations
 
 import logging
-import math
 
 import numpy as np
 import scipy.sparse as sp
 
-from . import _rb_kernels as RK
-from ._lapack import single_threaded_blas
+from . import reduced_kernels
+from .full import steady_state
+from .integration import H_MAX_SAMPLES, spline_coefficients, step_store, warmup_samples
+from .lapack import single_threaded_blas
+from .shooting import linear_shooting
+
+__all__ = ["solve_reduced"]
 
 logger = logging.getLogger("mdf_neel.physics")
 
@@ -49,26 +55,13 @@ logger = logging.getLogger("mdf_neel.physics")
 RB_ERROR_FRACTION = 0.5
 #: initial POD cut-off (relative singular value) as a fraction of rtol
 POD_TOL_FRACTION = 0.3
-#: step tolerance of the production run of the reduced model as a multiple of the full
-#: model's; the in-sample truncation checks use the full model's tolerance (and, like
-#: the training solves, free steps), so that at full rank they take the same steps and
-#: measure the truncation alone. The final verification measures the production run (truncation +
-#: time error).
+#: step tolerance of the greedy and production runs per the full model's (1: the same
+#: steps as the training solves at full rank, so the in-sample check sees truncation only)
 STEP_TOL_FACTOR = 1.0
 #: snapshot sub-sampling of the steady period
 SNAPSHOT_STRIDE = 2
-#: local-basis cells: rings of |B| (the innermost one undivided) x sectors of the angle
-N_RINGS = 1
-N_SECTORS = 6
-#: trajectory neighbours (in snapshots) added to a cell's snapshot set
-CELL_OVERLAP = 3
-#: with local cells: the shared global part is cut at GLOBAL_LOOSENESS x the POD tolerance
-GLOBAL_LOOSENESS = 30.0
-#: ``method="auto"`` cost guard: a flop of the full model's banded step (LAPACK
-#: ``dgbtrf``/``dgbtrs``, sparse products) costs about twice one of the reduced model's
-#: dense step (``getrf``, gemv). Measured per solved member on the paper's grid (sixth
-#: session): 22 nm / 1100 (N = 16, r = 111) and 28 nm / 100 (N = 21, r = 131) took 0.64
-#: and 0.43 of the full model's time where the flop counts alone say 1.29 and 0.81.
+#: cost guard of ``method="auto"``: a flop of the banded full step costs about two of the
+#: dense reduced step (docs/neel-numerics.md, "Tuning constants")
 BAND_FLOP_COST = 2.0
 #: random members solved in full for the final verification (plus the worst-indicated)
 N_VERIFY = 4
@@ -95,21 +88,18 @@ def _farthest_point_order(features):
 
 
 class _Snapshots:
-    """Training snapshots: coefficient vectors (fixed coordinates removed) with the field
-    (easy-axis frame) at which each was taken and its position in its trajectory."""
+    """Training snapshots: coefficient vectors with the fixed coordinates removed."""
 
     def __init__(self, fixed):
         self.fixed = fixed
         self.states = []
-        self.fields = []
         self._pod = None  # (U, s) of the first self._pod_count snapshot sets
         self._pod_count = 0
 
-    def add(self, states, fields):
+    def add(self, states):
         Z = np.array(states[::SNAPSHOT_STRIDE], dtype=float)  # (m, n)
         Z[:, self.fixed] = 0.0
         self.states.append(Z)
-        self.fields.append(np.array(fields[::SNAPSHOT_STRIDE], dtype=float))
 
     def pod(self):
         """Left singular vectors (n, k) and singular values (k,) of all snapshots.
@@ -132,150 +122,69 @@ class _Snapshots:
         return self._pod
 
 
-class _Cells:
-    """Partition of the field (easy-axis frame) into local-basis cells: a central disc
-    |B| < b1 and ``N_RINGS − 1`` outer rings split into ``N_SECTORS`` sectors of
-    atan2(B_x, B_z) (in the canonical frame the paper's fields have B_y = 0, so the cells
-    cover a plane)."""
+class _ReducedModel:
+    """Galerkin-reduced operators on the basis V = [E4 | POD] (n, r): ``ops`` (4, r, r)
+    = Vᵀ A_k V and the moment read-out ``cmom`` (3, r)."""
 
-    def __init__(self, bmax):
-        self.ring_edges = np.asarray(bmax * np.arange(1, N_RINGS) / N_RINGS, dtype=float)
-        self.n_sectors = N_SECTORS
-        self.n = 1 + (N_RINGS - 1) * N_SECTORS
-
-    def of(self, fields):
-        f = np.asarray(fields, dtype=float).reshape(-1, 3)
-        return np.array([RK.cell_of(b, self.ring_edges, self.n_sectors) for b in f],
-                        dtype=np.int64)
-
-    def near(self, fields):
-        """(m, n) membership of the cells dilated by ±15 % in |B| and ±⅓ sector in angle."""
-        f = np.asarray(fields, dtype=float).reshape(-1, 3)
-        out = np.zeros((f.shape[0], self.n), dtype=bool)
-        rows = np.arange(f.shape[0])
-        d = (2.0 * np.pi / self.n_sectors) / 3.0
-        for scale in (0.85, 1.0, 1.15):
-            for ang in (-d, 0.0, d):
-                c, s_ = math.cos(ang), math.sin(ang)
-                # rotation about y: keeps B_y, turns atan2(B_x, B_z)
-                g = np.stack([c * f[:, 0] + s_ * f[:, 2], f[:, 1], -s_ * f[:, 0] + c * f[:, 2]], -1)
-                out[rows, self.of(scale * g)] = True
-        return out
-
-
-class _LocalModel:
-    """Galerkin-reduced operators of every cell's basis V_c = [E4 | POD_c] (n, r_c) and the
-    projections between cells."""
-
-    def __init__(self, disc, snaps, cells, pod_tol):
+    def __init__(self, disc, snaps, pod_tol):
         n = disc.n
-        fixed = snaps.fixed
         E = np.zeros((n, 4))
-        E[fixed, np.arange(4)] = 1.0
-        # global part: POD of all snapshots (with N_RINGS = 1 the whole basis)
-        Ug, sg = snaps.pod()
-        s0 = sg[0] if sg.size and sg[0] > 0 else 1.0
-        loose = pod_tol if cells.n == 1 else pod_tol * GLOBAL_LOOSENESS
-        Ug = Ug[:, :int(np.sum(sg > loose * s0))]
-        bases = []
-        if cells.n == 1:
-            bases.append(np.concatenate([E, Ug], axis=1))
-        else:
-            member = [cells.near(f) for f in snaps.fields]  # (m, n_cells) bool
-            for c in range(cells.n):
-                cols = []
-                for Z, near_c in zip(snaps.states, member):
-                    sel = near_c[:, c]
-                    if not np.any(sel):
-                        continue
-                    # plus neighbours along the trajectory (states just after entering or
-                    # before leaving the cell)
-                    near = np.convolve(sel.astype(float), np.ones(2 * CELL_OVERLAP + 1), "same") > 0
-                    cols.append(Z[near])
-                if cols:
-                    Zc = np.concatenate(cols).T
-                    Zc = Zc - Ug @ (Ug.T @ Zc)
-                    U, sv, _ = np.linalg.svd(Zc, full_matrices=False)
-                    # local modes where the cell's residual is significant on the GLOBAL scale
-                    Ul = U[:, :int(np.sum(sv > pod_tol * s0))]
-                    Ul = Ul - Ug @ (Ug.T @ Ul)
-                    Ul, _ = np.linalg.qr(Ul)
-                    bases.append(np.concatenate([E, Ug, Ul], axis=1))
-                else:
-                    bases.append(np.concatenate([E, Ug], axis=1))
-        rdim = np.array([V.shape[1] for V in bases], dtype=np.int64)
-        rmax = int(rdim.max())
-        ops = np.zeros((cells.n, 4, rmax, rmax))
-        cmom = np.zeros((cells.n, 3, rmax))
+        E[snaps.fixed, np.arange(4)] = 1.0
+        U, sv = snaps.pod()
+        s0 = sv[0] if sv.size and sv[0] > 0 else 1.0
+        V = np.concatenate([E, U[:, :int(np.sum(sv > pod_tol * s0))]], axis=1)
+        r = V.shape[1]
+        ops = np.zeros((4, r, r))
         mats = [sp.csr_matrix((disc.vals[k], disc.indices, disc.indptr), shape=(n, n))
                 for k in range(4)]
-        for c, V in enumerate(bases):
-            r = V.shape[1]
-            for k in range(4):
-                ops[c, k, :r, :r] = V.T @ (mats[k] @ V)
-            ops[c, :, 0, :] = 0.0  # the l=0 row of A is zero (mass); remove round-off
-            cmom[c, :, :r] = disc.mom_scale[:, None] * V[disc.mom_idx, :]
-        trans = np.zeros((cells.n, cells.n, rmax, rmax))
-        for a, Va in enumerate(bases):
-            for b, Vb in enumerate(bases):
-                trans[a, b, :Va.shape[1], :Vb.shape[1]] = Va.T @ Vb
-        self.ops, self.cmom, self.rdim, self.trans = ops, cmom, rdim, trans
-        self.cells, self.disc, self.rmax = cells, disc, rmax
+        for k in range(4):
+            ops[k] = V.T @ (mats[k] @ V)
+        ops[:, 0, :] = 0.0  # the l=0 row of A is zero (mass); remove round-off
+        self.ops = ops
+        self.cmom = disc.mom_scale[:, None] * V[disc.mom_idx, :]
+        self.disc, self.rmax = disc, r
         self._stacks = {}
-        self.r_mean = float(np.mean(rdim))
 
     def equilibrium(self, fields):
-        """Reduced stationary states A_r(B) w = 0, w[0] = c00, in each field's cell."""
+        """Reduced stationary states A_r(B) w = 0, w[0] = c00."""
+        fields = np.ascontiguousarray(fields)
         nb = fields.shape[0]
-        ids = self.cells.of(fields)
-        w = np.zeros((nb, self.rmax))
-        for c in np.unique(ids):
-            sel = ids == c
-            r = int(self.rdim[c])
-            A = self.ops[c, 0, :r, :r][None] + np.einsum("bk,kij->bij", fields[sel],
-                                                        self.ops[c, 1:, :r, :r])
-            A[:, 0, :] = 0.0
-            A[:, 0, 0] = 1.0
-            rhs = np.zeros((int(sel.sum()), r))
-            rhs[:, 0] = self.disc.c00
-            w[sel, :r] = np.linalg.solve(A, rhs[..., None])[..., 0]
-        return w
+        A = self.ops[0][None] + np.einsum("bk,kij->bij", fields, self.ops[1:])
+        A[:, 0, :] = 0.0
+        A[:, 0, 0] = 1.0
+        rhs = np.zeros((nb, self.rmax))
+        rhs[:, 0] = self.disc.c00
+        return np.linalg.solve(A, rhs[..., None])[..., 0]
 
     def _stacked(self, kact):
-        """Per cell the C-contiguous (r, len(kact)·r) block [A_k for k in kact], all cells
-        in one flat buffer, and each cell's offset in it (the kernel's one-gemv stages)."""
+        """The C-contiguous (r, len(kact)·r) block [A_k for k in kact] (the kernel's one-gemv
+        stages) and kact as an array."""
         key = tuple(int(k) for k in kact)
         if key not in self._stacks:
-            blocks = [np.concatenate([self.ops[c, k, :r, :r] for k in key], axis=1).ravel()
-                      for c, r in enumerate(self.rdim)]
-            off = np.concatenate([[0], np.cumsum([b.size for b in blocks])[:-1]])
-            self._stacks[key] = (np.concatenate(blocks), off.astype(np.int64),
+            self._stacks[key] = (np.ascontiguousarray(np.concatenate([self.ops[k] for k in key],
+                                                                     axis=1)),
                                  np.array(key, dtype=np.int64))
         return self._stacks[key]
 
     def run(self, Y, coef, t_start, t_end, dt, period, t0, nrec, tol, replay=False,
             steps=None, nsteps=None):
-        from .fokker_planck import H_MAX_SAMPLES, step_store  # the full model's step limit
-
+        """Integrate the reduced states Y (nb, ncols, r) like :func:`.full.run`; returns
+        (Y_end, moments (nb, nrec, 3), steps, nsteps, nlu)."""
         nb = Y.shape[0]
-        # operators whose field component is zero for every member drop out of the
-        # stages (the paper's fields have B_y = 0 in the canonical easy-axis frame)
+        # operators whose field component is zero for every member drop out of the stages
         kact = [0] + [k + 1 for k in range(3) if np.any(coef[..., k] != 0.0)]
-        stack_flat, stack_off, kact = self._stacked(kact)
-        # step store: at most ~1.7 steps per sample measured; grown (and the run
-        # repeated) on overflow, so the store is not 16 steps per sample for every member
+        stack, kact = self._stacked(kact)
+        # step store sized for ~1.7 steps per sample, grown (run repeated) on overflow
         cap = None if steps is not None else int(3 * max(1.0, (t_end - t_start) / dt)) + 16
         while True:
             Yw = np.array(Y, dtype=float, order="C", copy=True)
             out = np.zeros((nb, nrec, 3))
             st, ns = step_store(nb, cap, steps, nsteps)
             with single_threaded_blas():  # LAPACK/BLAS inside numba threads: no BLAS threads
-                info, nlu = RK.rb_batch(Yw, float(t_start), float(t_end), coef, float(dt),
-                                        float(period), float(t0), out, float(tol), float(dt),
-                                        float(H_MAX_SAMPLES * dt), 1 if replay else 0, st, ns,
-                                        self.ops, stack_flat, stack_off, kact, self.cmom,
-                                        self.rdim, self.trans, self.cells.ring_edges,
-                                        self.cells.n_sectors)
+                info, nlu = reduced_kernels.rb_batch(
+                    Yw, float(t_start), float(t_end), coef, float(dt), float(period), float(t0),
+                    out, float(tol), float(dt), float(H_MAX_SAMPLES * dt), 1 if replay else 0,
+                    st, ns, self.ops, stack, kact, self.cmom)
             if np.any(info != 0):
                 raise FloatingPointError("singular step matrix in the reduced Fokker-Planck model")
             if replay or not np.any(ns < 0):
@@ -289,7 +198,7 @@ def _rel_l2(a, b):
 
 def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod_tol=None,
                   max_full=24, seed=0, cost_guard=False):
-    """Periodic steady states of a batch through verified local reduced bases.
+    """Periodic steady states of a batch through a verified reduced basis.
 
     Parameters
     ----------
@@ -318,24 +227,20 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
     mom : numpy.ndarray, shape (nb, P, 3)
         m̄ in the easy-axis frame.
     info : dict
-        ``rb_dimension`` (largest local r incl. the 4 fixed coordinates),
-        ``rb_dimension_mean``, ``rb_cells``, ``rb_full_solves``,
+        ``rb_dimension`` (r incl. the 4 fixed coordinates), ``rb_full_solves``,
         ``rb_verification_error`` (max measured relative L2 error of the verified
         members), ``rb_verification_members``/``_errors``, ``rb_greedy_errors``,
         ``rb_target``, ``rb_pod_tolerance``, ``rb_fallback``, ``rb_full_tails`` (member ->
-        azimuthal tail of its full solve, see :func:`mdf_neel.physics.fokker_planck._run`),
+        azimuthal tail of its full solve, see :func:`.full.run`),
         ``steady_state_residual``, ``periods``, ``steps``, ``lu_factorisations``.
     """
-    from .fokker_planck import _spline_coefficients, _steady_state
-
     nb, P, _ = fr.shape
     period = P * dt
     tstart = float(times[0])
     target = RB_ERROR_FRACTION * rtol
-    coef = _spline_coefficients(times, fr, periodic=True)
+    coef = spline_coefficients(times, fr, periodic=True)
     fixed = np.concatenate([[disc.i0], disc.mom_idx]).astype(np.int64)
     snaps = _Snapshots(fixed)
-    cells = _Cells(float(np.max(np.linalg.norm(fr, axis=-1), initial=0.0)) * 1.0001 + 1e-12)
     full = {}
     full_tail = {}  # azimuthal tail of each full solve (truncated discretisations)
     full_stats = {}  # member -> (residual, periods, steps, LU factorisations) of its full solve
@@ -350,7 +255,7 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
             return
         idx = np.array(members)
         tail = np.zeros(idx.size)
-        mom, res_f, periods, ns_f, nlu_f, *states = _steady_state(
+        mom, res_f, periods, ns_f, nlu_f, *states = steady_state(
             disc, particle, times, fr[idx], dt, tol_c, rtol, max_newton, save=train, tail=tail)
         state["full_periods"] += float(np.sum(periods))
         for j, m in enumerate(members):
@@ -358,10 +263,10 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
             full[m] = mom[j]
             full_stats[m] = (res_f[j], periods[j], ns_f[j], nlu_f[j])
             if train:
-                snaps.add(states[0][j], fr[m])
+                snaps.add(states[0][j])
 
     def rebuild():
-        state["model"] = _LocalModel(disc, snaps, cells, state["pod"])
+        state["model"] = _ReducedModel(disc, snaps, state["pod"])
 
     def reduced(members, step_factor=1.0):
         idx = np.asarray(members, dtype=np.int64)
@@ -389,7 +294,7 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
         if e_in > 0.5 * target and not state.get("saturated"):
             r_old = state["model"].rmax
             state["pod"] /= 3.0
-            logger.info("reduced basis: in-sample error %.2e at r<=%d; POD tolerance -> %.1e",
+            logger.info("reduced basis: in-sample error %.2e at r=%d; POD tolerance -> %.1e",
                         e_in, r_old, state["pod"])
             rebuild()
             # nothing left to add (all snapshot modes kept), or no longer worth it
@@ -402,9 +307,8 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
         solve_full([nxt])
         err = _rel_l2(mom_n[0], full[nxt])
         greedy_errors.append(err)
-        logger.info("reduced basis: r<=%d (mean %.0f over %d cells), next member %d: measured "
-                    "error %.2e (target %.1e)", state["model"].rmax, state["model"].r_mean,
-                    cells.n, nxt, err, target)
+        logger.info("reduced basis: r=%d, next member %d: measured error %.2e (target %.1e)",
+                    state["model"].rmax, nxt, err, target)
         rebuild()
         if err <= target:
             break
@@ -423,7 +327,7 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
         ver = [int(rest[0])] + [int(v) for v in pick]
         solve_full(ver)
         errs = [_rel_l2(mom[v], full[v]) for v in ver]
-        logger.info("reduced basis: r<=%d verified on %d member(s): max error %.2e (target %.1e)",
+        logger.info("reduced basis: r=%d verified on %d member(s): max error %.2e (target %.1e)",
                     state["model"].rmax, len(ver), max(errs), target)
         if max(errs) <= target:
             break
@@ -447,8 +351,6 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
         res[m], periods[m], nsteps[m], nlu[m] = full_stats[m]
     info = {
         "rb_dimension": int(state["model"].rmax),
-        "rb_dimension_mean": state["model"].r_mean,
-        "rb_cells": int(cells.n),
         "rb_full_solves": len(full),
         "rb_verification_error": float(max(errs)) if errs else 0.0,
         "rb_verification_members": [int(v) for v in ver],
@@ -468,9 +370,7 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
 
 
 def _reduced_steady_state(rm, particle, coef, fr, tstart, dt, period, tol, rtol):
-    """(m̄ (nb, P, 3), residual, periods, steps, nlu) of the local reduced model."""
-    from .fokker_planck import _linear_shooting, warmup_samples
-
+    """(m̄ (nb, P, 3), residual, periods, steps, nlu) of the reduced model."""
     nb, P, _ = fr.shape
     nwarm, settled = warmup_samples(particle, rtol, dt, P)
     w0 = rm.equilibrium(fr[:, (P - nwarm) % P, :])[:, None, :]
@@ -500,7 +400,7 @@ def _reduced_steady_state(rm, particle, coef, fr, tstart, dt, period, tol, rtol)
 
         tol_w = 0.1 * rtol / rm.disc.mom_scale[0]
         # the corrected period by linearity (no further run): y(0) + δ ends at y(T) + Φδ
-        delta, phi_delta, (mom_d,), _ = _linear_shooting(
+        delta, phi_delta, (mom_d,), _ = linear_shooting(
             period_map, wT[bad, 0] - w0[bad, 0], tol=np.full(bad.size, 0.3 * tol_w))
         mom[bad] += mom_d
         res[bad] = np.linalg.norm(wT[bad, 0] + phi_delta - w0[bad, 0] - delta, axis=1)

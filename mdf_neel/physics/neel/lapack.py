@@ -7,7 +7,7 @@ the same thing for ``dgbtrf``/``dgbtrs``: it takes their addresses from scipy's
 and declares them as :class:`numba.types.ExternalFunction`. Compiled code refers to the
 symbol by NAME, never by address, so kernels that call them can be cached on disk; the
 only requirement is that this module is imported (the symbols registered) before such a
-cached kernel is loaded -- ``_kernels`` imports it at the top.
+cached kernel is loaded -- every kernel module imports it (or :mod:`.band`) first.
 
 Fortran calling convention: every argument by pointer; integers are 32-bit
 (``LAPACK_INT``, scipy's ``cython_lapack`` ``int``). The ``*_ptr`` arguments are

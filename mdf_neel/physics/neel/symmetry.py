@@ -1,6 +1,6 @@
 """Exact symmetries between the members of a periodic steady-state batch.
 
-In the easy-axis frame (easy axis ẑ, :func:`~mdf_neel.physics.fokker_planck.canonical_rotation`)
+In the easy-axis frame (easy axis ẑ, :func:`~mdf_neel.physics.neel.frame.canonical_rotation`)
 the Néel Fokker–Planck operator with uniaxial anisotropy is invariant under every proper
 rotation that maps the axis line onto itself (n ≡ −n). Among them, the three 180°
 rotations about the frame axes

@@ -19,11 +19,10 @@ lag of the fast (intra-well) modes, to first order in Ḃ (:func:`slow_mode_poin
 no slow mode exists (beyond the switching field, one well left) m_eq and h_k are still
 exact and c ≈ 0. The tables refer c to f_eq + a φ1 with the continuum Boltzmann
 population instead of f_eq itself (:func:`table_values`): where λ1 is at rounding level
-the discrete f_eq's population split is ill-determined, and interpolating it broke the
-model at 28 nm / 9000 J/m³.
+the discrete f_eq's population split is ill-determined and cannot be interpolated.
 
 All these quantities depend on the field only. For fields in one plane through the easy
-axis (every member of the paper's dictionary after :func:`canonical_rotation`: B_y = 0
+axis (every member of the paper's dictionary after :func:`.frame.canonical_rotation`: B_y = 0
 in the axis frame) they are tabulated once per particle on a grid over (B_x, B_z), in the
 quadrant B_x, B_z >= 0 and extended by the two exact symmetries (rotation by π about the
 easy axis, and the mirror through the field plane acting on axial vectors). Every member
@@ -31,11 +30,8 @@ then costs a scalar linear ODE over one period, whose periodic solution is expli
 
 Used by :func:`mdf_neel.physics.mean_magnetization` (``method="slow-mode"``, and
 ``"auto"`` for large in-plane batches) through :func:`solve_slow_mode_verified`, which
-checks every batch against full solves of a few members. Measured on the paper's
-sequence (tenth session, docs/physics.md; 3 × 3 offsets at 30° and 90° against converged
-full-model references): the relative L2 error of m̄ is ≤ 2.6e-4 from σ = 0.3 to 25.6
-(14–28 nm, K = 100–9000 J/m³); on the whole 1452-member batch at 28 nm / 9000 J/m³,
-24 random members are within 4.5e-4 of the full model.
+checks every batch against full solves of a few members. Its measured accuracy on the
+paper's sequence is in ``docs/neel-numerics.md`` ("Slow-mode model").
 """
 
 from __future__ import annotations
@@ -47,30 +43,26 @@ import time
 import numpy as np
 from scipy.interpolate import RectBivariateSpline
 
-from ._lapack import single_threaded_blas
-from ._slow_mode_kernels import (A_COL, DMEQ_Z, FLAG, N_VALUES, bicubic_spline_values,
-                                 periodic_slow_mode, slow_mode_table)
-from .equilibrium import anisotropic_equilibrium
+from ..equilibrium import anisotropic_equilibrium
+from .lapack import single_threaded_blas
+from .slow_mode_kernels import (A_COL, DMEQ_Z, FLAG, G, G_PHI, H_X, H_Z, J_X, J_Z, M, MU,
+                                N_SHARED, N_VALUES, RATE, bicubic_spline_values,
+                                periodic_slow_mode, slow_mode_table, slow_only_columns,
+                                table_signs)
 
 logger = logging.getLogger("mdf_neel.physics")
 
-#: table spacing [T] (refined near zero field, :data:`ZERO_FIELD_SPACING`). Against the
-#: converged full model (3 × 3 offsets at 30° and 90°; tenth session, B_z refined only) the
-#: largest m̄ error from 14 to 28 nm was 2.5e-4 at 0.5 mT, 2.9e-4 at 0.75 mT and 1.25e-3
-#: at 1 mT (28 nm / 4000 J/m³); 0.75 mT halves the table cost against 0.5 mT. On the
-#: dictionary's 28 nm / 1100 batch the B_x refinement took 24 random members from 6.2e-4
-#: (1.7e-4 at 0.5 mT) to 9.9e-5
+#: table spacing [T]: the coarsest that keeps the model's own error within budget (1 mT
+#: does not); refined near zero field
 TABLE_SPACING_T = 0.75e-3
-#: near zero field the population split of the stationary state switches within a few
-#: kT/m0 (0.74 mT at 28 nm), along B_z and, at low σ, along B_x too: nodes there are at
-#: most this fraction of kT/m0 apart …
+#: node spacing near zero field, in kT/m0: the population split switches within a few kT/m0
 ZERO_FIELD_SPACING = 0.25
-#: … out to this many kT/m0 (1 − tanh² = 2.5e-5 at 6)
+#: extent of the refined region, in kT/m0 (1 − tanh² = 2.5e-5 at 6)
 ZERO_FIELD_EXTENT = 6.0
 #: ODE sub-steps per sample (coefficients interpolated from the table)
 SUBSTEPS = 8
 #: members evaluated and integrated together: bounds the memory of their fine fields and
-#: table values ((64, 8·1632, 24 + 6) floats: 200 MB for the paper's sequence)
+#: table values (200 MB for the paper's sequence)
 MEMBER_CHUNK = 64
 #: eigen-iteration tolerance (relative change of the slow eigenpair) and iteration cap
 EIGEN_TOL = 1e-10
@@ -79,16 +71,8 @@ EIGEN_MAXIT = 300
 #: well within a period; they start from the reference state instead (the
 #: Boltzmann population at the first sample, :func:`table_values`)
 BLOCKED_GAP = 1e-10
-#: smallest decay rate of c, as a fraction of λ1, where λ1·dt > 1 (dt the sub-step). Next
-#: to the switching field, where the slow mode merges with an intra-well one, g_φ·Ḃ can
-#: exceed λ1 for a few sub-steps (the slow eigenvector turns faster than the mode
-#: relaxes) and c would grow by up to e^60 there. Such points are outside the expansion;
-#: c is quasi-static there (λ1 ~ 1e9 1/s) and the rate is raised to this fraction of λ1.
-#: Where λ1·dt < 1 (blocked, λ1 down to 1e-2 1/s) g_φ·Ḃ is the legitimate change of c
-#: with the gauge of φ1 and is left alone: floored there too, 28 nm / 9000 J/m³ members
-#: were off by 1e-2. Measured at 22 nm / 9000 J/m³ on the paper's sequence (12 angles ×
-#: 3 × 3 offsets): every member within 6.8e-4 of the reduced-basis solution (two were
-#: off by 1e18 without the floor); 0 and 0.5 give the same errors
+#: floor of the decay rate of c per λ1, only where λ1·dt > 1 (c quasi-static): next to the
+#: switching field g_φ·Ḃ can exceed λ1, outside the expansion (docs/neel-numerics.md)
 MIN_DECAY_RATIO = 0.5
 
 
@@ -155,20 +139,9 @@ class SlowModeTables:
         bz = np.concatenate([-qz[:0:-1], qz])
         full = np.empty((bx.size, bz.size, N_VALUES))
         ok = np.empty((bx.size, bz.size), dtype=bool)
-        # sign patterns for (sx, sz) = signs of (B_x, B_z), derived from
-        #   R = rotation by π about z: B (−x, z); m_eq, μ1 (−x, −y, z); g_eq, g_φ (−x, z)
-        #   S = axial mirror through the xz-plane: B (−x, −z); m_eq (−x, y, −z);
-        #       μ1 (x, −y, z); g_eq (x, z); g_φ (−x, −z)
-        #   h_k (a derivative of m_eq along B_k) and j_k (of μ1): the sign of m_eq (μ1)
-        #   times that of B_k; the shift a: that of m_eq,z
-        #   (−, +) = R, (−, −) = S, (+, −) = R S
-        signs = {
-            (1, 1): np.ones(N_VALUES),
-            (-1, 1): np.array([1, -1, -1, 1, -1, -1, 1, -1, 1, -1, 1, 1, 1, -1, -1, -1, 1,
-                               1, 1, -1, -1, -1, 1, 1], dtype=float),
-            (-1, -1): np.array([1, -1, 1, -1, 1, -1, 1, 1, 1, -1, -1, 1, -1, 1, 1, -1, 1,
-                                -1, 1, -1, -1, 1, -1, -1], dtype=float),
-        }
+        # column signs for (sx, sz) = signs of (B_x, B_z): (−, +) = R, (−, −) = S, (+, −) = R S
+        signs = {(1, 1): np.ones(N_VALUES), (-1, 1): table_signs("R"),
+                 (-1, -1): table_signs("S")}
         signs[(1, -1)] = signs[(-1, 1)] * signs[(-1, -1)]
         cx, cz = qx.size - 1, qz.size - 1
         for sx in (1, -1):
@@ -177,11 +150,7 @@ class SlowModeTables:
                 iz = cz + sz * np.arange(qz.size)
                 full[np.ix_(ix, iz)] = vals_q * signs[(sx, sz)]
                 ok[np.ix_(ix, iz)] = ok_q
-        # filled on the whole grid, not on the quadrant: the fill is equivariant under the
-        # symmetries, so the values stay symmetric and the columns odd in B_x (B_z) vanish
-        # on B_x = 0 (B_z = 0). Filled on the quadrant, they did not (at 14 nm / 1100
-        # J/m³ the slow mode is gone on most of B_z = 0): the extension put a jump there
-        # and mirror-image members differed by 1.5e-4
+        # filled on the whole grid: the fill is equivariant, so odd columns vanish on the axes
         full = _fill(full, ok)
         wall = time.perf_counter() - t0
         logger.info("Néel slow-mode tables: %d x %d field points (quadrant %d, %d without an "
@@ -201,8 +170,8 @@ class SlowModeTables:
         return out.reshape(x.shape + (self._coef.shape[-1],))
 
 
-#: step [T] of the central differences of the Boltzmann moment (its narrowest feature,
-#: the population switch at zero field, is kT/m0 ≈ 0.74 mT wide at 28 nm)
+#: step [T] of the central differences of the Boltzmann moment, far below its narrowest
+#: feature (the population switch at zero field, ~kT/m0 wide)
 BOLTZMANN_STEP_T = 1e-7
 
 
@@ -251,22 +220,22 @@ def table_values(point, m_boltzmann, dmz_boltzmann):
     """
     ok = point[..., FLAG] == 1.0
     v = np.empty(point.shape[:-1] + (N_VALUES,))
-    v[..., :A_COL] = point[..., :A_COL]
-    v[..., 0] = np.log(np.where(ok, point[..., 0], 1.0))
-    a = np.where(ok, m_boltzmann[..., 2] - point[..., 3], 0.0)
+    v[..., :N_SHARED] = point[..., :N_SHARED]
+    v[..., RATE] = np.log(np.where(ok, point[..., RATE], 1.0))
+    a = np.where(ok, m_boltzmann[..., 2] - point[..., M + 2], 0.0)
     v[..., A_COL] = a
-    mu, g_phi, j = point[..., 4:7], point[..., 9:11], point[..., 17:23]
+    mu, g_phi, j = point[..., MU:MU + 3], point[..., G_PHI:G_PHI + 2], point[..., J_X:J_Z + 3]
     shift = ok[..., None]
-    v[..., 1:4] = np.where(shift, point[..., 1:4] + a[..., None] * mu, point[..., 1:4])
-    v[..., 7:9] = np.where(shift, point[..., 7:9] + a[..., None] * g_phi + dmz_boltzmann
-                           - point[..., DMEQ_Z:DMEQ_Z + 2], point[..., 7:9])
-    v[..., 11:17] = np.where(shift, point[..., 11:17] + a[..., None] * j, point[..., 11:17])
+    m, g, h = slice(M, M + 3), slice(G, G + 2), slice(H_X, H_Z + 3)
+    v[..., m] = np.where(shift, point[..., m] + a[..., None] * mu, point[..., m])
+    v[..., g] = np.where(shift, point[..., g] + a[..., None] * g_phi + dmz_boltzmann
+                         - point[..., DMEQ_Z:DMEQ_Z + 2], point[..., g])
+    v[..., h] = np.where(shift, point[..., h] + a[..., None] * j, point[..., h])
     return v
 
 
-#: table columns that exist only where there is a slow mode: μ1, g_eq, g_φ, j_x, j_z
-#: (m_eq and h_k are computed at every field point)
-_SLOW_ONLY = np.r_[4:11, 17:23]
+#: table columns that exist only where there is a slow mode (m_eq and h_k exist everywhere)
+_SLOW_ONLY = slow_only_columns()
 
 
 def _fill(vals, ok):
@@ -278,7 +247,7 @@ def _fill(vals, ok):
         return out
     if not ok.any():
         raise RuntimeError("no field point of the slow-mode table has an isolated slow mode")
-    out[~ok, 0] = np.max(vals[ok, 0])
+    out[~ok, RATE] = np.max(vals[ok, RATE])
     known = ok.copy()
     rest = out[..., _SLOW_ONLY]
     while not known.all():

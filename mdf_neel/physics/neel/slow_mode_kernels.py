@@ -1,9 +1,9 @@
-"""numba kernels of the slow-mode model (:mod:`mdf_neel.physics._slow_mode`): for one
+"""numba kernels of the slow-mode model (:mod:`.slow_mode`): for one
 static field B in the easy-axis frame, the discrete stationary state, the slowest
 relaxation mode of the Fokker–Planck operator A(B) (right and left eigenvectors) and the
 couplings of the slow-mode equation.
 
-Same operator storage as :mod:`mdf_neel.physics._kernels` (CSR pattern, ``vals`` (4, nnz),
+Same operator storage as :mod:`.band` (CSR pattern, ``vals`` (4, nnz),
 band order). The l = 0 row of A(B) is zero (probability is conserved), so A has the
 eigenvalue 0 with the stationary state as eigenvector, and every other right eigenvector
 has a zero l = 0 coefficient. The kernels work with ``Ã = A + s e₀e₀ᵀ`` (s far below the
@@ -17,28 +17,71 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._kernels import band_assemble, band_lu, band_solve, op_matvec
-from ._lapack import LAPACK_INT
+from .band import band_assemble, band_lu, band_solve, op_matvec
+from .lapack import LAPACK_INT
 
-#: columns of :func:`slow_mode_point`'s output: 0 λ1 [1/s], 1–3 m_eq, 4–6 μ1, 7–8 g_eq,
-#: 9–10 g_φ, 11–13 h_x, 14–16 h_z (the lag of f_eq), 17–19 j_x, 20–22 j_z (of φ1), then
-#: ∂m_eq,z/∂B_x and ∂m_eq,z/∂B_z [1/T] (DMEQ_Z), then a flag
-DMEQ_Z = 23
-FLAG = 25
-N_OUT = 26
-#: columns of the tables (:class:`mdf_neel.physics._slow_mode.SlowModeTables`) and of
-#: :func:`periodic_slow_mode`'s values: 0 log λ1, then columns 1–22 as above but for the
-#: reference state f_ref = f_eq + a φ1 instead of f_eq (m_ref, g_ref, h_ref), and 23 (A_COL)
-#: the shift a (see :func:`mdf_neel.physics._slow_mode.table_values`)
-N_VALUES = 24
-A_COL = 23
+#: The slow-mode quantities in column order, one entry per quantity: (name, sign of each
+#: component under R, under S, whether it exists only where there is a slow mode).
+#: R = rotation by π about the easy axis, (B_x, B_z) → (−B_x, B_z); S = mirror through the
+#: field plane acting on axial vectors, (B_x, B_z) → (−B_x, −B_z); a derivative along B_k
+#: has the sign of its quantity times that of B_k. The first entries are shared by
+#: :func:`slow_mode_point`'s output and the tables (which refer them to f_ref = f_eq + a φ1,
+#: :func:`mdf_neel.physics.neel.slow_mode.table_values`); each layout then adds its own.
+SHARED_COLUMNS = (
+    ("rate", (+1,), (+1,), False),  # λ1 [1/s] (point), log λ1 (tables)
+    ("m", (-1, -1, +1), (-1, +1, -1), False),  # m_eq (point), m_ref (tables)
+    ("mu", (-1, -1, +1), (+1, -1, +1), True),  # μ1 = m̄ of φ1 (gauge μ1_z = 1)
+    ("g", (-1, +1), (+1, +1), True),  # g_eq (g_ref) along B_x, B_z [1/T]
+    ("g_phi", (-1, +1), (-1, -1), True),  # g_φ along B_x, B_z [1/T]
+    ("h_x", (+1, +1, -1), (+1, -1, +1), False),  # lag of f_eq (f_ref) along B_x [s/T]
+    ("h_z", (-1, -1, +1), (+1, -1, +1), False),  # … along B_z
+    ("j_x", (+1, +1, -1), (-1, +1, -1), True),  # lag of φ1 along B_x [s/T]
+    ("j_z", (-1, -1, +1), (-1, +1, -1), True),  # … along B_z
+)
+#: :func:`slow_mode_point`'s output: the shared columns, ∂m_eq,z/∂B_x and ∂m_eq,z/∂B_z
+#: [1/T], and a flag (1: converged real slow mode)
+POINT_COLUMNS = SHARED_COLUMNS + (("dmeq_z", (-1, +1), (+1, +1), False),
+                                  ("flag", (+1,), (+1,), False))
+#: the tables' values (:class:`mdf_neel.physics.neel.slow_mode.SlowModeTables`): the shared
+#: columns and the shift a of the reference state
+TABLE_COLUMNS = SHARED_COLUMNS + (("a", (+1,), (-1,), False),)
+
+
+def _column_starts(columns):
+    starts, k = {}, 0
+    for name, signs_r, _, _ in columns:
+        starts[name] = k
+        k += len(signs_r)
+    return starts, k
+
+
+_POINT, N_OUT = _column_starts(POINT_COLUMNS)
+_TABLE, N_VALUES = _column_starts(TABLE_COLUMNS)
+N_SHARED = _column_starts(SHARED_COLUMNS)[1]
+RATE, M, MU, G, G_PHI = (_TABLE[k] for k in ("rate", "m", "mu", "g", "g_phi"))
+H_X, H_Z, J_X, J_Z = (_TABLE[k] for k in ("h_x", "h_z", "j_x", "j_z"))
+DMEQ_Z, FLAG = _POINT["dmeq_z"], _POINT["flag"]
+A_COL = _TABLE["a"]
+assert H_Z == H_X + 3 and J_Z == J_X + 3  # the kernels index h_k, j_k as H_X + 3 k
+
+
+def table_signs(symmetry):
+    """Sign (N_VALUES,) of every table column under ``"R"`` or ``"S"``."""
+    k = 1 if symmetry == "R" else 2
+    return np.array([s for entry in TABLE_COLUMNS for s in entry[k]], dtype=float)
+
+
+def slow_only_columns():
+    """Table columns that exist only where there is a slow mode (int array)."""
+    return np.array([_TABLE[name] + c for name, signs_r, _, slow in TABLE_COLUMNS if slow
+                     for c in range(len(signs_r))], dtype=np.int64)
+
+
 #: largest |μ1⊥| (moment of φ1 across the easy axis, gauge μ1_z = 1) of an inter-well mode:
 #: beyond the switching field the slowest mode is intra-well and μ1_z → 0 in this gauge
 MU_PERP_MAX = 3.0
-#: absolute resolution of a slow rate, relative to the largest diagonal entry of A: λ1
-#: emerges from the cancellation of entries up to ~1e12 1/s, so below this it is rounding
-#: noise (at 28 nm / 9000 J/m³ λ1 near zero field is ~1e-2 1/s, far below). Such rates are
-#: reported as this floor: they are ≲ 1 1/s, against 1/period ≈ 1.5e3 1/s.
+#: resolution of a slow rate per largest |diag A|: below it λ1 is rounding noise and is
+#: reported as this floor (≲ 1 1/s, negligible over a period)
 RATE_FLOOR = 1e-13
 
 
@@ -54,17 +97,12 @@ def op_matvec_transposed(out, indptr, indices, vals, c0, c1, c2, c3, x):
             out[indices[p]] += v * xi
 
 
-#: the subspace iteration switches to shift-and-invert at the smallest Ritz value once
-#: that value is real and changes by less than this fraction between iterations, from
-#: iteration SHIFT_AFTER on (where λ1/λ4 is close to 1, plain inverse iteration took 40–80
-#: iterations at 28 nm / 1100 J/m³, N = 22; shifted, a few)
+#: shift-and-invert at the smallest Ritz value once it is real and changes by less than
+#: this fraction, from iteration SHIFT_AFTER on: plain iteration is slow without a gap
 SHIFT_RTOL = 1e-3
 SHIFT_AFTER = 3
-#: no isolated real slow mode: the smallest Ritz value is still complex (an intra-well
-#: precession mode is the slowest) after this many plain iterations (these points used to
-#: run to the iteration cap). At 28 nm / 1100 J/m³ two points with a real slow mode had a
-#: complex smallest Ritz value for more than 12 iterations; with 30, the flags and values
-#: of 9 × 9 grids at five (D, K) pairs equal those of the plain iteration (values to 4e-8)
+#: no isolated real slow mode when the smallest Ritz value is still complex after this
+#: many plain iterations (fewer loses real slow modes; docs/neel-numerics.md)
 COMPLEX_GIVE_UP = 30
 
 
@@ -150,12 +188,11 @@ def _slowest_mode(ab, ipiv, ab_s, ipiv_s, kl, ku, indptr, indices, vals, bx, bz,
 @njit(cache=True)
 def slow_mode_point(out, bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx,
                     mom_scale, tol, maxit):
-    """Slow-mode quantities at the field (bx, 0, bz) [T] (easy-axis frame) into out (N_OUT,):
-
-    0 λ1 (rate of the slowest mode, > 0) · 1–3 m_eq · 4–6 μ1 = m̄ of φ1 · 7–8 g_eq ·
-    9–10 g_φ · 11–13 h_x · 14–16 h_z · 17–19 j_x · 20–22 j_z · 23–24 (DMEQ_Z) ∂m_eq,z/∂B_x,
-    ∂m_eq,z/∂B_z · 25 (FLAG) 1: converged real slow mode, 0: not; then only m_eq, h and
-    DMEQ_Z are set (h with Q = 1: every mode is fast), the rest is NaN.
+    """Slow-mode quantities at the field (bx, 0, bz) [T] (easy-axis frame) into out (N_OUT,),
+    columns as in :data:`POINT_COLUMNS`: λ1 (rate of the slowest mode, > 0), m_eq, μ1 = m̄
+    of φ1, g_eq, g_φ, h_x, h_z, j_x, j_z, ∂m_eq,z/∂B, and the flag: 1 for a converged real
+    slow mode; 0 for none, and then only m_eq, h and ∂m_eq,z/∂B are set (h with Q = 1:
+    every mode is fast), the rest is NaN.
 
     Gauge: φ1 has m_z = 1 (easy-axis moment), ψ1·φ1 = 1. g_eq[k] = ψ1·∂f_eq/∂B_k and
     g_φ[k] = ψ1·∂φ1/∂B_k for k = x, z (per tesla). With Q = 1 − φ1ψ1ᵀ (the fast
@@ -187,7 +224,7 @@ def slow_mode_point(out, bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx
     out[:] = np.nan
     out[FLAG] = 0.0
     for a in range(3):  # the stationary state exists at every field, slow mode or not
-        out[1 + a] = feq[mom_idx[a]] * mom_scale[a]
+        out[M + a] = feq[mom_idx[a]] * mom_scale[a]
     for q in range(2):
         out[DMEQ_Z + q] = dfeq[q, mom_idx[2]] * mom_scale[2]
     # lag moments with every mode fast (replaced below where a slow mode exists); Ã⁻¹ acts
@@ -196,7 +233,7 @@ def slow_mode_point(out, bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx
         tmp[:] = dfeq[q]
         band_solve(ab, ipiv, kl, ku, tmp)
         for a in range(3):
-            out[11 + 3 * q + a] = tmp[mom_idx[a]] * mom_scale[a]
+            out[H_X + 3 * q + a] = tmp[mom_idx[a]] * mom_scale[a]
     # start blocks: the field derivatives of f_eq carry the inter-well transfer
     p = 3
     X = np.empty((n, p))
@@ -230,17 +267,17 @@ def slow_mode_point(out, bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx
     if np.hypot(phi[mom_idx[0]] * mom_scale[0], phi[mom_idx[1]] * mom_scale[1]) > MU_PERP_MAX:
         return
     psi *= 1.0 / np.sum(psi * phi)
-    out[0] = max(-lam, atol)
+    out[RATE] = max(-lam, atol)
     for a in range(3):
-        out[4 + a] = phi[mom_idx[a]] * mom_scale[a]
+        out[MU + a] = phi[mom_idx[a]] * mom_scale[a]
     for q in range(2):
-        out[7 + q] = np.sum(psi * dfeq[q])
+        out[G + q] = np.sum(psi * dfeq[q])
         # lag of f_eq: A⁻¹ Q ∂f_eq (Q commutes with A⁻¹)
-        tmp[:] = dfeq[q] - out[7 + q] * phi
+        tmp[:] = dfeq[q] - out[G + q] * phi
         band_solve(ab, ipiv, kl, ku, tmp)
         tmp -= np.sum(psi * tmp) * phi
         for a in range(3):
-            out[11 + 3 * q + a] = tmp[mom_idx[a]] * mom_scale[a]
+            out[H_X + 3 * q + a] = tmp[mom_idx[a]] * mom_scale[a]
     # eigenvector derivative: (A − λ) w = −(A_k − ∂λ) φ, w ⟂ ψ; ψ·∂φ = −m_z(w) (gauge);
     # w = Q ∂φ1 (the LU of Ã − λ1 in ab2), its lag A⁻¹ w with the LU of Ã (kept in ab)
     for q in range(2):
@@ -249,11 +286,11 @@ def slow_mode_point(out, bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx
         w = -(tmp - dl * phi)
         band_solve(ab2, ipiv2, kl, ku, w)
         w -= np.sum(psi * w) * phi
-        out[9 + q] = -w[zi] * mom_scale[2]
+        out[G_PHI + q] = -w[zi] * mom_scale[2]
         band_solve(ab, ipiv, kl, ku, w)
         w -= np.sum(psi * w) * phi
         for a in range(3):
-            out[17 + 3 * q + a] = w[mom_idx[a]] * mom_scale[a]
+            out[J_X + 3 * q + a] = w[mom_idx[a]] * mom_scale[a]
     out[FLAG] = 1.0
 
 
@@ -327,8 +364,8 @@ def bicubic_spline_values(tx, tz, coef, x, z):
 def periodic_slow_mode(values, fields_dot, dt, blocked_gap, min_decay):
     """Periodic solution of the slow-mode equation per member, dc/dt = −(λ1 + g_φ·Ḃ) c −
     λ1 a − g·Ḃ with c relative to the tables' reference state (see
-    :func:`mdf_neel.physics._slow_mode.integrate_periodic` and
-    :func:`~mdf_neel.physics._slow_mode.table_values`): values (nb, S, N_VALUES),
+    :func:`mdf_neel.physics.neel.slow_mode.integrate_periodic` and
+    :func:`~mdf_neel.physics.neel.slow_mode.table_values`): values (nb, S, N_VALUES),
     fields_dot (nb, S, 3) -> m (nb, S, 3), gap (nb,), and per member the number of
     points where the decay rate λ1 + g_φ·Ḃ of c was raised to min_decay·λ1 (only where
     λ1·dt > 1: c relaxes within the step and is quasi-static there)."""
@@ -341,12 +378,12 @@ def periodic_slow_mode(values, fields_dot, dt, blocked_gap, min_decay):
         src = np.empty(S)
         for i in range(S):
             v = values[b, i]
-            lam = np.exp(v[0])
-            a[i] = lam + v[9] * fields_dot[b, i, 0] + v[10] * fields_dot[b, i, 2]
+            lam = np.exp(v[RATE])
+            a[i] = lam + v[G_PHI] * fields_dot[b, i, 0] + v[G_PHI + 1] * fields_dot[b, i, 2]
             if a[i] < min_decay * lam and lam * dt > 1.0:
                 a[i] = min_decay * lam
                 clamped[b] += 1
-            src[i] = -(v[7] * fields_dot[b, i, 0] + v[8] * fields_dot[b, i, 2]) - lam * v[A_COL]
+            src[i] = -(v[G] * fields_dot[b, i, 0] + v[G + 1] * fields_dot[b, i, 2]) - lam * v[A_COL]
         # exponential integrator: over each step the decay rate is its mean (trapezoid
         # exponent) and the source is linear between its end values (first-order hold:
         # where c is quasi-static, c ≈ source/rate at the step's end, not half a step
@@ -387,6 +424,6 @@ def periodic_slow_mode(values, fields_dot, dt, blocked_gap, min_decay):
             fx = fields_dot[b, i, 0]
             fz = fields_dot[b, i, 2]
             for k in range(3):
-                m[b, i, k] = (v[1 + k] + ci * v[4 + k] + fx * (v[11 + k] + ci * v[17 + k])
-                              + fz * (v[14 + k] + ci * v[20 + k]))
+                m[b, i, k] = (v[M + k] + ci * v[MU + k] + fx * (v[H_X + k] + ci * v[J_X + k])
+                              + fz * (v[H_Z + k] + ci * v[J_Z + k]))
     return m, gap, clamped

@@ -18,9 +18,8 @@ __all__ = ["spline_coefficients", "local_tolerance", "step_store", "warmup_sampl
 H_MAX_SAMPLES = 4.0
 
 
-#: per-step tolerance (2-norm of the embedded error of the SH coefficients) per rtol of m̄:
-#: the largest that keeps m̄ and its frequency-weighted error within budget
-#: (docs/neel-numerics.md, "Tuning constants")
+#: per-step tolerance (2-norm of the embedded error) per rtol of m̄: the largest that keeps
+#: m̄ and its frequency-weighted error within budget (docs/neel-numerics.md)
 STEP_TOL_PER_RTOL = 0.25
 
 

@@ -67,9 +67,8 @@ MEMBER_CHUNK = 64
 #: eigen-iteration tolerance (relative change of the slow eigenpair) and iteration cap
 EIGEN_TOL = 1e-10
 EIGEN_MAXIT = 300
-#: periodic solution: members whose period map 1 − Φ is below this never leave their
-#: well within a period; they start from the reference state instead (the
-#: Boltzmann population at the first sample, :func:`table_values`)
+#: members whose period-map gap 1 − Φ is below this never switch: they start from the
+#: reference state (the Boltzmann population, :func:`table_values`)
 BLOCKED_GAP = 1e-10
 #: floor of the decay rate of c per λ1, only where λ1·dt > 1 (c quasi-static): next to the
 #: switching field g_φ·Ḃ can exceed λ1, outside the expansion (docs/neel-numerics.md)

@@ -197,7 +197,8 @@ class _FittingModel(BaseEstimator):
         if orders is None:
             try:
                 orders = mixing_order_map(first.sequence)[rows]
-            except ValueError:
+            except ValueError as exc:  # e.g. a sequence that is not a Lissajous pattern
+                logger.info("no mixing orders for the rows (%s); reports show frequency bins instead", exc)
                 orders = None
         selected = []
         for i, s in enumerate(items):

@@ -77,3 +77,22 @@ def test_regular_grid_x_fastest():
     np.testing.assert_allclose(pts[:, 0], [-1, 0, 1, -1, 0, 1])  # x fastest
     np.testing.assert_allclose(pts[:, 1], [0, 0, 0, 2, 2, 2])  # cell centres 1 ± 1
     np.testing.assert_allclose(pts[:, 2], 5.0)  # size-1 axis sits at the centre
+
+
+def test_one_offset_grid_type_with_conversions_at_the_edges():
+    from mdf_neel.sequence import OffsetGrid, as_offset_grid, paper_2d_offsets
+
+    grid = paper_2d_offsets(grid=(4, 3))
+    assert isinstance(grid, OffsetGrid)
+    offsets, size, fov, center = grid  # still unpacks as the former 4-tuple
+    assert size.tolist() == [4, 3, 1] and offsets.shape == (12, 3)
+    assert as_offset_grid(grid) is grid
+    from_tuple = as_offset_grid((offsets, size, fov, center))
+    np.testing.assert_array_equal(from_tuple.offsets_T, offsets)
+    inferred = as_offset_grid(offsets)  # bare offsets: the regular grid is recognised
+    assert inferred.size.tolist() == [4, 3, 1]
+    np.testing.assert_allclose(inferred.field_of_view_T, fov)
+    with pytest.raises(ValueError, match="does not match"):
+        as_offset_grid((offsets, [5, 3, 1], fov, center))
+    with pytest.raises(ValueError, match="NaN"):
+        as_offset_grid(np.full((2, 3), np.nan))

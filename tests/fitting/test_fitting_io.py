@@ -47,3 +47,18 @@ def test_load_rejects_mismatched_files(dic, tmp_path):
         load_model(tmp_path)
     with pytest.raises(MDFError, match="model description"):
         load_model(tmp_path / "absent")
+
+
+def test_predict_mdf_writes_one_valid_file_per_angle_and_refuses_array_fits(dic, rng, tmp_path):
+    from mdf_neel.fitting import predict_mdf
+    from mdf_neel.mdf import validate
+
+    data = synthesize(dic, np.ones((3, 4)), ANGLES, band_pass(ROWS))
+    est = NeelModel(dic.diameters_m, anisotropies_Jm3=dic.anisotropies_Jm3, frequencies=ROWS, dictionary=dic)
+    paths = predict_mdf(est.fit(X, as_system_matrices(data, ANGLES)), X[:2], tmp_path / "out")
+    assert [p.rsplit("/", 1)[1] for p in paths] == ["predicted_000.00deg.mdf", "predicted_045.00deg.mdf"]
+    assert all(validate(p) == [] for p in paths)
+    on_arrays = NeelModel(dic.diameters_m, anisotropies_Jm3=dic.anisotropies_Jm3, frequencies=ROWS, dictionary=dic)
+    with pytest.raises(ValueError, match="SystemMatrix inputs"):
+        predict_mdf(on_arrays.fit(X, data), X, tmp_path / "refused")
+    assert not (tmp_path / "refused").exists()

@@ -31,7 +31,10 @@ from .._atomic import atomic_path
 from ..errors import MDFError
 from ..sequence import mixing_orders
 from . import _h5
-from .reader import read_measurement, read_system_matrix, sparsity_transform
+from ._frames import check_background_correction
+from .reader import _major_version, read_measurement, read_system_matrix, sparsity_transform
+from .validation import validate
+from .writer import write_measurement, write_system_matrix
 
 __all__ = ["convert", "select_frequencies", "frequency_mask", "estimate_snr", "compress", "SNR_TOP_FREQUENCIES"]
 
@@ -327,16 +330,13 @@ def convert(in_path, out_path, *, to_version: str = _TARGET_VERSION, decompress:
         raise FileExistsError(f"{out_path!r} exists (pass overwrite=True to replace it)")
     if os.path.exists(out_path) and os.path.samefile(in_path, out_path):
         raise ValueError("input and output are the same file")
-    if background_correction not in (None, False, "mean", "interpolate"):
-        raise ValueError(f"background_correction must be None, 'mean' or 'interpolate', got {background_correction!r}")
+    check_background_correction(background_correction)
     selecting = any(v is not None for v in (snr_threshold, min_frequency_Hz, max_frequency_Hz,
                                             max_mixing_order, receive_channels))
     processing = selecting or bool(background_correction) or recompress is not None
 
     with _h5.open_file(in_path) as f:
         version_text = _h5.read_string(f, "/version")
-        from .reader import _major_version  # noqa: PLC0415 (private helper, same package)
-
         major = _major_version(f)[0]
         sparse = major >= 2 and _h5.read_scalar(f, "/measurement/isSparsityTransformed", "bool",
                                                 required=False, default=False)
@@ -374,8 +374,6 @@ def convert(in_path, out_path, *, to_version: str = _TARGET_VERSION, decompress:
 def _convert_system_matrix(in_path, out_path, *, snr_threshold, min_frequency_Hz, max_frequency_Hz,
                            max_mixing_order, receive_channels, background_correction, estimate,
                            recompress, transform):
-    from .writer import write_system_matrix  # noqa: PLC0415 (keeps reading usable without the writer)
-
     sm = read_system_matrix(in_path)
     if sm.snr is None and estimate and sm.background is not None:
         sm.snr = estimate_snr(sm)
@@ -428,8 +426,6 @@ def _write_compressed(src, dst, sm, values, indices, transform):
 
 
 def _validate(tmp, target):
-    from .validation import validate  # noqa: PLC0415 (validation imports the reader's helpers)
-
     problems = validate(tmp, check_name=False)
     if problems:
         raise MDFError("internal error: the converted file does not conform; not saved:\n  " + "\n  ".join(problems),
@@ -437,8 +433,6 @@ def _validate(tmp, target):
 
 
 def _convert_measurement(in_path, out_path, min_frequency_Hz, max_frequency_Hz, receive_channels, background_correction):
-    from .writer import write_measurement  # noqa: PLC0415
-
     meas = read_measurement(in_path, background_correction=background_correction)
     keep = _band_mask(meas.frequencies_Hz, meas.receiver.bandwidth_Hz, min_frequency_Hz, max_frequency_Hz)
     if not keep.any():

@@ -188,6 +188,26 @@ def load_model(directory):
     ------
     MDFError
         Missing or inconsistent files (naming the file).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mdf_neel.fitting import EquilibriumModel
+    >>> from mdf_neel.simulate import preset, system_matrix
+    >>> seq, grid = preset("paper-2d", grid=(3, 3))
+    >>> X = np.array([[0.0], [90.0]])  # easy-axis angles in degrees, shape (n_samples, 1)
+    >>> sms = [system_matrix(seq, grid, angle_deg=a, diameter_m=20e-9, model="langevin", frequencies=[16, 17, 33])
+    ...        for a in X[:, 0]]
+    >>> model = EquilibriumModel(diameters_m=(18e-9, 20e-9), frequencies=[16, 17, 33], cache=False).fit(X, sms)
+
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     json_path = save_model(model, os.path.join(tmp, "m0"))
+    ...     back = load_model(os.path.join(tmp, "m0"))
+    >>> os.path.basename(json_path), back.best_params_ == model.best_params_
+    ('model.json', True)
+    >>> np.allclose(back.predict(X)[0].data, model.predict(X)[0].data)
+    True
     """
     from .dictionary_model import DictionaryModel
     from .equilibrium import EquilibriumModel

@@ -162,6 +162,15 @@ def system_functions(sequence, offsets_T, *, angle_deg=0.0, diameter_m, anisotro
         φ̂ in 1/s (channels x frequencies x offsets).
     info : dict
         Only with ``return_info=True``.
+
+    Examples
+    --------
+    >>> from mdf_neel.simulate import preset
+    >>> seq, grid = preset("paper-2d", grid=(3, 3))
+    >>> phi = system_functions(seq, grid.offsets_T, angle_deg=45.0, diameter_m=20e-9, anisotropy_Jm3=1000.0,
+    ...                        model="anisotropic-equilibrium", frequencies=[16, 17, 33])
+    >>> phi.shape  # (channels, frequencies, offsets)
+    (2, 3, 9)
     """
     period = _cycle_s(sequence)
     off = check_offsets(offsets_T)

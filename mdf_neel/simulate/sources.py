@@ -38,6 +38,14 @@ def preset(name: str = "paper-2d", grid=None):
     -------
     sequence : Sequence
     grid : OffsetGrid
+
+    Examples
+    --------
+    >>> seq, grid = preset("paper-2d", grid=(41, 41))
+    >>> seq.receiver.num_frequencies, grid.offsets_T.shape
+    (817, (1681, 3))
+    >>> round(float(grid.offsets_T[:, 0].max()) * 1e3, 6)  # the outermost offsets stay at ±14.35 mT
+    14.35
     """
     if name != "paper-2d":
         raise ValueError(f"unknown preset {name!r}; available: {PRESETS}")

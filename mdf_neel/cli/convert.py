@@ -54,7 +54,7 @@ def run(args) -> int:
     import sys
 
     from ..errors import MDFError
-    from ..mdf.convert import convert
+    from ..mdf.conversion import convert
 
     try:
         channels = _channels(args.channels) if args.channels else None

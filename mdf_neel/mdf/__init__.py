@@ -12,10 +12,14 @@ inspect
     JSON-serialisable summary of a file.
 convert
     v1 → v2, decompression, frequency selection, background correction, SNR.
+estimate_snr, select_frequencies, frequency_mask, compress
+    SNR estimate, frequency selection and compression of a
+    :class:`~mdf_neel.systemmatrix.SystemMatrix` in memory.
 
 Only this subpackage imports h5py. The functions live in the modules
-``validation`` and ``inspection`` (names chosen so that no module is shadowed by a
-function of the same name). The reader and converter are imported on first use.
+``validation``, ``inspection`` and ``conversion`` (names chosen so that no module is
+shadowed by a function of the same name). The reader and converter are imported on
+first use.
 """
 
 from __future__ import annotations
@@ -30,7 +34,11 @@ from .validation import validate
 _LAZY = {
     "read_system_matrix": ".reader",
     "read_measurement": ".reader",
-    "convert": ".convert",
+    "convert": ".conversion",
+    "estimate_snr": ".conversion",
+    "select_frequencies": ".conversion",
+    "frequency_mask": ".conversion",
+    "compress": ".conversion",
 }
 
 __all__ = ["MDFError", "write_system_matrix", "write_measurement", "validate", "inspect", *_LAZY]

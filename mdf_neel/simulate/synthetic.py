@@ -39,7 +39,7 @@ foreground minus the mean of the E background frames (MPIFiles' correction for o
 background block) and ``is_background_corrected`` is set; the background frames are
 stored as measured. The SNR per row is computed from the raw foreground and the
 background frames with MPIFiles' ``calculateSystemMatrixSNR`` rule
-(:func:`mdf_neel.mdf.convert.estimate_snr`).
+(:func:`mdf_neel.mdf.conversion.estimate_snr`).
 """
 
 from __future__ import annotations
@@ -189,7 +189,7 @@ def synthetic_calibration(sequence, offsets_T, grid_size=None, fov=None, center=
         ``experiment.is_simulation = True``, background (C, K, E), SNR from the
         background frames, provenance with ``synthetic = "yes"``.
     """
-    from ..mdf.convert import estimate_snr  # the MDF layer's implementation of MPIFiles' rule
+    from ..mdf.conversion import estimate_snr  # the MDF layer's implementation of MPIFiles' rule
 
     if model not in _MODELS:
         raise ValueError(f"model must be one of {_MODELS}, got {model!r}")

@@ -11,7 +11,7 @@ import pytest
 
 from mdf_neel.cli import main
 from mdf_neel.errors import MDFError
-from mdf_neel.mdf.convert import compress, convert, estimate_snr, frequency_mask, select_frequencies
+from mdf_neel.mdf.conversion import compress, convert, estimate_snr, frequency_mask, select_frequencies
 from mdf_neel.mdf.reader import read_measurement, read_system_matrix
 from mdf_neel.sequence import paper_2d_sequence
 from mdf_neel.systemmatrix import SystemMatrix

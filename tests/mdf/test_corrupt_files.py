@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mdf_neel.errors import MDFError
-from mdf_neel.mdf.convert import convert
+from mdf_neel.mdf.conversion import convert
 from mdf_neel.mdf.reader import read_measurement, read_system_matrix
 from tests.mdf._builders import make_truth, write_v2
 

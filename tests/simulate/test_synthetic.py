@@ -129,7 +129,7 @@ def test_snr_high_on_signal_rows_low_on_dc(setup):
     assert sm.snr[0, k.index(33)] > 100  # (1,1) in the x channel
     assert sm.snr[1, k.index(33)] > 100
     # the SNR is MPIFiles' rule applied to the raw (not background-corrected) foreground
-    from mdf_neel.mdf.convert import estimate_snr
+    from mdf_neel.mdf.conversion import estimate_snr
 
     raw = sm.replace(data=sm.data + sm.background.mean(axis=-1, keepdims=True))
     np.testing.assert_allclose(estimate_snr(raw), sm.snr, rtol=1e-9)

@@ -38,7 +38,7 @@ from .writer import write_measurement, write_system_matrix
 
 __all__ = ["convert", "select_frequencies", "frequency_mask", "estimate_snr", "compress", "SNR_TOP_FREQUENCIES"]
 
-logger = logging.getLogger("mdf_neel.mdf.convert")
+logger = logging.getLogger("mdf_neel.mdf.conversion")
 
 #: Frequencies used to locate the signal region in :func:`estimate_snr` (MPIFiles: 20).
 SNR_TOP_FREQUENCIES = 20

@@ -93,3 +93,45 @@ def test_default_rows_hold_the_contract_on_the_paper_grid(diameter_m, anisotropy
     rows, info = _rows(diameter_m, anisotropy_Jm3, angles, offsets, return_info=True)
     assert info["contract"]["met"]
     _assert_contract(rows, _converged(diameter_m, anisotropy_Jm3, angles, offsets))
+
+
+def test_a_too_low_first_degree_is_raised_until_its_error_fits(monkeypatch):
+    # an m̄ target of 1000·rtol gives a degree far too low for the rows; the check of the
+    # degree's own error must raise it, and the rows must still hold the contract
+    monkeypatch.setattr(accuracy, "DEGREE_RTOL_PER_RTOL", 1e3)
+    angles, offsets = [20.0, 80.0], [0, 30, 60, 90, 120]
+    rows, info = _rows(18e-9, 1500.0, angles, offsets, return_info=True)
+    from mdf_neel.physics import ParticleParameters, choose_resolution
+
+    p = ParticleParameters(18e-9, 1500.0)
+    fields = SEQUENCE.field_T(SEQUENCE.times_s())[None] + paper_2d_offsets()[0][offsets][:, None]
+    first = choose_resolution(p.xi_per_tesla * np.linalg.norm(fields, axis=-1).max(), p.sigma, 1.0)
+    assert info["contract"]["degree"] > first
+    assert info["contract"]["met"]
+    _assert_contract(rows, _converged(18e-9, 1500.0, angles, offsets))
+
+
+def _synthetic_estimate(rate, scale):
+    """Estimates of a stepper whose row errors grow as scale·tol^rate (max 5x the RMS)."""
+    def estimate_at(tol):
+        rms = scale * tol ** rate
+        return {"rms": rms, "max": 5.0 * rms}
+    return estimate_at
+
+
+@pytest.mark.parametrize("rate", [1.0, 1.2, 1.4, 2.0])
+def test_the_pilot_loosens_only_within_the_bounds(rate):
+    rtol = 1e-3
+    start = accuracy.STEP_TOL_PER_RTOL * rtol
+    # far inside the bounds at the start: the pilot loosens, and what it keeps is measured
+    # (not predicted) to lie within RETRY_AIM of the acceptance bounds
+    estimate_at = _synthetic_estimate(rate, 1e-6 / start ** rate)
+    est, tol = accuracy._pilot(estimate_at, start, rtol)
+    assert tol > start
+    assert est == estimate_at(tol)
+    assert accuracy._ratio(est, rtol) <= accuracy.RETRY_AIM
+    assert tol <= start * accuracy.LOOSEN_MAX_FACTOR ** accuracy.LOOSEN_TRIES
+    # too large at the start: tightened, never loosened
+    estimate_at = _synthetic_estimate(rate, 1e-2 / start ** rate)
+    _, tol = accuracy._pilot(estimate_at, start, rtol)
+    assert tol < start

@@ -9,7 +9,7 @@ Néel model, whole offset grid per task: the angles ϑ and −ϑ (mod 180°) go 
 (one physics call): they share the reduced basis, and for a drive whose y channel
 changes sign over half a repetition (the paper's Lissajous) the members (ϑ, (x, y)) and
 (−ϑ, (x, −y)) are exact symmetric images, so only one of each pair is integrated
-(``mdf_neel.physics._symmetry``).
+(``mdf_neel.physics.neel.symmetry``).
 """
 
 from __future__ import annotations

@@ -110,12 +110,12 @@ class _FittingModel(BaseEstimator):
         return tags
 
     # ------------------------------------------------------------------ parameters
-    def _particle(self) -> dict:
-        out = {}
-        for name in ("alpha", "saturation_magnetization_Am", "temperature_K"):
-            if hasattr(self, name) and getattr(self, name) is not None:
-                out[name] = float(getattr(self, name))
-        return out
+    def _physics(self):
+        """The estimator's physics parameters as one typed object (fields it lacks keep their defaults)."""
+        from ..physics import PhysicsParameters
+
+        return PhysicsParameters.coerce(None, **{name: getattr(self, name, None) for name in (
+            "alpha", "saturation_magnetization_Am", "temperature_K")})
 
     def _solver(self) -> dict:
         """Solver keywords of the dictionary (the row contract ``rtol`` of Néel models)."""
@@ -227,7 +227,7 @@ class _FittingModel(BaseEstimator):
             sequence, offsets_T, diameters_m=tuple(float(d) for d in diameters_m),
             anisotropies_Jm3=tuple(float(k) for k in anisotropies_Jm3), angles_deg=angles,
             frequencies=np.asarray(rows, dtype=np.int64), model=self._dictionary_model(), channels=tuple(channels),
-            cache=self.cache, workers=self.workers, **self._particle(), **self._solver(),
+            cache=self.cache, workers=self.workers, physics=self._physics(), **self._solver(),
         )
 
     def _view(self, dic, measured: _Measured, angles_deg, diameters_m, anisotropies_Jm3, offsets_T):
@@ -373,7 +373,7 @@ class _FittingModel(BaseEstimator):
             out.append(system_functions(
                 self._sequence, offs, angle_deg=float(angle_deg), diameter_m=float(dm),
                 anisotropy_Jm3=float(kj), model=self._dictionary_model(), frequencies=self.frequency_indices_,
-                channels=self.channels_, **self._particle()))
+                channels=self.channels_, physics=self._physics(), **self._solver()))
         return np.stack(out)
 
     def _predict_one(self, angle_deg, *, offsets=None, y_row=None):
@@ -490,7 +490,7 @@ class _FittingModel(BaseEstimator):
         }
         if getattr(self, "rank_", None) is not None:
             fit["rank"] = int(self.rank_)
-        fit.update(self._particle())
+        fit.update(self._physics().keywords())
         return {"software": f"mdf_neel {__version__}", "fitting": fit}
 
 

@@ -4,6 +4,7 @@ Public API
 ----------
 mean_magnetization   m̄(t) for a field trajectory or a batch of them (all models)
 ParticleParameters   validated particle parameters and derived constants (τ, ξ, σ, p1..p4)
+PhysicsParameters    the physics besides D and K (α, Ms, T, γ) as one typed object
 langevin             the Langevin function
 langevin_magnetization, anisotropic_equilibrium   the equilibrium models on field arrays
 choose_resolution    the automatic spherical-harmonic degree for given ξ, σ and rtol
@@ -21,13 +22,14 @@ from __future__ import annotations
 from ._api import MODELS, mean_magnetization, solve_neel
 from .equilibrium import anisotropic_equilibrium, langevin, langevin_magnetization
 from .neel.resolution import choose_resolution
-from .particles import BOLTZMANN_JK, MU0, ParticleParameters, integral_relaxation_time
+from .particles import BOLTZMANN_JK, MU0, ParticleParameters, PhysicsParameters, integral_relaxation_time
 
 
 __all__ = [
     "MODELS",
     "mean_magnetization",
     "ParticleParameters",
+    "PhysicsParameters",
     "integral_relaxation_time",
     "langevin",
     "langevin_magnetization",

@@ -14,7 +14,8 @@ Conventions (see ``docs/physics.md``):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 
@@ -22,6 +23,7 @@ __all__ = [
     "BOLTZMANN_JK",
     "MU0",
     "ParticleParameters",
+    "PhysicsParameters",
     "integral_relaxation_time",
 ]
 
@@ -165,6 +167,85 @@ class ParticleParameters:
             "gamma": self.gamma,
             "boltzmann_JK": self.boltzmann_JK,
         }
+
+
+@dataclass(frozen=True)
+class PhysicsParameters:
+    """The particle physics besides core diameter and anisotropy, as one typed object.
+
+    System matrices, dictionaries and the estimators vary D and K over a grid; everything
+    else about the particles and their surroundings is held here, validated once, and
+    recorded whole in provenance and cache fingerprints (so a value passed explicitly and
+    the same value taken by default give the same fingerprint).
+
+    Parameters
+    ----------
+    alpha : float
+        Gilbert damping α (> 0).
+    saturation_magnetization_Am : float
+        Ms [A/m] (> 0).
+    temperature_K : float
+        T [K] (> 0).
+    gamma : float
+        Gyromagnetic ratio γ [rad s⁻¹ T⁻¹] (> 0).
+
+    Examples
+    --------
+    >>> from mdf_neel.physics import PhysicsParameters
+    >>> physics = PhysicsParameters(temperature_K=310.0)
+    >>> physics.keywords()["temperature_K"], physics.keywords()["alpha"]
+    (310.0, 0.1)
+    >>> round(physics.particle(22e-9, 1100.0).sigma, 3)  # the reduced barrier at 310 K
+    1.433
+    >>> PhysicsParameters.coerce(None, alpha=0.05) == PhysicsParameters(alpha=0.05)
+    True
+    """
+
+    alpha: float = 0.1
+    saturation_magnetization_Am: float = 474e3
+    temperature_K: float = 293.0
+    gamma: float = 1.75e11
+
+    def __post_init__(self):
+        for f in fields(self):
+            object.__setattr__(self, f.name, _positive_finite(f"PhysicsParameters.{f.name}", getattr(self, f.name)))
+
+    @classmethod
+    def coerce(cls, value=None, **keywords) -> "PhysicsParameters":
+        """A PhysicsParameters from ``None``, an instance or a mapping, with keyword overrides.
+
+        Raises
+        ------
+        TypeError
+            For a value of another type or an unknown keyword (named).
+        """
+        if value is None:
+            base = cls()
+        elif isinstance(value, cls):
+            base = value
+        elif isinstance(value, Mapping):
+            base = cls(**cls._known(dict(value)))
+        else:
+            raise TypeError(f"physics must be a PhysicsParameters or a mapping, got {type(value).__name__}")
+        given = cls._known({k: v for k, v in keywords.items() if v is not None})
+        return replace(base, **given) if given else base
+
+    @classmethod
+    def _known(cls, values: dict) -> dict:
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise TypeError(f"unknown physics parameter(s) {unknown}; expected some of {sorted(names)}")
+        return values
+
+    def keywords(self) -> dict:
+        """All fields as keywords of :func:`mdf_neel.physics.mean_magnetization` (also the
+        record written to provenance and fingerprints)."""
+        return asdict(self)
+
+    def particle(self, diameter_m: float, anisotropy_Jm3: float = 0.0) -> ParticleParameters:
+        """The :class:`ParticleParameters` of one particle type with these physics."""
+        return ParticleParameters(diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3, **self.keywords())
 
 
 def integral_relaxation_time(sigma: float, n_nodes: int = 400) -> float:

@@ -148,9 +148,9 @@ def dictionary_settings(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, a
                         model, channels, particle, anisotropy_interpolation=None, solver=None) -> dict:
     """Everything a dictionary depends on, as a JSON-serialisable dict (stored in caches).
 
-    ``particle`` holds the physics keywords (solver keywords in it are folded into
-    ``solver``, a :class:`~mdf_neel.simulate.accuracy.SolverSettings`). For the Néel
-    model the settings include the solver generation and every numerical setting
+    ``particle`` holds the physics keywords or ``physics`` (recorded complete, defaults
+    included; solver keywords in it are folded into ``solver``, a
+    :class:`~mdf_neel.simulate.accuracy.SolverSettings`). For the Néel model the settings include the solver generation and every numerical setting
     (:meth:`SolverSettings.settings`), so a cache made by another solver or with other
     tolerances is refused. ``anisotropy_interpolation`` enters only when given.
     """
@@ -187,7 +187,7 @@ def _compute_pair(payload):
 
 def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg, frequencies, model="neel",
                channels=("x", "y"), cache=None, workers=None, scheduler=None, progress=None,
-               anisotropy_interpolation=None, solver=None, **particle) -> SystemFunctionDictionary:
+               anisotropy_interpolation=None, solver=None, physics=None, **particle) -> SystemFunctionDictionary:
     """φ̂ (paper eq. 11) for every (D, K, ϑ) on the chosen rows, optionally cached.
 
     Parameters
@@ -230,10 +230,13 @@ def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg
         Numerical settings (:class:`~mdf_neel.simulate.accuracy.SolverSettings`); the
         default holds the row-accuracy contract ``rtol = 1e-3``. Part of the cache
         settings.
+    physics : PhysicsParameters or mapping, optional
+        The physics besides D and K (:class:`mdf_neel.physics.PhysicsParameters`); part
+        of the cache settings with every field, defaults included.
     **particle
-        Physics parameters (alpha, saturation_magnetization_Am, temperature_K, gamma);
-        the solver keywords (rtol, method, resolution, step_tolerance, n_threads)
-        override fields of ``solver``.
+        Physics keywords (alpha, saturation_magnetization_Am, temperature_K, gamma)
+        override fields of ``physics``; the solver keywords (rtol, method, resolution,
+        step_tolerance, n_threads) override fields of ``solver``.
 
     Returns
     -------
@@ -270,7 +273,7 @@ def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg
         interp = None  # a no-op: results do not depend on K
     grid_shape = (D.size, K.size, A.size)
     element_shape = (len(channels), freqs.size, off.shape[0])
-    particle, solver = split_settings(particle, solver)
+    particle, solver = split_settings(dict(particle, physics=physics), solver)
     settings = dictionary_settings(sequence, off, diameters_m=D, anisotropies_Jm3=K, angles_deg=A,
                                    frequencies=freqs, model=model, channels=channels, particle=particle,
                                    anisotropy_interpolation=interp, solver=solver)

@@ -118,7 +118,7 @@ def derivative_spectrum(signal, cycle_s: float, frequencies=None) -> np.ndarray:
 
 def system_functions(sequence, offsets_T, *, angle_deg=0.0, diameter_m, anisotropy_Jm3=0.0,
                      model="neel", frequencies=None, channels=("x", "y"), batch_size=None,
-                     callback=None, return_info=False, solver=None, **particle):
+                     callback=None, return_info=False, solver=None, physics=None, **particle):
     """Normalised system functions φ̂ (paper eq. 11) of one particle type at all offsets.
 
     Parameters
@@ -150,11 +150,14 @@ def system_functions(sequence, offsets_T, *, angle_deg=0.0, diameter_m, anisotro
     solver : SolverSettings or mapping, optional
         Numerical settings (:class:`mdf_neel.simulate.accuracy.SolverSettings`); the
         default holds the row-accuracy contract ``rtol = 1e-3``.
+    physics : PhysicsParameters or mapping, optional
+        The physics besides D and K (:class:`mdf_neel.physics.PhysicsParameters`:
+        α, Ms, T, γ); default: its defaults.
     **particle
-        ``alpha``, ``saturation_magnetization_Am``, ``temperature_K``, ``gamma``
-        (physics). The solver keywords ``rtol`` (the row contract), ``method``,
-        ``resolution``, ``step_tolerance`` and ``n_threads`` are accepted here too and
-        override the fields of ``solver``.
+        ``alpha``, ``saturation_magnetization_Am``, ``temperature_K``, ``gamma`` override
+        the fields of ``physics``; the solver keywords ``rtol`` (the row contract),
+        ``method``, ``resolution``, ``step_tolerance`` and ``n_threads`` override those
+        of ``solver``.
 
     Returns
     -------
@@ -176,7 +179,7 @@ def system_functions(sequence, offsets_T, *, angle_deg=0.0, diameter_m, anisotro
     off = check_offsets(offsets_T)
     freqs = check_bins(frequencies, sequence.receiver.num_frequencies)
     p = channel_vectors(channels)
-    particle, settings = split_settings(particle, solver)
+    particle, settings = split_settings(dict(particle, physics=physics), solver)
     times = sequence.times_s()
     drive = sequence.field_T(times)  # (V, 3)
     O = off.shape[0]
@@ -203,7 +206,7 @@ def system_functions(sequence, offsets_T, *, angle_deg=0.0, diameter_m, anisotro
 
 def angle_system_functions(sequence, offsets_T, *, angles_deg, diameter_m, anisotropy_Jm3=0.0,
                            model="neel", frequencies=None, channels=("x", "y"), return_info=False,
-                           solver=None, **particle):
+                           solver=None, physics=None, **particle):
     """φ̂ of one particle type for several easy-axis angles at all offsets, in ONE physics call.
 
     All angles × offsets form one batch with one easy axis per member: for the Néel model
@@ -214,7 +217,7 @@ def angle_system_functions(sequence, offsets_T, *, angles_deg, diameter_m, aniso
 
     Parameters
     ----------
-    sequence, offsets_T, diameter_m, anisotropy_Jm3, model, frequencies, channels, **particle
+    sequence, offsets_T, diameter_m, anisotropy_Jm3, model, frequencies, channels, solver, physics, **particle
         As in :func:`system_functions`.
     angles_deg : array_like, shape (A,)
         Easy-axis angles ϑ [deg], ``n(ϑ) = (cos ϑ, sin ϑ, 0)``.
@@ -233,7 +236,7 @@ def angle_system_functions(sequence, offsets_T, *, angles_deg, diameter_m, aniso
     off = check_offsets(offsets_T)
     freqs = check_bins(frequencies, sequence.receiver.num_frequencies)
     p = channel_vectors(channels)
-    particle, settings = split_settings(particle, solver)
+    particle, settings = split_settings(dict(particle, physics=physics), solver)
     angles = np.atleast_1d(np.asarray(angles_deg, dtype=np.float64))
     if angles.ndim != 1 or angles.size == 0 or not np.all(np.isfinite(angles)):
         raise ValueError(f"angles_deg must be a non-empty 1-D sequence of finite angles, got {angles_deg!r}")
@@ -257,11 +260,21 @@ SOLVER_KEYS = ("rtol", "method", "resolution", "step_tolerance", "verify", "n_th
 
 
 def split_settings(particle: dict, solver=None):
-    """``(physics keywords, SolverSettings)`` from keyword arguments plus ``solver``."""
+    """``(physics keywords, SolverSettings)`` from keyword arguments plus ``solver``.
+
+    ``particle`` may hold ``physics`` (a :class:`~mdf_neel.physics.PhysicsParameters` or a
+    mapping), physics keywords that override its fields, and the solver keywords. The
+    physics keywords returned are always complete (every field of the typed object), so
+    provenance and cache fingerprints do not depend on which values were passed
+    explicitly. An unknown keyword raises ``TypeError`` naming it.
+    """
+    from ..physics import PhysicsParameters
     from .accuracy import SolverSettings
 
-    physics_kw = {k: v for k, v in particle.items() if k not in SOLVER_KEYS}
-    return physics_kw, SolverSettings.coerce(solver, **{k: particle.get(k) for k in SOLVER_KEYS})
+    rest = dict(particle)
+    physics = rest.pop("physics", None)
+    solver_kw = {k: rest.pop(k, None) for k in SOLVER_KEYS}
+    return PhysicsParameters.coerce(physics, **rest).keywords(), SolverSettings.coerce(solver, **solver_kw)
 
 
 def _degree(model, settings, sequence, off, diameter_m, anisotropy_Jm3, particle):

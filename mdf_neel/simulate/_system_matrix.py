@@ -34,7 +34,7 @@ from ..physics import MU0
 from ..sequence import Receiver
 from ..systemmatrix import Experiment, Scanner, SystemMatrix, Tracer
 from .sources import as_offset_grid
-from ._system_functions import ANGLE_CONVENTION, CHANNEL_VECTORS, OFFSET_CONVENTION, system_functions
+from ._system_functions import ANGLE_CONVENTION, CHANNEL_VECTORS, OFFSET_CONVENTION, split_settings, system_functions
 
 __all__ = ["system_matrix", "assemble", "simulation_snr", "data_scale", "AVOGADRO", "UNITS", "SNR_FLOOR"]
 
@@ -162,7 +162,7 @@ def _provenance(*, model, angle_deg, diameter_m, anisotropy_Jm3, particle, info,
 
 def assemble(sequence, grid, phi, *, angle_deg, diameter_m, anisotropy_Jm3=0.0, model="neel",
              channels=("x", "y"), unit="V/mol", transfer_function=None, snr_floor=SNR_FLOOR,
-             info=None, frequencies=None, provenance=None, **particle) -> SystemMatrix:
+             info=None, frequencies=None, provenance=None, physics=None, **particle) -> SystemMatrix:
     """Turn φ̂ of one particle type into a simulated :class:`SystemMatrix`.
 
     Parameters
@@ -191,7 +191,8 @@ def assemble(sequence, grid, phi, *, angle_deg, diameter_m, anisotropy_Jm3=0.0, 
     freqs = np.arange(rx.num_frequencies) if frequencies is None else np.asarray(frequencies, dtype=np.int64)
     if phi.shape != (C, freqs.size, grid.offsets_T.shape[0]):
         raise ValueError(f"phi must have shape ({C}, {freqs.size}, {grid.offsets_T.shape[0]}), got {phi.shape}")
-    ms = float(particle.get("saturation_magnetization_Am", 474e3))
+    physics_kw, _ = split_settings(dict(particle, physics=physics))
+    ms = physics_kw["saturation_magnetization_Am"]
     scale = data_scale(unit, diameter_m, ms)
     receiver = Receiver(bandwidth_Hz=rx.bandwidth_Hz, num_sampling_points=rx.num_sampling_points,
                         num_channels=C, unit="V" if unit == "V/mol" else unit)
@@ -201,7 +202,7 @@ def assemble(sequence, grid, phi, *, angle_deg, diameter_m, anisotropy_Jm3=0.0, 
         data = data * tf[:, freqs, np.newaxis]
         receiver.transfer_function = tf
     prov = _provenance(model=model, angle_deg=angle_deg, diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3,
-                       particle=particle, info=info or {}, channels=channels, unit=unit, scale=scale,
+                       particle=physics_kw, info=info or {}, channels=channels, unit=unit, scale=scale,
                        snr_floor=snr_floor, transfer_function=tf)
     prov.update(provenance or {})
     d_nm = float(diameter_m) * 1e9
@@ -230,7 +231,7 @@ def assemble(sequence, grid, phi, *, angle_deg, diameter_m, anisotropy_Jm3=0.0, 
 
 def system_matrix(sequence, offsets, *, angle_deg, diameter_m, anisotropy_Jm3=0.0, model="neel",
                   channels=("x", "y"), transfer_function=None, unit="V/mol", snr_floor=SNR_FLOOR,
-                  batch_size=None, callback=None, **particle) -> SystemMatrix:
+                  batch_size=None, callback=None, solver=None, physics=None, **particle) -> SystemMatrix:
     """Simulate the hybrid system matrix of immobilised particles with easy axis n(ϑ).
 
     Parameters
@@ -263,12 +264,16 @@ def system_matrix(sequence, offsets, *, angle_deg, diameter_m, anisotropy_Jm3=0.
         Offsets per physics call (default: all at once).
     callback : callable, optional
         ``callback(n)`` after each batch of ``n`` offsets (progress bars).
+    solver : SolverSettings or mapping, optional
+        Numerical settings (:class:`~mdf_neel.simulate.accuracy.SolverSettings`); the
+        default holds the row-accuracy contract ``rtol = 1e-3``.
+    physics : PhysicsParameters or mapping, optional
+        The physics besides D and K (:class:`~mdf_neel.physics.PhysicsParameters`: α,
+        Ms, T, γ), recorded whole in the provenance.
     **particle
-        ``alpha``, ``saturation_magnetization_Am``, ``temperature_K``, ``gamma``
-        (physics), and the solver settings ``solver=`` (a
-        :class:`~mdf_neel.simulate.accuracy.SolverSettings`) or its fields ``rtol`` (the
-        row-accuracy contract, default 1e-3), ``method``, ``resolution``,
-        ``step_tolerance``, ``n_threads``.
+        ``alpha``, ``saturation_magnetization_Am``, ``temperature_K``, ``gamma`` override
+        the fields of ``physics``; ``rtol`` (the row-accuracy contract), ``method``,
+        ``resolution``, ``step_tolerance``, ``n_threads`` those of ``solver``.
 
     Returns
     -------
@@ -291,7 +296,8 @@ def system_matrix(sequence, offsets, *, angle_deg, diameter_m, anisotropy_Jm3=0.
     grid = as_offset_grid(offsets)
     phi, info = system_functions(sequence, grid.offsets_T, angle_deg=angle_deg, diameter_m=diameter_m,
                                  anisotropy_Jm3=anisotropy_Jm3, model=model, channels=channels,
-                                 batch_size=batch_size, callback=callback, return_info=True, **particle)
+                                 batch_size=batch_size, callback=callback, return_info=True, solver=solver,
+                                 physics=physics, **particle)
     return assemble(sequence, grid, phi, angle_deg=angle_deg, diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3,
                     model=model, channels=channels, unit=unit, transfer_function=transfer_function,
-                    snr_floor=snr_floor, info=info, **particle)
+                    snr_floor=snr_floor, info=info, physics=physics, **particle)

@@ -80,7 +80,7 @@ def _finished(path: str, digest: str) -> bool:
 def write_system_matrices(sequence, offsets, out_dir, *, angles_deg, diameter_m, anisotropy_Jm3=0.0,
                           model="neel", channels=("x", "y"), unit="V/mol", snr_floor=SNR_FLOOR,
                           workers=None, scheduler=None, batches_per_angle=4, overwrite=False,
-                          progress=None, **particle) -> list:
+                          progress=None, physics=None, **particle) -> list:
     """Simulate and write ``out_dir/theta_XXX.mdf`` for every angle.
 
     Parameters
@@ -91,7 +91,7 @@ def write_system_matrices(sequence, offsets, out_dir, *, angles_deg, diameter_m,
         Created if missing.
     angles_deg : sequence of float
         Whole degrees in [0, 999] (file names ``theta_000.mdf`` ...).
-    diameter_m, anisotropy_Jm3, model, channels, unit, snr_floor, **particle
+    diameter_m, anisotropy_Jm3, model, channels, unit, snr_floor, physics, **particle
         As in :func:`~mdf_neel.simulate.system_matrix`.
     workers : int, optional
         Local worker processes (``None``/1: this process; 0: one per CPU).
@@ -113,6 +113,7 @@ def write_system_matrices(sequence, offsets, out_dir, *, angles_deg, diameter_m,
     """
     from ..mdf import write_system_matrix
 
+    particle = dict(particle, physics=physics)
     grid = as_offset_grid(offsets)
     angles = [float(a) for a in angles_deg]
     names = [angle_file_name(a) for a in angles]

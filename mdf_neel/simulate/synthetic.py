@@ -52,7 +52,7 @@ import numpy as np
 from .._progress import progress
 from ..systemmatrix import Experiment, Scanner, SystemMatrix, Tracer
 from .sources import as_offset_grid
-from ._system_functions import ANGLE_CONVENTION, angle_system_functions
+from ._system_functions import ANGLE_CONVENTION, angle_system_functions, split_settings
 
 __all__ = [
     "synthetic_calibration",
@@ -142,7 +142,7 @@ def synthetic_calibration(sequence, offsets_T, grid_size=None, fov=None, center=
                           population=DEFAULT_POPULATION, transfer_function="bandpass", noise_level=1e-3,
                           background_level=3.0, background_frames=10, background_corrected=True,
                           frequencies=None, seed=0, model="neel", channels=("x", "y"),
-                          show_progress=None, **particle):
+                          show_progress=None, solver=None, physics=None, **particle):
     """SYNTHETIC "measured" hybrid system matrices, one per easy-axis angle.
 
     Parameters
@@ -179,8 +179,10 @@ def synthetic_calibration(sequence, offsets_T, grid_size=None, fov=None, center=
         Receive channels.
     show_progress : bool, optional
         Progress bar over (angle, particle type) simulations (default: on a terminal).
-    **particle
-        Further physics parameters (``alpha``, ``temperature_K``, ``rtol``, ...).
+    solver, physics, **particle
+        Numerical settings and the physics besides D and K, as in
+        :func:`~mdf_neel.simulate.system_functions` (physics recorded whole in the
+        provenance).
 
     Returns
     -------
@@ -223,7 +225,8 @@ def synthetic_calibration(sequence, offsets_T, grid_size=None, fov=None, center=
     mix = 0
     for d, k, w in pop:
         phi = angle_system_functions(sequence, grid.offsets_T, angles_deg=angles, diameter_m=d, anisotropy_Jm3=k,
-                                     model=model, frequencies=freqs, channels=channels, **particle)
+                                     model=model, frequencies=freqs, channels=channels, solver=solver,
+                                     physics=physics, **particle)
         mix = mix + w * phi
         bar.update(1)
     bar.close()
@@ -254,7 +257,7 @@ def synthetic_calibration(sequence, offsets_T, grid_size=None, fov=None, center=
         sm = _assemble(sequence, grid, raw_fg, bg, freqs, angle=angle, channels=channels, model=model,
                        pop=pop, tf_desc=tf_desc, tf=tf, sigma=sigma, noise_level=noise_level,
                        background_level=background_level, background_corrected=background_corrected,
-                       seed=seed, particle=particle)
+                       seed=seed, particle=split_settings(dict(particle, physics=physics))[0])
         sm.snr = estimate_snr(sm)  # on the raw foreground, as MPIFiles does
         if background_corrected:
             sm.data = raw_fg - bg.mean(axis=-1, keepdims=True)
@@ -285,7 +288,7 @@ def _assemble(sequence, grid, data, bg, freqs, *, angle, channels, model, pop, t
             "anisotropy_Jm3": np.array([k for _, k, _ in pop]),
             "weight": np.array([w for _, _, w in pop]),
         },
-        "particle_parameters": {k: v for k, v in particle.items() if isinstance(v, (int, float, str))},
+        "particle_parameters": dict(particle),
         "transfer_function": {**tf_desc, "values_at_stored_bins": tf, "stored_in_receiver": "no"},
         "noise_model": ("circular complex Gaussian, std sigma*|H(f_k)| per bin, independent per channel, "
                         "bin and frame; sigma = noise_level * max|sum_j w_j phi_j| (DC and drive "

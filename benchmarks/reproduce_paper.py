@@ -1,18 +1,29 @@
-"""Analogues of Tables 1 and 2 of Albers et al. (2022) on synthetic measured data, plus fit cost.
+"""The seed paper's Tables 1 and 2 with the Néel model, on the bundled SYNTHETIC calibrations.
 
 The paper: H. Albers et al., "Modeling the magnetization dynamics for large ensembles of
 immobilized magnetic nanoparticles in multi-dimensional magnetic particle imaging",
 J. Magn. Magn. Mater. (2022).
 
-Part A (accuracy): synthetic "measured" hybrid system matrices on the paper's sequence
-(2.5 MHz/102, /96; 12.59/13.55 mT) from a polydisperse population of (D, K) pairs that
-lie *off* the fit grid (a hidden choice below), with a band-pass transfer function per
-receive channel, a residual background per row and complex noise. M0 (Langevin), M1
-and M2 are fitted on a reduced grid and ε_global is printed against the TSVD rank
-(Table 1) and per model (Table 2). The dictionary physics is the cheap
-"anisotropic-equilibrium" model by default (``--physics neel`` for the Fokker–Planck
-solver): on a 2-core machine the Néel dictionary of the paper's full grid (1,045,440
-solves) is out of reach, so this is stated in the output.
+Part A (accuracy). The "measured" data are the SYNTHETIC hybrid calibrations in
+``sample_mdf/synthetic_measured`` (4 easy-axis angles, the paper's sequence and 11 x 11
+offsets): a polydisperse Néel population whose species lie off the fit grid, seen
+through an analogue band-pass, with background frames and noise (``sample_mdf/README.md``;
+the hidden population is read from ``sample_mdf/manifest.json``). On the paper's rows
+I_freq (97) a Néel dictionary over the fit grid is simulated at the default row-accuracy
+contract (cached, resumable: a stopped run continues where it stopped) and M0
+(Langevin), M1 and M2 are fitted. Printed:
+
+* the analogue of Table 2 (ε_global per model; the paper's claim M0 > M1 >= M2);
+* the analogue of Table 1 (M2's ε_global against the TSVD rank);
+* per-angle medians of the row errors (the paper's Fig. 6 statistics);
+* the fitted (D, K) of M1 and the largest M2 weights next to the hidden population;
+* wall time, peak traced Python memory and the process's peak RSS of every phase.
+
+``--grid paper`` is the paper's grid (D = 14 … 28 nm in 2 nm, K = 100 … 9000 J/m³ in
+100 J/m³: 720 pairs); by default its K axis is filled by the verified interpolation along
+K (``AnisotropyInterpolation``), whose measured verification errors are printed.
+``--grid coarse`` is a 4 x 5 sub-grid around the population, ``--grid tiny`` the 2 x 2
+grid of the README's example (the two share their cached dictionary).
 
 Part B (cost at the paper's size): a dictionary array of the paper's full size
 (720 (D, K) x 12 angles x 2 channels x 97 rows x 121 offsets, 3.2 GB complex128; its
@@ -23,8 +34,9 @@ printed, also as ratios to a reference measured in the same run (one streaming p
 
 Usage::
 
-    python benchmarks/reproduce_paper.py [--size tiny|small|medium] [--physics anisotropic-equilibrium|neel]
-                                         [--skip-accuracy] [--skip-cost] [--workers N]
+    python benchmarks/reproduce_paper.py [--grid paper|coarse|tiny] [--no-interpolation]
+        [--data sample_mdf/synthetic_measured] [--cache PATH] [--workers N]
+        [--skip-accuracy] [--skip-cost] [--json PATH]
 """
 
 from __future__ import annotations
@@ -38,130 +50,247 @@ import tracemalloc
 
 import numpy as np
 
+import json
+
 from mdf_neel.fitting import DictionaryModel, EquilibriumModel, NeelModel, frequency_set, nrmse_global
+from mdf_neel.mdf import read_system_matrix
 from mdf_neel.sequence import paper_2d_offsets, paper_2d_sequence
+from mdf_neel.simulate import AnisotropyInterpolation, dictionary, sequence_from_file
 from mdf_neel.systemmatrix import SystemMatrix
 
-SIZES = {
-    # fit grid (D in nm, K in J/m^3), angles, offset grid, mixing-order bounds
-    "tiny": dict(d=(16, 20, 24), k=(1000, 3000, 6000), angles=(0, 45, 90, 135), grid=(5, 5), mxy=(5, 5)),
-    "small": dict(d=(16, 18, 20, 22, 24, 26), k=(500, 1000, 2000, 4000, 8000), angles=(0, 30, 60, 90, 120, 150),
-                  grid=(7, 7), mxy=(9, 9)),
-    "medium": dict(d=tuple(range(14, 29, 2)), k=(250, 500, 1000, 1500, 2000, 3000, 4500, 6000, 9000),
-                   angles=tuple(range(0, 180, 15)), grid=(11, 11), mxy=(9, 9)),
+try:  # run from a checkout: the JSON helper sits beside this script
+    from _results import add_json_argument, write_results
+except ImportError:  # pragma: no cover - imported as benchmarks.reproduce_paper
+    from benchmarks._results import add_json_argument, write_results
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SAMPLES = os.path.join(os.path.dirname(HERE), "sample_mdf")
+
+#: fit grids: diameters [nm] and anisotropies [J/m³]
+GRIDS = {
+    "paper": dict(d=tuple(range(14, 29, 2)), k=tuple(range(100, 9001, 100))),
+    "coarse": dict(d=(18, 20, 22, 24), k=(300, 700, 1100, 1500, 2300)),
+    "tiny": dict(d=(20, 22), k=(800, 1200)),
 }
 
-# The hidden population (diameter nm, anisotropy J/m^3, number weight): off the fit grids.
-POPULATION = ((19.0, 1300.0, 0.25), (21.0, 1100.0, 0.35), (23.0, 900.0, 0.2), (21.5, 2600.0, 0.12),
-              (25.0, 350.0, 0.08))
 
-
-def band_pass_tf(frequencies_Hz, channel):
-    """Second-order band-pass (corner ~120 kHz) with a 1.1 µs group delay; channel gain differs."""
-    f = np.asarray(frequencies_Hz, dtype=float)
-    s = 1j * f / 120e3
-    h = s**2 / (1 + 1.4 * s + s**2) / (1 + 0.2 * s)
-    return (1.0 + 0.25 * channel) * h * np.exp(-2j * np.pi * f * 1.1e-6)
-
-
-def synthetic_measurement(seq, grid, rows, angles, physics, rng, noise=0.01, background=0.02, workers=None):
-    """Measured-like matrices of the hidden population (one SystemMatrix per angle)."""
-    from mdf_neel.simulate import system_functions
-
-    offsets, size, fov, center = grid
-    freqs = seq.receiver.frequencies_Hz[rows]
-    tf = np.stack([band_pass_tf(freqs, c) for c in range(2)])  # (C, F)
-    out = []
-    for theta in angles:
-        s = 0.0
-        for d_nm, k, w in POPULATION:
-            phi = system_functions(seq, offsets, angle_deg=float(theta), diameter_m=d_nm * 1e-9, anisotropy_Jm3=k,
-                                   model=physics, frequencies=rows)
-            s = s + w * (d_nm * 1e-9) ** 3 * phi  # moment ∝ volume: the normalisation of eq. 11 removed again
-        s = tf[:, :, None] * s
-        peak = np.max(np.abs(s), axis=-1, keepdims=True)
-        s = s + background * peak * np.exp(2j * np.pi * rng.uniform(size=peak.shape))
-        s = s + noise * peak * (rng.normal(size=s.shape) + 1j * rng.normal(size=s.shape)) / np.sqrt(2)
-        out.append(SystemMatrix(data=s, frequency_indices=rows, drive_field=seq.drive_field, receiver=seq.receiver,
-                                grid_size=size, field_of_view=fov, field_of_view_center=center,
-                                offset_fields_T=offsets, method="hybrid", easy_axis_angle_deg=float(theta)))
-    return out
+def _phase(name, fn, log, phases):
+    """Run ``fn`` and record its wall time, peak traced Python memory and the process's peak RSS."""
+    result, wall, peak = _timed(fn)
+    rss = _max_rss_bytes()
+    phases[name] = {"wall_s": wall, "peak_traced_bytes": peak, "max_rss_bytes": rss}
+    log(f"  [{name}: {wall:.1f} s, peak traced {peak / 1e6:.0f} MB, process peak RSS {rss / 1e9:.2f} GB]")
+    return result
 
 
 def _timed(fn):
+    """(result, wall time [s], peak traced Python memory [bytes]) of ``fn()``."""
     gc.collect()
     tracemalloc.start()
     t0 = time.perf_counter()
     result = fn()
-    dt = time.perf_counter() - t0
+    wall = time.perf_counter() - t0
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return result, dt, peak
+    return result, wall, peak
 
 
-def accuracy(size="small", physics="anisotropic-equilibrium", workers=None, seed=7, verbose=True):
-    """Part A. Returns a dict of ε_global per model and the Table-1 rows."""
-    from mdf_neel.simulate import dictionary
+def _max_rss_bytes() -> int:
+    try:
+        import resource
 
-    cfg = SIZES[size]
-    seq = paper_2d_sequence()
-    grid = paper_2d_offsets(cfg["grid"])
-    rows, _ = frequency_set(seq, *cfg["mxy"])
-    angles = tuple(float(a) for a in cfg["angles"])
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kB on Linux
+    except ImportError:  # pragma: no cover - non-POSIX
+        return 0
+
+
+def load_calibrations(folder):
+    """The measured calibrations (one per angle, sorted by angle), their sequence, offsets and rows."""
+    paths = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".mdf"))
+    if not paths:
+        raise SystemExit(f"no .mdf files in {folder}")
+    seq, grid = sequence_from_file(paths[0])
+    rows, _ = frequency_set(seq)
+    y = sorted((read_system_matrix(p, frequencies=rows) for p in paths), key=lambda sm: sm.easy_axis_angle_deg)
+    return y, seq, grid, rows
+
+
+def hidden_population(folder):
+    """(D [m], K [J/m³], weight) of the samples' population from ``manifest.json``, or None."""
+    path = os.path.join(os.path.dirname(os.path.abspath(folder)), "manifest.json")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            settings = json.load(fh)["settings"]
+    except (OSError, KeyError, ValueError):
+        return None
+    return [tuple(map(float, m)) for m in settings.get("population", [])], settings.get("model")
+
+
+def accuracy(grid_name="coarse", data=None, interpolate=True, cache=True, workers=None, verbose=True):
+    """Part A. Returns a dict with Tables 1 and 2, per-angle medians, fitted parameters and phases."""
+    log = print if verbose else (lambda *a, **kw: None)
+    data = data or os.path.join(SAMPLES, "synthetic_measured")
+    cfg = GRIDS[grid_name]
     d = tuple(v * 1e-9 for v in cfg["d"])
     k = tuple(float(v) for v in cfg["k"])
-    rng = np.random.default_rng(seed)
-    log = print if verbose else (lambda *a, **kw: None)
-    log(f"Part A: {size} grid, physics {physics!r}; {len(d)} D x {len(k)} K = {len(d) * len(k)} atoms, "
-        f"{len(angles)} angles, {grid[0].shape[0]} offsets, {rows.size} rows, 2 channels")
-    if physics != "neel":
-        log("  note: dictionary physics is the anisotropic equilibrium model, not the Néel Fokker-Planck solver "
-            "(the paper's full Néel dictionary, 1,045,440 solves, is out of reach on this machine)")
-    t0 = time.perf_counter()
-    y = synthetic_measurement(seq, grid, rows, angles, physics, rng, workers=workers)
-    log(f"  synthetic measurement: {time.perf_counter() - t0:.1f} s")
-    t0 = time.perf_counter()
-    dic = dictionary(seq, grid[0], diameters_m=d, anisotropies_Jm3=k, angles_deg=angles, frequencies=rows,
-                     model=physics, workers=workers, progress=False)
-    dic0 = dictionary(seq, grid[0], diameters_m=d, anisotropies_Jm3=(0.0,), angles_deg=(0.0,), frequencies=rows,
-                      model="langevin", progress=False)
-    log(f"  dictionaries: {time.perf_counter() - t0:.1f} s")
+    phases = {}
+    y, seq, grid, rows = load_calibrations(data)
+    angles = tuple(float(sm.easy_axis_angle_deg) for sm in y)
     X = np.reshape(angles, (-1, 1))
-    results = {}
-    m0 = EquilibriumModel(d, frequencies=rows, dictionary=dic0).fit(X, y)
-    m1 = NeelModel(d, anisotropies_Jm3=k, frequencies=rows, model=physics, dictionary=dic).fit(X, y)
-    results["M0"], results["M1"] = m0.training_error_, m1.training_error_
+    population = hidden_population(data)
+    log(
+        f"Part A: {data}: {len(y)} angles {angles}, {grid.offsets_T.shape[0]} offsets, {rows.size} rows (I_freq), "
+        f"2 channels; fit grid {grid_name!r}: {len(d)} D x {len(k)} K = {len(d) * len(k)} pairs, Néel model"
+    )
+    if population is not None:
+        members, model = population
+        log(
+            f"  data made with the {model!r} model from the hidden population (D nm, K J/m^3, weight): "
+            + ", ".join(f"({m[0] * 1e9:.1f}, {m[1]:.0f}, {m[2]:g})" for m in members)
+        )
+    interp = AnisotropyInterpolation() if interpolate and grid_name == "paper" else None
+    common = dict(frequencies=rows, workers=workers, progress=None if verbose else False)
+    dic = _phase(
+        "Néel dictionary",
+        lambda: dictionary(
+            seq,
+            grid.offsets_T,
+            diameters_m=d,
+            anisotropies_Jm3=k,
+            angles_deg=angles,
+            model="neel",
+            cache=cache,
+            anisotropy_interpolation=interp,
+            **common,
+        ),
+        log,
+        phases,
+    )
+    solved = int(np.sum(~dic.interpolated[:, :, 0]))
+    log(
+        f"  Néel dictionary: {solved} of {len(d) * len(k)} (D, K) pairs solved, the rest interpolated along K; "
+        f"{dic.stats.get('resumed', 0)} elements from the cache"
+    )
+    interp_summary = dic.stats.get("interpolation")
+    if interp_summary:
+        errs = [e for e in _verification_errors(interp_summary)]
+        if errs:
+            log(
+                f"  interpolation along K: {len(errs)} verification midpoints, measured relative L2 error "
+                f"median {np.median(errs):.2e}, max {np.max(errs):.2e} (accepted where <= {interp.rtol:g})"
+            )
+    dic0 = _phase(
+        "Langevin dictionary",
+        lambda: dictionary(
+            seq,
+            grid.offsets_T,
+            diameters_m=d,
+            anisotropies_Jm3=(0.0,),
+            angles_deg=(0.0,),
+            model="langevin",
+            cache=cache,
+            **common,
+        ),
+        log,
+        phases,
+    )
+
+    fits = {}
+    fits["M0"] = _phase("fit M0", lambda: EquilibriumModel(d, dictionary=dic0).fit(X, y), log, phases)
+    fits["M1"] = _phase("fit M1", lambda: NeelModel(d, anisotropies_Jm3=k, dictionary=dic).fit(X, y), log, phases)
     J = len(d) * len(k)
     table1 = []
-    for pct in (100, 50, 25, 10, 5, 3):
-        s = max(1, int(np.floor(pct / 100 * J)))
-        m2 = DictionaryModel(d, anisotropies_Jm3=k, rank=s, frequencies=rows, model=physics, dictionary=dic).fit(X, y)
-        table1.append((pct, s, m2.rank_, m2.training_error_, len(m2.atom_weights_)))
-    results["M2"] = table1[0][3]
-    m1s = NeelModel(d, anisotropies_Jm3=k, frequencies=rows, model=physics, dictionary=dic, tf_mode="shared").fit(X, y)
-    m2s = DictionaryModel(d, anisotropies_Jm3=k, frequencies=rows, model=physics, dictionary=dic,
-                          tf_mode="shared").fit(X, y)
-    # held-out angle with the shared TF (extension): leave the last angle out
-    held = DictionaryModel(d, anisotropies_Jm3=k, frequencies=rows, model=physics, dictionary=dic,
-                           tf_mode="shared").fit(X[:-1], y[:-1])
-    held_err = nrmse_global(y[-1].data[None], held.predict(X[-1:])[0].data[None])
+
+    def ranks():
+        for pct in (100, 50, 25, 10, 5, 3):
+            s = max(1, int(np.floor(pct / 100 * J)))
+            m2 = DictionaryModel(d, anisotropies_Jm3=k, rank=s, dictionary=dic).fit(X, y)
+            table1.append(
+                {
+                    "percent": pct,
+                    "rank": int(m2.rank_),
+                    "eps_global": float(m2.training_error_),
+                    "atoms": int(len(m2.atom_weights_)),
+                }
+            )
+            if pct == 100:
+                fits["M2"] = m2
+
+    _phase("fit M2 (Table 1 ranks)", ranks, log, phases)
+    shared = _phase(
+        "fit shared-TF M1 and M2",
+        lambda: (
+            NeelModel(d, anisotropies_Jm3=k, dictionary=dic, tf_mode="shared").fit(X, y),
+            DictionaryModel(d, anisotropies_Jm3=k, dictionary=dic, tf_mode="shared").fit(X, y),
+        ),
+        log,
+        phases,
+    )
+    held = DictionaryModel(d, anisotropies_Jm3=k, dictionary=dic, tf_mode="shared").fit(X[:-1], y[:-1])
+    held_err = nrmse_global(np.stack([y[-1].data]), np.stack([held.predict(X[-1:])[0].data]))
+
+    eps = {name: float(m.training_error_) for name, m in fits.items()}
+    medians = {name: np.median(m.row_errors_.reshape(len(angles), -1), axis=1).tolist() for name, m in fits.items()}
+    ordering = eps["M0"] > eps["M1"] >= eps["M2"] - 1e-12
+    log("\nTable 2 analogue: eps_global (per-angle TF, the paper's setting)")
+    log(f"  M0 (Langevin, D = {fits['M0'].best_params_['diameter_m'] * 1e9:.0f} nm): {eps['M0']:.4f}")
+    best = fits["M1"].best_params_
+    log(f"  M1 ({best['diameter_m'] * 1e9:.0f} nm, {best['anisotropy_Jm3']:.0f} J/m^3): {eps['M1']:.4f}")
+    log(f"  M2 (full rank): {eps['M2']:.4f}")
+    log(f"  ordering M0 > M1 >= M2: {'yes' if ordering else 'NO'}")
     log("\nTable 1 analogue: M2 (per-angle TF, TSVD) eps_global against the rank")
     log("  % of SVs | s kept | eps_global | atoms w>0")
-    for pct, s, kept, e, n_atoms in table1:
-        log(f"  {pct:8d} | {kept:6d} | {e:10.4f} | {n_atoms:5d}")
-    log("\nTable 2 analogue: eps_global (per-angle TF, the paper's setting)")
-    log(f"  M0 (Langevin, D = {m0.best_params_['diameter_m'] * 1e9:.0f} nm): {results['M0']:.4f}")
-    log(f"  M1 ({m1.best_params_['diameter_m'] * 1e9:.0f} nm, {m1.best_params_['anisotropy_Jm3']:.0f} J/m^3): "
-        f"{results['M1']:.4f}")
-    log(f"  M2 (full rank):  {results['M2']:.4f}")
-    ok = results["M0"] > results["M1"] >= results["M2"] - 1e-12
-    log(f"  ordering M0 > M1 >= M2: {'yes' if ok else 'NO'}")
+    for row in table1:
+        log(f"  {row['percent']:8d} | {row['rank']:6d} | {row['eps_global']:10.4f} | {row['atoms']:5d}")
+    log("\nPer-angle medians of the row errors (Fig. 6 statistics)")
+    log("  angle [deg] | " + " | ".join(f"{name:>6s}" for name in medians))
+    for i, a in enumerate(angles):
+        log(f"  {a:11.0f} | " + " | ".join(f"{medians[name][i]:6.3f}" for name in medians))
+    w = fits["M2"].weights_
+    order = np.argsort(w, axis=None)[::-1][:5]
+    top = [(d[i // len(k)], k[i % len(k)], float(w.flat[i] / w.sum())) for i in order if w.flat[i] > 0]
+    log("\nFitted parameters against the hidden population")
+    log(f"  M1: D = {best['diameter_m'] * 1e9:.0f} nm, K = {best['anisotropy_Jm3']:.0f} J/m^3")
+    log(
+        "  M2, largest weights (D nm, K J/m^3, share): "
+        + ", ".join(f"({a * 1e9:.0f}, {b:.0f}, {c:.2f})" for a, b, c in top)
+    )
+    if population is not None:
+        log("  hidden: " + ", ".join(f"({m[0] * 1e9:.1f}, {m[1]:.0f}, {m[2]:.2f})" for m in population[0]))
     log("\nShared transfer function (one per channel for all angles; beyond the paper)")
-    log(f"  M1 shared: {m1s.training_error_:.4f}   M2 shared: {m2s.training_error_:.4f} ({m2s.n_iter_} rounds)")
+    log(f"  M1 shared: {shared[0].training_error_:.4f}   M2 shared: {shared[1].training_error_:.4f}")
     log(f"  M2 shared fitted without angle {angles[-1]:g} deg, predicting it: eps = {held_err:.4f}")
-    results.update(table1=table1, m1_shared=m1s.training_error_, m2_shared=m2s.training_error_, held_out=held_err,
-                   ordering=ok)
-    return results
+    return {
+        "grid": grid_name,
+        "pairs": J,
+        "solved_pairs": solved,
+        "eps_global": eps,
+        "ordering": bool(ordering),
+        "table1": table1,
+        "per_angle_medians": dict(angles_deg=list(angles), **medians),
+        "m1_best": best,
+        "m2_top": top,
+        "hidden_population": population[0] if population else None,
+        "shared": {
+            "M1": float(shared[0].training_error_),
+            "M2": float(shared[1].training_error_),
+            "held_out": float(held_err),
+        },
+        "phases": phases,
+    }
+
+
+def _verification_errors(summary):
+    """Every measured verification error in an interpolation summary (nested lists or dicts)."""
+    if isinstance(summary, dict):
+        for key, value in summary.items():
+            if "error" in key and isinstance(value, (list, tuple)):
+                yield from (float(v) for v in np.ravel(value))
+            elif isinstance(value, (dict, list)):
+                yield from _verification_errors(value)
+    elif isinstance(summary, list):
+        for value in summary:
+            yield from _verification_errors(value)
 
 
 class _Dict:
@@ -181,8 +310,10 @@ def cost(verbose=True, seed=3):
     k = tuple(float(v) for v in range(100, 9001, 100))
     angles = tuple(float(a) for a in range(0, 180, 15))
     shape = (len(d), len(k), len(angles), 2, rows.size, grid[0].shape[0])
-    log(f"\nPart B: paper-size fit cost; dictionary {shape} = {np.prod(shape) * 16 / 1e9:.2f} GB complex128 "
-        "(synthetic content: the cost does not depend on it)")
+    log(
+        f"\nPart B: paper-size fit cost; dictionary {shape} = {np.prod(shape) * 16 / 1e9:.2f} GB complex128 "
+        "(synthetic content: the cost does not depend on it)"
+    )
     rng = np.random.default_rng(seed)
     phi = np.empty(shape, dtype=np.complex128)
     smooth = np.exp(-np.linspace(0, 3, shape[-1]))
@@ -196,9 +327,21 @@ def cost(verbose=True, seed=3):
     data = np.einsum("dk,dkacfv->acfv", wtrue, phi)
     data += 0.05 * np.max(np.abs(data)) * (rng.standard_normal(data.shape) + 1j * rng.standard_normal(data.shape))
     offsets, size, fov, center = grid
-    y = [SystemMatrix(data=data[a], frequency_indices=rows, drive_field=seq.drive_field, receiver=seq.receiver,
-                      grid_size=size, field_of_view=fov, field_of_view_center=center, offset_fields_T=offsets,
-                      method="hybrid", easy_axis_angle_deg=angles[a]) for a in range(len(angles))]
+    y = [
+        SystemMatrix(
+            data=data[a],
+            frequency_indices=rows,
+            drive_field=seq.drive_field,
+            receiver=seq.receiver,
+            grid_size=size,
+            field_of_view=fov,
+            field_of_view_center=center,
+            offset_fields_T=offsets,
+            method="hybrid",
+            easy_axis_angle_deg=angles[a],
+        )
+        for a in range(len(angles))
+    ]
     X = np.reshape(angles, (-1, 1))
     _, t_ref, _ = _timed(lambda: sum(np.vdot(phi[i], phi[i]).real for i in range(shape[0])))
     log(f"  reference: one pass sum|phi|^2 over the dictionary: {t_ref:.2f} s")
@@ -206,38 +349,47 @@ def cost(verbose=True, seed=3):
         "M1 per-angle (720 grid points)": lambda: NeelModel(d, anisotropies_Jm3=k, dictionary=dic).fit(X, y),
         "M1 shared TF": lambda: NeelModel(d, anisotropies_Jm3=k, dictionary=dic, tf_mode="shared").fit(X, y),
         "M2 per-angle, rank 21": lambda: DictionaryModel(d, anisotropies_Jm3=k, rank=21, dictionary=dic).fit(X, y),
-        "M2 shared TF, rank 21": lambda: DictionaryModel(d, anisotropies_Jm3=k, rank=21, dictionary=dic,
-                                                         tf_mode="shared", max_iter=20).fit(X, y),
+        "M2 shared TF, rank 21": lambda: DictionaryModel(
+            d, anisotropies_Jm3=k, rank=21, dictionary=dic, tf_mode="shared", max_iter=20
+        ).fit(X, y),
     }
     log("  fit                              |  time [s] | x reference | peak traced memory [GB]")
     out = {}
     for name, fn in runs.items():
         est, dt, peak = _timed(fn)
         out[name] = (dt, peak, est.training_error_)
-        log(f"  {name:32s} | {dt:9.1f} | {dt / t_ref:11.1f} | {peak / 1e9:6.2f}   (eps_global {est.training_error_:.4f})")
-    try:
-        import resource
-
-        log(f"  process max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB "
-            "(dictionary included)")
-    except ImportError:  # pragma: no cover - non-POSIX
-        pass
+        log(
+            f"  {name:32s} | {dt:9.1f} | {dt / t_ref:11.1f} | {peak / 1e9:6.2f}   (eps_global {est.training_error_:.4f})"
+        )
+    log(f"  process peak RSS: {_max_rss_bytes() / 1e9:.2f} GB (dictionary included)")
     return out
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--size", choices=tuple(SIZES), default="small")
-    p.add_argument("--physics", choices=("anisotropic-equilibrium", "neel"), default="anisotropic-equilibrium")
+    p.add_argument("--grid", choices=tuple(GRIDS), default="coarse", help="fit grid (default: %(default)s)")
+    p.add_argument(
+        "--data", default=None, help="folder of measured calibrations (default: sample_mdf/synthetic_measured)"
+    )
+    p.add_argument("--no-interpolation", action="store_true", help="solve every (D, K) pair (no interpolation along K)")
+    p.add_argument(
+        "--cache",
+        default=None,
+        help="dictionary cache file (default: the shared cache of mdf_neel, which resumes a stopped run)",
+    )
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--skip-accuracy", action="store_true")
     p.add_argument("--skip-cost", action="store_true")
+    add_json_argument(p, "reproduce_paper")
     args = p.parse_args(argv)
-    os.environ.setdefault("MDF_NEEL_PROGRESS", "0")
+    results = {}
     if not args.skip_accuracy:
-        accuracy(args.size, args.physics, workers=args.workers)
+        results["accuracy"] = accuracy(
+            args.grid, args.data, interpolate=not args.no_interpolation, cache=args.cache or True, workers=args.workers
+        )
     if not args.skip_cost:
-        cost()
+        results["cost"] = cost()
+    write_results(args.json, "reproduce_paper", args, results)
     return 0
 
 

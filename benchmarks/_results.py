@@ -23,8 +23,11 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 def add_json_argument(parser, name: str) -> None:
     """``--json PATH`` (default ``benchmarks/results/<name>.json``; ``''`` writes none)."""
-    parser.add_argument("--json", default=str(RESULTS_DIR / f"{name}.json"),
-                        help=f"write the results as JSON here (default benchmarks/results/{name}.json; '' for none)")
+    parser.add_argument(
+        "--json",
+        default=str(RESULTS_DIR / f"{name}.json"),
+        help=f"write the results as JSON here (default benchmarks/results/{name}.json; '' for none)",
+    )
 
 
 def _plain(value):

@@ -60,8 +60,9 @@ def main(argv=None) -> int:
             setattr(accuracy, name, value)
         try:
             t = time.perf_counter()
-            phi, info = angle_system_functions(seq, offsets, angles_deg=angles, diameter_m=D, anisotropy_Jm3=K,
-                                               frequencies=rows, return_info=True)
+            phi, info = angle_system_functions(
+                seq, offsets, angles_deg=angles, diameter_m=D, anisotropy_Jm3=K, frequencies=rows, return_info=True
+            )
             return phi, info["contract"], time.perf_counter() - t
         finally:
             for name, value in saved.items():
@@ -73,12 +74,11 @@ def main(argv=None) -> int:
         row_peak = mag.max(axis=-1)
         norm = np.maximum(row_peak, accuracy.ROW_FLOOR * row_peak.max(axis=(1, 2), keepdims=True))[a_idx]
         diff = np.abs(phi[a_idx, :, :, o_idx] - reference) / norm  # (M, C, F)
-        per_row = np.sqrt(np.mean(diff ** 2, axis=0))
+        per_row = np.sqrt(np.mean(diff**2, axis=0))
         return accuracy.contract_summary(per_row)
 
     # numba compilation out of the timings
-    angle_system_functions(seq, offsets[:1], angles_deg=[0.0], diameter_m=14e-9, anisotropy_Jm3=100.0,
-                           frequencies=rows)
+    angle_system_functions(seq, offsets[:1], angles_deg=[0.0], diameter_m=14e-9, anisotropy_Jm3=100.0, frequencies=rows)
     results = []
     print(f"{'point':>9} {'setting':>14} {'wall s':>7} {'degree':>6} {'step tol':>9} {'true RMS':>9} {'true max':>9}")
     for point in args.points.split(","):
@@ -88,18 +88,37 @@ def main(argv=None) -> int:
         old = pair(D, K, DEGREE_RTOL_PER_RTOL=accuracy.MEAN_RTOL_PER_RTOL, LOOSEN_TRIES=0)
         ref_offsets = offsets[o_idx]
         degree = neel_resolution(seq, ref_offsets, diameter_m=D, anisotropy_Jm3=K, rtol=1e-6)
-        reference = np.stack([
-            angle_system_functions(seq, ref_offsets[j:j + 1], angles_deg=[angles[a_idx[j]]], diameter_m=D,
-                                   anisotropy_Jm3=K, frequencies=rows, method="full", resolution=degree + 4,
-                                   step_tolerance=REFERENCE_STEP_TOLERANCE)[0, :, :, 0]
-            for j in range(members.size)])
+        reference = np.stack(
+            [
+                angle_system_functions(
+                    seq,
+                    ref_offsets[j : j + 1],
+                    angles_deg=[angles[a_idx[j]]],
+                    diameter_m=D,
+                    anisotropy_Jm3=K,
+                    frequencies=rows,
+                    method="full",
+                    resolution=degree + 4,
+                    step_tolerance=REFERENCE_STEP_TOLERANCE,
+                )[0, :, :, 0]
+                for j in range(members.size)
+            ]
+        )
         entry = {"point": point, "angles_deg": angles.tolist(), "offsets": int(offsets.shape[0])}
         for name, (phi, contract, wall) in (("default", new), ("previous rule", old)):
             true = true_errors(phi, reference)
-            entry[name] = {"wall_s": wall, "degree": contract.get("degree"), "step_tolerance": contract["step_tolerance"],
-                           "estimate": {"rms": contract["rms"], "max": contract["max"]}, "true": true}
-            print(f"{point:>9} {name:>14} {wall:7.1f} {contract.get('degree', -1):6d} "
-                  f"{contract['step_tolerance']:9.2e} {true['rms']:9.2e} {true['max']:9.2e}", flush=True)
+            entry[name] = {
+                "wall_s": wall,
+                "degree": contract.get("degree"),
+                "step_tolerance": contract["step_tolerance"],
+                "estimate": {"rms": contract["rms"], "max": contract["max"]},
+                "true": true,
+            }
+            print(
+                f"{point:>9} {name:>14} {wall:7.1f} {contract.get('degree', -1):6d} "
+                f"{contract['step_tolerance']:9.2e} {true['rms']:9.2e} {true['max']:9.2e}",
+                flush=True,
+            )
         entry["speedup"] = old[2] / new[2]
         print(f"{point:>9} {'speed-up':>14} {entry['speedup']:7.2f}x (previous rule / default, same run)")
         results.append(entry)

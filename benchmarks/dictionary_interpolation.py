@@ -45,8 +45,12 @@ def main(argv=None):
     parser.add_argument("--model", default="neel", choices=("neel", "anisotropic-equilibrium"))
     parser.add_argument("--diameter", type=float, default=14e-9, help="core diameter in m (default 14e-9)")
     parser.add_argument("--rtol", type=float, default=1e-3, help="interpolation tolerance (default 1e-3)")
-    parser.add_argument("--solver-rtol", type=float, default=None,
-                        help="Néel solver rtol (default: --rtol; use 1e-4 so that solver noise stays below --rtol)")
+    parser.add_argument(
+        "--solver-rtol",
+        type=float,
+        default=None,
+        help="Néel solver rtol (default: --rtol; use 1e-4 so that solver noise stays below --rtol)",
+    )
     parser.add_argument("--max-stride", type=int, default=16)
     parser.add_argument("--checks", type=int, default=6, help="interpolated K values solved exactly for the check")
     parser.add_argument("--grid", type=int, default=3, help="offsets per axis (grid x grid of the paper's extent)")
@@ -60,12 +64,15 @@ def main(argv=None):
     angles = [0.0, 30.0]
     solver_rtol = args.rtol if args.solver_rtol is None else args.solver_rtol
     physics = {"rtol": solver_rtol} if args.model == "neel" else {}
-    common = dict(diameters_m=[args.diameter], angles_deg=angles, frequencies=rows, model=args.model,
-                  progress=False, **physics)
+    common = dict(
+        diameters_m=[args.diameter], angles_deg=angles, frequencies=rows, model=args.model, progress=False, **physics
+    )
     option = AnisotropyInterpolation(rtol=args.rtol, max_stride=args.max_stride)
-    print(f"model {args.model}, D = {args.diameter * 1e9:g} nm, {K.size} K values ({K[0]:g}..{K[-1]:g} J/m³), "
-          f"{len(angles)} angles, {offsets.shape[0]} offsets, {rows.size} rows, 2 channels; {option}"
-          + (f", Néel solver rtol {solver_rtol:g}" if physics else ""))
+    print(
+        f"model {args.model}, D = {args.diameter * 1e9:g} nm, {K.size} K values ({K[0]:g}..{K[-1]:g} J/m³), "
+        f"{len(angles)} angles, {offsets.shape[0]} offsets, {rows.size} rows, 2 channels; {option}"
+        + (f", Néel solver rtol {solver_rtol:g}" if physics else "")
+    )
 
     dictionary(seq, offsets, anisotropies_Jm3=[K[0]], **common)  # warm-up (numba compilation), not timed
     t0 = time.perf_counter()
@@ -73,13 +80,17 @@ def main(argv=None):
     t_interp = time.perf_counter() - t0
     info = d.stats["interpolation"]
     nodes = info["nodes"][0]
-    print(f"interpolated dictionary: {t_interp:.2f} s, {info['exact_pairs']} exact (D, K) solves of "
-          f"{info['grid_pairs']} ({info['exact_pairs'] / info['grid_pairs']:.1%}), {info['rounds']} verification "
-          f"rounds, largest accepted midpoint error {info['max_accepted_error']:.2e}")
+    print(
+        f"interpolated dictionary: {t_interp:.2f} s, {info['exact_pairs']} exact (D, K) solves of "
+        f"{info['grid_pairs']} ({info['exact_pairs'] / info['grid_pairs']:.1%}), {info['rounds']} verification "
+        f"rounds, largest accepted midpoint error {info['max_accepted_error']:.2e}"
+    )
     print(f"  nodes (K in J/m³): {[int(K[i]) for i in nodes]}")
     rejected = [v for v in info["verifications"] if not v["accepted"]]
-    print(f"  verifications: {len(info['verifications'])}, refined: {len(rejected)} "
-          f"({sum(v['buffer'] for v in rejected)} by the neighbour buffer only)")
+    print(
+        f"  verifications: {len(info['verifications'])}, refined: {len(rejected)} "
+        f"({sum(v['buffer'] for v in rejected)} by the neighbour buffer only)"
+    )
 
     free = [i for i in range(K.size) if i not in set(nodes)]
     picks = [free[j] for j in np.unique(np.linspace(0, len(free) - 1, min(args.checks, len(free))).round().astype(int))]
@@ -90,14 +101,23 @@ def main(argv=None):
         times.append(time.perf_counter() - t0)
         exact, approx = one.phi[0, 0], d.phi[0, i]
         err = np.linalg.norm((approx - exact).reshape(len(angles), -1), axis=1) / np.linalg.norm(
-            exact.reshape(len(angles), -1), axis=1)
+            exact.reshape(len(angles), -1), axis=1
+        )
         errors.append(err.max())
-        print(f"  check K = {K[i]:6.0f} J/m³: exact solve {times[-1]:.2f} s, relative L2 error of the "
-              f"interpolant (max over angles) {err.max():.2e}")
+        print(
+            f"  check K = {K[i]:6.0f} J/m³: exact solve {times[-1]:.2f} s, relative L2 error of the "
+            f"interpolant (max over angles) {err.max():.2e}"
+        )
     summary = {
-        "K_Jm3": K, "interpolated_s": t_interp, "exact_pairs": info["exact_pairs"], "grid_pairs": info["grid_pairs"],
-        "rounds": info["rounds"], "max_accepted_error": info["max_accepted_error"], "nodes_K_Jm3": K[list(nodes)],
-        "verifications": len(info["verifications"]), "refined": len(rejected),
+        "K_Jm3": K,
+        "interpolated_s": t_interp,
+        "exact_pairs": info["exact_pairs"],
+        "grid_pairs": info["grid_pairs"],
+        "rounds": info["rounds"],
+        "max_accepted_error": info["max_accepted_error"],
+        "nodes_K_Jm3": K[list(nodes)],
+        "verifications": len(info["verifications"]),
+        "refined": len(rejected),
         "checks": [{"K_Jm3": K[i], "exact_s": t, "error": e} for i, t, e in zip(picks, times, errors)],
     }
     if not picks:
@@ -106,11 +126,15 @@ def main(argv=None):
         return 0
     t_pair = float(np.mean(times))
     t_all = K.size * t_pair
-    print(f"measured interpolation error at {len(picks)} non-node K: max {max(errors):.2e}, "
-          f"median {np.median(errors):.2e} (rtol {args.rtol:g})")
-    print(f"mean exact pair {t_pair:.2f} s -> all {K.size} exact ~ {t_all:.1f} s (estimate); "
-          f"interpolated run {t_interp:.1f} s = {t_interp / t_all:.3f} x that "
-          f"({t_all / t_interp:.1f}x faster); exact solves {info['exact_pairs']}/{K.size}")
+    print(
+        f"measured interpolation error at {len(picks)} non-node K: max {max(errors):.2e}, "
+        f"median {np.median(errors):.2e} (rtol {args.rtol:g})"
+    )
+    print(
+        f"mean exact pair {t_pair:.2f} s -> all {K.size} exact ~ {t_all:.1f} s (estimate); "
+        f"interpolated run {t_interp:.1f} s = {t_interp / t_all:.3f} x that "
+        f"({t_all / t_interp:.1f}x faster); exact solves {info['exact_pairs']}/{K.size}"
+    )
     summary.update(mean_exact_pair_s=t_pair, all_exact_estimate_s=t_all, speed_up=t_all / t_interp)
     write_results(args.json, "dictionary_interpolation", args, summary)
     return 0

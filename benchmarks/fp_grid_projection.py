@@ -47,21 +47,29 @@ def measure(D_nm, K, n_off, rtol, threads):
     import numba
 
     from mdf_neel.physics import mean_magnetization
+
     numba.set_num_threads(threads)
     t, f, fields, axes = angle_batch(n_off)
     kw = dict(diameter_m=D_nm * 1e-9, anisotropy_Jm3=K)
     mean_magnetization(t[:8], f[:1, :8], steady_state=False, rtol=rtol, resolution=4, **kw)
     t0 = time.perf_counter()
-    _, info = mean_magnetization(t, fields, easy_axis=axes, rtol=rtol, return_info=True,
-                                 method="auto", n_threads=threads, **kw)
+    _, info = mean_magnetization(
+        t, fields, easy_axis=axes, rtol=rtol, return_info=True, method="auto", n_threads=threads, **kw
+    )
     wall = time.perf_counter() - t0
-    return dict(core_s=wall * threads / fields.shape[0], N=int(info["resolution"]),
-                M=int(np.max(info["azimuthal_resolution"])), method=info["method"],
-                fallback=bool(info.get("rb_fallback", False)), r=info.get("rb_dimension"),
-                solved=int(info["solved_members"]), members=int(fields.shape[0]),
-                verification=info.get("slow_mode_verification_error"),
-                accepted=info.get("slow_mode_accepted"),
-                table_s=info.get("slow_mode_table_s"))
+    return dict(
+        core_s=wall * threads / fields.shape[0],
+        N=int(info["resolution"]),
+        M=int(np.max(info["azimuthal_resolution"])),
+        method=info["method"],
+        fallback=bool(info.get("rb_fallback", False)),
+        r=info.get("rb_dimension"),
+        solved=int(info["solved_members"]),
+        members=int(fields.shape[0]),
+        verification=info.get("slow_mode_verification_error"),
+        accepted=info.get("slow_mode_accepted"),
+        table_s=info.get("slow_mode_table_s"),
+    )
 
 
 def _slow_mode_columns(res):
@@ -78,8 +86,9 @@ def project(d_s, k_s, cost):
     interpolation of log cost in (D, K), constant beyond the sampled range."""
     logc = np.log(cost)
     along_k = np.array([np.interp(GRID_K, k_s, row) for row in logc])  # (len(d_s), 90)
-    grid = np.array([[np.interp(d, d_s, along_k[:, j]) for j in range(GRID_K.size)]
-                     for d in GRID_D_NM])  # (8, 90) log cost per pair
+    grid = np.array(
+        [[np.interp(d, d_s, along_k[:, j]) for j in range(GRID_K.size)] for d in GRID_D_NM]
+    )  # (8, 90) log cost per pair
     return float(np.exp(grid).sum() * MEMBERS_PER_PAIR)
 
 
@@ -94,35 +103,55 @@ def main(argv=None):
     d_s = np.array(sorted(float(v) for v in a.diameters.split(",")))
     k_s = np.array(sorted(float(v) for v in a.anisotropies.split(",")))
     from mdf_neel.physics.particles import ParticleParameters
-    print(f"# Néel FP dictionary projection: method='auto', {ANGLES.size} angles x "
-          f"{a.offsets}x{a.offsets} offsets per (D, K) call, rtol={a.rtol}, threads={a.threads}; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print("%5s %6s %6s %3s %3s %9s %5s %9s %9s %7s %12s" % (
-        "D[nm]", "K", "sigma", "N", "M", "method", "r", "solved", "verr", "table-s",
-        "core-s/traj"))
+
+    print(
+        f"# Néel FP dictionary projection: method='auto', {ANGLES.size} angles x "
+        f"{a.offsets}x{a.offsets} offsets per (D, K) call, rtol={a.rtol}, threads={a.threads}; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
+    print(
+        "%5s %6s %6s %3s %3s %9s %5s %9s %9s %7s %12s"
+        % ("D[nm]", "K", "sigma", "N", "M", "method", "r", "solved", "verr", "table-s", "core-s/traj")
+    )
     cost = np.zeros((d_s.size, k_s.size))
     for i, d in enumerate(d_s):
         for j, k in enumerate(k_s):
             res = measure(d, k, a.offsets, a.rtol, a.threads)
             cost[i, j] = res["core_s"]
             method = "full*" if res["fallback"] else res["method"]
-            print("%5.0f %6.0f %6.2f %3d %3d %9s %5s %9s %s %12.3f" % (
-                d, k, ParticleParameters(d * 1e-9, k).sigma, res["N"], res["M"], method,
-                res["r"] if res["r"] is not None else "-", f"{res['solved']}/{res['members']}",
-                _slow_mode_columns(res), res["core_s"]), flush=True)
+            print(
+                "%5.0f %6.0f %6.2f %3d %3d %9s %5s %9s %s %12.3f"
+                % (
+                    d,
+                    k,
+                    ParticleParameters(d * 1e-9, k).sigma,
+                    res["N"],
+                    res["M"],
+                    method,
+                    res["r"] if res["r"] is not None else "-",
+                    f"{res['solved']}/{res['members']}",
+                    _slow_mode_columns(res),
+                    res["core_s"],
+                ),
+                flush=True,
+            )
     total = project(d_s, k_s, cost)
     hours = total / 2 / 3600
     print()
-    print(f"projected dictionary ({GRID_D_NM.size} x {GRID_K.size} pairs x {MEMBERS_PER_PAIR} "
-          f"trajectories) on 2 cores: {hours:.1f} h (ratio to the {TARGET_H:g} h target "
-          f"{hours / TARGET_H:.2f})")
+    print(
+        f"projected dictionary ({GRID_D_NM.size} x {GRID_K.size} pairs x {MEMBERS_PER_PAIR} "
+        f"trajectories) on 2 cores: {hours:.1f} h (ratio to the {TARGET_H:g} h target "
+        f"{hours / TARGET_H:.2f})"
+    )
     sig = np.array([[ParticleParameters(d * 1e-9, k).sigma for k in GRID_K] for d in GRID_D_NM])
     print(f"pairs with sigma > 10: {int(np.sum(sig > 10))} of {sig.size}")
-    print("caveats: a small offset grid over-weights training/verification solves; the cost "
-          "model is bilinear in (D, K) between the sampled pairs (full* = the reduced basis "
-          "was tried and fell back to the full model; verr = largest relative L2 difference "
-          "of the slow-mode model from the full model on the batch's verified members, "
-          "x = rejected)")
+    print(
+        "caveats: a small offset grid over-weights training/verification solves; the cost "
+        "model is bilinear in (D, K) between the sampled pairs (full* = the reduced basis "
+        "was tried and fell back to the full model; verr = largest relative L2 difference "
+        "of the slow-mode model from the full model on the batch's verified members, "
+        "x = rejected)"
+    )
     return 0
 
 

@@ -95,8 +95,7 @@ def angle_batch(n_off):
     t, f_off = sequence(n_off)
     O = f_off.shape[0]
     f_all = np.concatenate([f_off] * ANGLES.size)
-    axes = np.repeat(np.stack([(math.cos(math.radians(a)), math.sin(math.radians(a)), 0.0)
-                               for a in ANGLES]), O, axis=0)
+    axes = np.repeat(np.stack([(math.cos(math.radians(a)), math.sin(math.radians(a)), 0.0) for a in ANGLES]), O, axis=0)
     return t, f_off, f_all, axes
 
 
@@ -129,10 +128,8 @@ def worker(D_nm, K, n_off, rtol, baseline_samples, threads, n_full, methods):
     # accuracy against a converged run on a few offsets
     c = nb // 2
     sel = sorted({0, c, min(nb - 1, c + n_full // 2), nb - 1})
-    m_ref = mean_magnetization(t, fields[sel], rtol=rtol / 100, resolution=N + 8, method="full",
-                               **kw)
-    err = [float(np.linalg.norm(m[s] - m_ref[i]) / np.linalg.norm(m_ref[i]))
-           for i, s in enumerate(sel)]
+    m_ref = mean_magnetization(t, fields[sel], rtol=rtol / 100, resolution=N + 8, method="full", **kw)
+    err = [float(np.linalg.norm(m[s] - m_ref[i]) / np.linalg.norm(m_ref[i])) for i, s in enumerate(sel)]
     # reduced basis: all angles x the offset grid in one call
     _, f_off, f_all, axes = angle_batch(n_off)
     O = f_off.shape[0]
@@ -143,8 +140,9 @@ def worker(D_nm, K, n_off, rtol, baseline_samples, threads, n_full, methods):
         """One timed call on the all-angles batch: (m, info, wall [s], peak extra [MB])."""
         peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
         start = time.perf_counter()
-        m_b, info_b = mean_magnetization(t, f_all, easy_axis=axes, rtol=rtol, resolution=N,
-                                         method=method, return_info=True, **kw_r)
+        m_b, info_b = mean_magnetization(
+            t, f_all, easy_axis=axes, rtol=rtol, resolution=N, method=method, return_info=True, **kw_r
+        )
         wall_b = time.perf_counter() - start
         peak_b = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
         return m_b, info_b, wall_b, max(0.0, peak_b - peak_before)
@@ -159,20 +157,29 @@ def worker(D_nm, K, n_off, rtol, baseline_samples, threads, n_full, methods):
     if all(np.allclose(fields[k], f_off[s_r], rtol=0, atol=1e-12) for k, s_r in zip(same, sel_r)):
         m_ref_r = m_ref[[sel.index(k) for k in same]]
     else:
-        m_ref_r = mean_magnetization(t, f_off[sel_r], rtol=rtol / 100, resolution=N + 8,
-                                     method="full", **kw)
+        m_ref_r = mean_magnetization(t, f_off[sel_r], rtol=rtol / 100, resolution=N + 8, method="full", **kw)
     # and at 150°, whose members are the symmetric images of the 30° ones (not solved)
     i150 = int(np.argmin(np.abs(ANGLES - 150.0)))
     th150 = math.radians(150.0)
-    m_ref_150 = mean_magnetization(t, f_off[sel_r], rtol=rtol / 100, resolution=N + 8,
-                                   method="full", diameter_m=D_nm * 1e-9, anisotropy_Jm3=K,
-                                   **kw_ref,
-                                   easy_axis=(math.cos(th150), math.sin(th150), 0.0))
+    m_ref_150 = mean_magnetization(
+        t,
+        f_off[sel_r],
+        rtol=rtol / 100,
+        resolution=N + 8,
+        method="full",
+        diameter_m=D_nm * 1e-9,
+        anisotropy_Jm3=K,
+        **kw_ref,
+        easy_axis=(math.cos(th150), math.sin(th150), 0.0),
+    )
 
     def batch_errors(m_b):
         # relative L2 errors of an all-angles batch at 30° and 150° against the references
-        return [float(np.linalg.norm(m_b[ia * O + s] - ref[i]) / np.linalg.norm(ref[i]))
-                for ia, ref in ((i30, m_ref_r), (i150, m_ref_150)) for i, s in enumerate(sel_r)]
+        return [
+            float(np.linalg.norm(m_b[ia * O + s] - ref[i]) / np.linalg.norm(ref[i]))
+            for ia, ref in ((i30, m_ref_r), (i150, m_ref_150))
+            for i, s in enumerate(sel_r)
+        ]
 
     nan = float("nan")
     if "reduced" in methods:
@@ -185,8 +192,9 @@ def worker(D_nm, K, n_off, rtol, baseline_samples, threads, n_full, methods):
         m_sm, info_s, wall_s, peak_extra_s = all_angles("slow-mode")
         err_s = batch_errors(m_sm)
     else:
-        info_s = dict(slow_mode_table_s=nan, slow_mode_accepted=False,
-                      slow_mode_verification_error=nan, solved_members=-1)
+        info_s = dict(
+            slow_mode_table_s=nan, slow_mode_accepted=False, slow_mode_verification_error=nan, solved_members=-1
+        )
         wall_s, peak_extra_s, err_s = nan, 0.0, [nan]
     # baseline: scipy BDF on the same discretisation, same initial-value problem
     from scipy.integrate import solve_ivp
@@ -200,82 +208,129 @@ def worker(D_nm, K, n_off, rtol, baseline_samples, threads, n_full, methods):
     ox, oy = fields[c, 0, 0] - 12.59e-3, fields[c, 0, 1] - 13.55e-3
 
     def blab(tt):
-        return R @ np.array([12.59e-3 * np.cos(2 * np.pi * F_BASE / 102 * tt) + ox,
-                             13.55e-3 * np.cos(2 * np.pi * F_BASE / 96 * tt) + oy, 0.0])
+        return R @ np.array(
+            [
+                12.59e-3 * np.cos(2 * np.pi * F_BASE / 102 * tt) + ox,
+                13.55e-3 * np.cos(2 * np.pi * F_BASE / 96 * tt) + oy,
+                0.0,
+            ]
+        )
 
     y0 = disc.equilibrium((R @ fb[0])[None])[0]
     t1 = time.perf_counter()
-    sol = solve_ivp(lambda tt, y: disc.operator(blab(tt)) @ y, (tb[0], tb[-1]), y0,
-                    method="BDF", jac=lambda tt, y: disc.operator(blab(tt)), t_eval=tb,
-                    rtol=rtol / 10, atol=rtol / 1000)
+    sol = solve_ivp(
+        lambda tt, y: disc.operator(blab(tt)) @ y,
+        (tb[0], tb[-1]),
+        y0,
+        method="BDF",
+        jac=lambda tt, y: disc.operator(blab(tt)),
+        t_eval=tb,
+        rtol=rtol / 10,
+        atol=rtol / 1000,
+    )
     t_scipy = time.perf_counter() - t1
     m_scipy = disc.moments(sol.y.T) @ R
     numba.set_num_threads(1)
     t2 = time.perf_counter()
     kw_same = dict(kw, azimuthal_resolution=M)
-    m_ours = mean_magnetization(tb, fb, steady_state=False, rtol=rtol, resolution=N,
-                                method="full", **kw_same)
+    m_ours = mean_magnetization(tb, fb, steady_state=False, rtol=rtol, resolution=N, method="full", **kw_same)
     t_ours = time.perf_counter() - t2
-    m_bref = mean_magnetization(tb, fb, steady_state=False, rtol=rtol / 100, resolution=N + 8,
-                                method="full", **kw)
+    m_bref = mean_magnetization(tb, fb, steady_state=False, rtol=rtol / 100, resolution=N + 8, method="full", **kw)
     e_s = float(np.linalg.norm(m_scipy - m_bref) / np.linalg.norm(m_bref))
     e_o = float(np.linalg.norm(m_ours - m_bref) / np.linalg.norm(m_bref))
-    red = dict(red_batch=int(f_all.shape[0]), red_wall_s=wall_r,
-               red_solved=int(info_r.get("solved_members", f_all.shape[0])),
-               red_traj_per_s_per_core=f_all.shape[0] / (wall_r * threads),
-               red_r=int(info_r.get("rb_dimension", -1)),
-               red_full_solves=int(info_r.get("rb_full_solves", -1)),
-               red_verification_error=float(info_r.get("rb_verification_error", float("nan"))),
-               red_fallback=bool(info_r.get("rb_fallback", False)),
-               red_err_max=max(err_r), red_err=err_r,
-               red_peak_extra_mb=peak_extra_r,
-               red_mean_steps=float(np.mean(info_r["steps"])),
-               sm_traj_per_s_per_core=f_all.shape[0] / (wall_s * threads),
-               sm_solved=int(info_s.get("solved_members", f_all.shape[0])),
-               sm_table_s=float(info_s["slow_mode_table_s"]),
-               sm_accepted=bool(info_s["slow_mode_accepted"]),
-               sm_verification_error=float(info_s["slow_mode_verification_error"]),
-               sm_err_max=max(err_s), sm_err=err_s,
-               sm_peak_extra_mb=peak_extra_s)
-    return dict(**red, D_nm=D_nm, K=K, sigma=p.sigma, N=N, M=M, n_coeff=info["n_coefficients"],
-                batch=nb, wall_s=wall, threads=threads,
-                traj_per_s_per_core=nb / (wall * threads),
-                mean_steps=float(np.mean(info["steps"])),
-                mean_periods=float(np.mean(info["periods"])),
-                peak_extra_mb=max(0.0, peak - max(rss0, 0.0)) if peak > peak0 else 0.0,
-                peak_rss_mb=peak, rss_before_mb=rss0,
-                err_max=max(err), err_offsets=err,
-                baseline_samples=nbs, t_scipy=t_scipy, t_ours_1core=t_ours,
-                speedup_vs_scipy=t_scipy / t_ours, err_scipy=e_s, err_ours_ivp=e_o,
-                # scipy BDF per trajectory-period, extrapolated from the 1/20-period IVP
-                scipy_s_per_traj=t_scipy * P / nbs,
-                scipy_nfev=int(sol.nfev), scipy_njev=int(sol.njev))
+    red = dict(
+        red_batch=int(f_all.shape[0]),
+        red_wall_s=wall_r,
+        red_solved=int(info_r.get("solved_members", f_all.shape[0])),
+        red_traj_per_s_per_core=f_all.shape[0] / (wall_r * threads),
+        red_r=int(info_r.get("rb_dimension", -1)),
+        red_full_solves=int(info_r.get("rb_full_solves", -1)),
+        red_verification_error=float(info_r.get("rb_verification_error", float("nan"))),
+        red_fallback=bool(info_r.get("rb_fallback", False)),
+        red_err_max=max(err_r),
+        red_err=err_r,
+        red_peak_extra_mb=peak_extra_r,
+        red_mean_steps=float(np.mean(info_r["steps"])),
+        sm_traj_per_s_per_core=f_all.shape[0] / (wall_s * threads),
+        sm_solved=int(info_s.get("solved_members", f_all.shape[0])),
+        sm_table_s=float(info_s["slow_mode_table_s"]),
+        sm_accepted=bool(info_s["slow_mode_accepted"]),
+        sm_verification_error=float(info_s["slow_mode_verification_error"]),
+        sm_err_max=max(err_s),
+        sm_err=err_s,
+        sm_peak_extra_mb=peak_extra_s,
+    )
+    return dict(
+        **red,
+        D_nm=D_nm,
+        K=K,
+        sigma=p.sigma,
+        N=N,
+        M=M,
+        n_coeff=info["n_coefficients"],
+        batch=nb,
+        wall_s=wall,
+        threads=threads,
+        traj_per_s_per_core=nb / (wall * threads),
+        mean_steps=float(np.mean(info["steps"])),
+        mean_periods=float(np.mean(info["periods"])),
+        peak_extra_mb=max(0.0, peak - max(rss0, 0.0)) if peak > peak0 else 0.0,
+        peak_rss_mb=peak,
+        rss_before_mb=rss0,
+        err_max=max(err),
+        err_offsets=err,
+        baseline_samples=nbs,
+        t_scipy=t_scipy,
+        t_ours_1core=t_ours,
+        speedup_vs_scipy=t_scipy / t_ours,
+        err_scipy=e_s,
+        err_ours_ivp=e_o,
+        # scipy BDF per trajectory-period, extrapolated from the 1/20-period IVP
+        scipy_s_per_traj=t_scipy * P / nbs,
+        scipy_nfev=int(sol.nfev),
+        scipy_njev=int(sol.njev),
+    )
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true",
-                    help="cases 14:1100, 22:1100; reduced: 12 angles x 3 x 3 offsets")
-    ap.add_argument("--offsets", type=int, default=11,
-                    help="offsets per axis of the reduced-basis batch (x 12 angles; default 11)")
-    ap.add_argument("--full-offsets", type=int, default=3,
-                    help="offsets per axis of the full-model batch at 30 degrees (default 3)")
+    ap.add_argument("--quick", action="store_true", help="cases 14:1100, 22:1100; reduced: 12 angles x 3 x 3 offsets")
+    ap.add_argument(
+        "--offsets", type=int, default=11, help="offsets per axis of the reduced-basis batch (x 12 angles; default 11)"
+    )
+    ap.add_argument(
+        "--full-offsets", type=int, default=3, help="offsets per axis of the full-model batch at 30 degrees (default 3)"
+    )
     ap.add_argument("--cases", default=None, help="D_nm:K list, e.g. 22:1100,28:9000")
     ap.add_argument("--rtol", type=float, default=1e-3)
     ap.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
-    ap.add_argument("--baseline-samples", type=int, default=82,
-                    help="samples of the scipy-BDF comparison (default 82 = 1/20 period)")
-    ap.add_argument("--methods", default="reduced,slow-mode",
-                    help="all-angles batch methods to time (default reduced,slow-mode; "
-                         "'auto' takes slow-mode for such batches)")
+    ap.add_argument(
+        "--baseline-samples",
+        type=int,
+        default=82,
+        help="samples of the scipy-BDF comparison (default 82 = 1/20 period)",
+    )
+    ap.add_argument(
+        "--methods",
+        default="reduced,slow-mode",
+        help="all-angles batch methods to time (default reduced,slow-mode; 'auto' takes slow-mode for such batches)",
+    )
     ap.add_argument("--worker", nargs=2, type=float, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     unknown = set(a.methods.split(",")) - {"reduced", "slow-mode"}
     if unknown:
         ap.error(f"--methods: unknown {sorted(unknown)}; choose from reduced, slow-mode")
     if a.worker:
-        res = worker(a.worker[0], a.worker[1], a.offsets, a.rtol, a.baseline_samples, a.threads,
-                     a.full_offsets, a.methods.split(","))
+        res = worker(
+            a.worker[0],
+            a.worker[1],
+            a.offsets,
+            a.rtol,
+            a.baseline_samples,
+            a.threads,
+            a.full_offsets,
+            a.methods.split(","),
+        )
         print("RESULT " + json.dumps(res))
         return 0
     if a.cases:
@@ -289,21 +344,61 @@ def main(argv=None):
     env = dict(os.environ)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    print(f"# Néel FP benchmark: full model {a.full_offsets}x{a.full_offsets} offsets at 30 deg; "
-          f"reduced basis {ANGLES.size} angles x {n_off}x{n_off} offsets per call; rtol={a.rtol}, "
-          f"threads={a.threads}")
-    print(f"# shared machine: load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
-          "(other engineers); absolute rates are pessimistic, ratios are from the same run")
-    hdr = ("D[nm]", "K", "sigma", "N", "M", "full/s/c", "red/s/c", "red/full", "solved", "r",
-           "nfull", "verif", "errFull", "errRed", "xBDFfull", "xBDFred", "sm/s/c", "sm/full",
-           "smSolved", "smVerif", "errSM", "xBDFsm", "peakMB")
-    print("%5s %6s %6s %3s %3s %9s %9s %8s %9s %4s %5s %8s %8s %8s %8s %8s %9s %8s %9s %8s %8s "
-          "%8s %6s" % hdr)
+    print(
+        f"# Néel FP benchmark: full model {a.full_offsets}x{a.full_offsets} offsets at 30 deg; "
+        f"reduced basis {ANGLES.size} angles x {n_off}x{n_off} offsets per call; rtol={a.rtol}, "
+        f"threads={a.threads}"
+    )
+    print(
+        f"# shared machine: load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
+        "(other engineers); absolute rates are pessimistic, ratios are from the same run"
+    )
+    hdr = (
+        "D[nm]",
+        "K",
+        "sigma",
+        "N",
+        "M",
+        "full/s/c",
+        "red/s/c",
+        "red/full",
+        "solved",
+        "r",
+        "nfull",
+        "verif",
+        "errFull",
+        "errRed",
+        "xBDFfull",
+        "xBDFred",
+        "sm/s/c",
+        "sm/full",
+        "smSolved",
+        "smVerif",
+        "errSM",
+        "xBDFsm",
+        "peakMB",
+    )
+    print("%5s %6s %6s %3s %3s %9s %9s %8s %9s %4s %5s %8s %8s %8s %8s %8s %9s %8s %9s %8s %8s %8s %6s" % hdr)
     for D, K in cases:
-        cmd = [sys.executable, os.path.abspath(__file__), "--worker", str(D), str(K),
-               "--offsets", str(n_off), "--full-offsets", str(a.full_offsets),
-               "--rtol", str(a.rtol), "--threads", str(a.threads),
-               "--baseline-samples", str(a.baseline_samples), "--methods", a.methods]
+        cmd = [
+            sys.executable,
+            os.path.abspath(__file__),
+            "--worker",
+            str(D),
+            str(K),
+            "--offsets",
+            str(n_off),
+            "--full-offsets",
+            str(a.full_offsets),
+            "--rtol",
+            str(a.rtol),
+            "--threads",
+            str(a.threads),
+            "--baseline-samples",
+            str(a.baseline_samples),
+            "--methods",
+            a.methods,
+        ]
         out = subprocess.run(cmd, capture_output=True, text=True, env=env)
         line = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
         if not line:
@@ -315,48 +410,70 @@ def main(argv=None):
         r["x_bdf_full"] = r["scipy_s_per_traj"] * r["traj_per_s_per_core"]
         r["x_bdf_red"] = r["scipy_s_per_traj"] * r["red_traj_per_s_per_core"]
         r["x_bdf_sm"] = r["scipy_s_per_traj"] * r["sm_traj_per_s_per_core"]
-        print("%5.0f %6.0f %6.2f %3d %3d %9.3f %9.3f %8.1f %9s %4d %5d %8.1e %8.1e %8.1e %8.0f "
-              "%8.0f %9.3f %8.1f %9s %8.1e %8.1e %8.0f %6.0f" % (
-                  D, K, r["sigma"], r["N"], r["M"], r["traj_per_s_per_core"],
-                  r["red_traj_per_s_per_core"],
-                  r["red_traj_per_s_per_core"] / r["traj_per_s_per_core"],
-                  f"{r['red_solved']}/{r['red_batch']}", r["red_r"],
-                  r["red_full_solves"], r["red_verification_error"], r["err_max"],
-                  r["red_err_max"], r["x_bdf_full"], r["x_bdf_red"],
-                  r["sm_traj_per_s_per_core"],
-                  r["sm_traj_per_s_per_core"] / r["traj_per_s_per_core"],
-                  f"{r['sm_solved']}/{r['red_batch']}", r["sm_verification_error"],
-                  r["sm_err_max"], r["x_bdf_sm"],
-                  max(r["peak_extra_mb"], r["red_peak_extra_mb"], r["sm_peak_extra_mb"])),
-              flush=True)
+        print(
+            "%5.0f %6.0f %6.2f %3d %3d %9.3f %9.3f %8.1f %9s %4d %5d %8.1e %8.1e %8.1e %8.0f "
+            "%8.0f %9.3f %8.1f %9s %8.1e %8.1e %8.0f %6.0f"
+            % (
+                D,
+                K,
+                r["sigma"],
+                r["N"],
+                r["M"],
+                r["traj_per_s_per_core"],
+                r["red_traj_per_s_per_core"],
+                r["red_traj_per_s_per_core"] / r["traj_per_s_per_core"],
+                f"{r['red_solved']}/{r['red_batch']}",
+                r["red_r"],
+                r["red_full_solves"],
+                r["red_verification_error"],
+                r["err_max"],
+                r["red_err_max"],
+                r["x_bdf_full"],
+                r["x_bdf_red"],
+                r["sm_traj_per_s_per_core"],
+                r["sm_traj_per_s_per_core"] / r["traj_per_s_per_core"],
+                f"{r['sm_solved']}/{r['red_batch']}",
+                r["sm_verification_error"],
+                r["sm_err_max"],
+                r["x_bdf_sm"],
+                max(r["peak_extra_mb"], r["red_peak_extra_mb"], r["sm_peak_extra_mb"]),
+            ),
+            flush=True,
+        )
         if "slow-mode" in a.methods.split(",") and not r["sm_accepted"]:
-            print("      slow-mode verification failed (dictionary calls take the reduced "
-                  "basis there)")
+            print("      slow-mode verification failed (dictionary calls take the reduced basis there)")
     if not rows:
         return 1
     print()
-    for label, key in (("full model", "traj_per_s_per_core"),
-                       ("reduced basis", "red_traj_per_s_per_core"),
-                       ("slow-mode model", "sm_traj_per_s_per_core")):
+    for label, key in (
+        ("full model", "traj_per_s_per_core"),
+        ("reduced basis", "red_traj_per_s_per_core"),
+        ("slow-mode model", "sm_traj_per_s_per_core"),
+    ):
         sec = float(np.mean([1.0 / r[key] for r in rows]))  # core-seconds per trajectory
         if not math.isfinite(sec):  # method not timed
             continue
         hours = DICTIONARY_SOLVES * sec / 2 / 3600
-        print(f"{label}: {sec:.3f} core-s per trajectory over these cases ({1 / sec:.2f} /s/core; "
-              f"target 36) -> dictionary of {DICTIONARY_SOLVES} on 2 cores: {hours:.1f} h "
-              f"(ratio to the 8 h target {hours / 8:.2f})")
+        print(
+            f"{label}: {sec:.3f} core-s per trajectory over these cases ({1 / sec:.2f} /s/core; "
+            f"target 36) -> dictionary of {DICTIONARY_SOLVES} on 2 cores: {hours:.1f} h "
+            f"(ratio to the 8 h target {hours / 8:.2f})"
+        )
     sp = np.array([r["speedup_vs_scipy"] for r in rows])
-    print(f"full model vs scipy BDF on the same 1/20-period IVP: min {sp.min():.1f}x, "
-          f"median {np.median(sp):.1f}x")
+    print(f"full model vs scipy BDF on the same 1/20-period IVP: min {sp.min():.1f}x, median {np.median(sp):.1f}x")
     for label, key in (("reduced", "x_bdf_red"), ("slow-mode", "x_bdf_sm")):
         x = np.array([r[key] for r in rows])
         if np.all(np.isfinite(x)):
-            print(f"{label} vs scipy BDF per trajectory-period (BDF extrapolated from the IVP): "
-                  f"min {x.min():.0f}x, median {np.median(x):.0f}x (target >= 50x)")
-    print(f"max relative L2 error vs converged reference: full {max(r['err_max'] for r in rows):.2e},"
-          f" reduced {max(r['red_err_max'] for r in rows):.2e}, slow-mode "
-          f"{max(r['sm_err_max'] for r in rows):.2e} (target <= 1e-3)")
-    peak = max(max(r['peak_extra_mb'], r['red_peak_extra_mb'], r['sm_peak_extra_mb']) for r in rows)
+            print(
+                f"{label} vs scipy BDF per trajectory-period (BDF extrapolated from the IVP): "
+                f"min {x.min():.0f}x, median {np.median(x):.0f}x (target >= 50x)"
+            )
+    print(
+        f"max relative L2 error vs converged reference: full {max(r['err_max'] for r in rows):.2e},"
+        f" reduced {max(r['red_err_max'] for r in rows):.2e}, slow-mode "
+        f"{max(r['sm_err_max'] for r in rows):.2e} (target <= 1e-3)"
+    )
+    peak = max(max(r["peak_extra_mb"], r["red_peak_extra_mb"], r["sm_peak_extra_mb"]) for r in rows)
     print(f"peak extra memory: max {peak:.0f} MB")
     return 0
 

@@ -39,9 +39,16 @@ def build(path, grid: int, V: int = 1632, C: int = 2):
     block = (rng.normal(size=(16, O)) + 1j * rng.normal(size=(16, O))).astype(np.complex64)
     with h5py.File(path, "w") as f:
         _metadata(f, t, num_frames=O)
-        for k, v in dict(isBackgroundCorrected=0, isFastFrameAxis=1, isFourierTransformed=1, isFramePermutation=0,
-                         isFrequencySelection=0, isSparsityTransformed=0, isSpectralLeakageCorrected=0,
-                         isTransferFunctionCorrected=0).items():
+        for k, v in dict(
+            isBackgroundCorrected=0,
+            isFastFrameAxis=1,
+            isFourierTransformed=1,
+            isFramePermutation=0,
+            isFrequencySelection=0,
+            isSparsityTransformed=0,
+            isSpectralLeakageCorrected=0,
+            isTransferFunctionCorrected=0,
+        ).items():
             f["measurement/" + k] = np.int8(v)
         f["measurement/isBackgroundFrame"] = np.zeros(O, np.int8)
         ds = f.create_dataset("measurement/data", shape=(1, C, K, O), dtype=np.complex64)
@@ -77,13 +84,16 @@ def main(argv=None):
         path = os.path.join(tmp, "big.mdf")
         t0 = time.perf_counter()
         nbytes = build(path, args.grid)
-        print(f"built {path}: data {nbytes / 1e9:.2f} GB, file {os.path.getsize(path) / 1e9:.2f} GB "
-              f"in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"built {path}: data {nbytes / 1e9:.2f} GB, file {os.path.getsize(path) / 1e9:.2f} GB "
+            f"in {time.perf_counter() - t0:.1f} s"
+        )
         rng = np.random.default_rng(1)
         rows = np.sort(rng.choice(817, size=args.rows, replace=False))
         read_system_matrix(path, frequencies=rows[:2])  # warm imports
-        few, t_few, m_few = min((measure(lambda: read_system_matrix(path, frequencies=rows)) for _ in range(3)),
-                                key=lambda r: r[1])
+        few, t_few, m_few = min(
+            (measure(lambda: read_system_matrix(path, frequencies=rows)) for _ in range(3)), key=lambda r: r[1]
+        )
         full, t_full, m_full = measure(lambda: read_system_matrix(path))
         pos = np.searchsorted(full.frequency_indices, rows)
         assert np.array_equal(few.data, full.data[:, pos]), "row read differs from the full read"
@@ -92,10 +102,22 @@ def main(argv=None):
         print(f"whole matrix: {t_full:8.3f} s, peak {m_full / 1e6:9.1f} MB")
         print(f"ratio time   {100 * t_few / t_full:6.2f} %  (target < 5 %)")
         print(f"ratio memory {100 * m_few / m_full:6.2f} %  (target < 5 %)")
-    write_results(args.json, "read_rows", args, {
-        "data_bytes": nbytes, "rows": rows, "rows_s": t_few, "rows_peak_bytes": m_few, "whole_s": t_full,
-        "whole_peak_bytes": m_full, "time_ratio": t_few / t_full, "memory_ratio": m_few / m_full, "target_ratio": 0.05,
-    })
+    write_results(
+        args.json,
+        "read_rows",
+        args,
+        {
+            "data_bytes": nbytes,
+            "rows": rows,
+            "rows_s": t_few,
+            "rows_peak_bytes": m_few,
+            "whole_s": t_full,
+            "whole_peak_bytes": m_full,
+            "time_ratio": t_few / t_full,
+            "memory_ratio": m_few / m_full,
+            "target_ratio": 0.05,
+        },
+    )
 
 
 if __name__ == "__main__":

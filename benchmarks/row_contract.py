@@ -63,19 +63,23 @@ def main(argv=None) -> int:
 
     def rows_at(D, K, **kw):
         t = time.perf_counter()
-        out = angle_system_functions(seq, offsets, angles_deg=angles, diameter_m=D, anisotropy_Jm3=K,
-                                     frequencies=rows, return_info=True, **kw)
+        out = angle_system_functions(
+            seq, offsets, angles_deg=angles, diameter_m=D, anisotropy_Jm3=K, frequencies=rows, return_info=True, **kw
+        )
         return out[0], out[1], time.perf_counter() - t
 
     results = []
-    print(f"{'point':>10} {'default s':>9} {'RMS':>8} {'max':>8} {'est max':>8} {'method':>9} {'tol':>8} "
-          f"{'fastest':>8} {'s':>7} {'ratio':>6}")
+    print(
+        f"{'point':>10} {'default s':>9} {'RMS':>8} {'max':>8} {'est max':>8} {'method':>9} {'tol':>8} "
+        f"{'fastest':>8} {'s':>7} {'ratio':>6}"
+    )
     for point in args.points.split(","):
         d_nm, k = (float(v) for v in point.split("/"))
         D = d_nm * 1e-9
         degree = neel_resolution(seq, offsets, diameter_m=D, anisotropy_Jm3=k, rtol=1e-6)
-        reference, _, ref_s = rows_at(D, k, method="full", resolution=degree + 4,
-                                      step_tolerance=REFERENCE_STEP_TOLERANCE)
+        reference, _, ref_s = rows_at(
+            D, k, method="full", resolution=degree + 4, step_tolerance=REFERENCE_STEP_TOLERANCE
+        )
         phi, info, default_s = rows_at(D, k)
         true = contract_summary(contract_row_errors(phi, reference))
         contract = info["contract"]
@@ -87,16 +91,29 @@ def main(argv=None) -> int:
                 fastest = {"step_tolerance": tol, "wall_s": t_s, **e}
                 break
         ratio = default_s / fastest["wall_s"] if fastest else float("nan")
-        results.append({"point": point, "angles_deg": angles.tolist(), "offsets": int(offsets.shape[0]),
-                        "reference_s": ref_s, "default_s": default_s, "true": true,
-                        "estimate": {"rms": contract["rms"], "max": contract["max"]},
-                        "met": contract["met"], "method": info.get("method"),
-                        "step_tolerance": contract["step_tolerance"], "fastest_passing": fastest,
-                        "ratio_to_fastest": ratio})
-        print(f"{point:>10} {default_s:9.1f} {true['rms']:8.1e} {true['max']:8.1e} {contract['max']:8.1e} "
-              f"{info.get('method'):>9} {contract['step_tolerance']:8.1e} "
-              f"{(fastest or {}).get('step_tolerance', float('nan')):8.1e} "
-              f"{(fastest or {}).get('wall_s', float('nan')):7.1f} {ratio:6.2f}", flush=True)
+        results.append(
+            {
+                "point": point,
+                "angles_deg": angles.tolist(),
+                "offsets": int(offsets.shape[0]),
+                "reference_s": ref_s,
+                "default_s": default_s,
+                "true": true,
+                "estimate": {"rms": contract["rms"], "max": contract["max"]},
+                "met": contract["met"],
+                "method": info.get("method"),
+                "step_tolerance": contract["step_tolerance"],
+                "fastest_passing": fastest,
+                "ratio_to_fastest": ratio,
+            }
+        )
+        print(
+            f"{point:>10} {default_s:9.1f} {true['rms']:8.1e} {true['max']:8.1e} {contract['max']:8.1e} "
+            f"{info.get('method'):>9} {contract['step_tolerance']:8.1e} "
+            f"{(fastest or {}).get('step_tolerance', float('nan')):8.1e} "
+            f"{(fastest or {}).get('wall_s', float('nan')):7.1f} {ratio:6.2f}",
+            flush=True,
+        )
     if args.json:
         import os
 

@@ -29,8 +29,17 @@ from mdf_neel.simulate import dictionary, preset
 def _run(label, grid, args, **how):
     seq, g = preset("paper-2d", grid=(grid, grid))
     t0 = time.perf_counter()
-    d = dictionary(seq, g.offsets_T, diameters_m=[args.diameter], anisotropies_Jm3=np.linspace(500, 3000, args.elements),
-                   angles_deg=[30.0], frequencies=np.arange(1, 300), model=args.model, progress=False, **how)
+    d = dictionary(
+        seq,
+        g.offsets_T,
+        diameters_m=[args.diameter],
+        anisotropies_Jm3=np.linspace(500, 3000, args.elements),
+        angles_deg=[30.0],
+        frequencies=np.arange(1, 300),
+        model=args.model,
+        progress=False,
+        **how,
+    )
     return label, time.perf_counter() - t0, d.phi
 
 
@@ -43,9 +52,11 @@ def main(argv=None):
     add_json_argument(parser, "simulate_scaling")
     args = parser.parse_args(argv)
 
-    results = [_run("1 process, 1 thread (reference)", args.grid, args, workers=1, n_threads=1),
-               _run("1 process, 2 numba threads", args.grid, args, workers=1, n_threads=2),
-               _run("2 local worker processes", args.grid, args, workers=2)]
+    results = [
+        _run("1 process, 1 thread (reference)", args.grid, args, workers=1, n_threads=1),
+        _run("1 process, 2 numba threads", args.grid, args, workers=1, n_threads=2),
+        _run("2 local worker processes", args.grid, args, workers=2),
+    ]
     try:
         from distributed import LocalCluster
     except ImportError:

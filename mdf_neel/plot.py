@@ -216,8 +216,7 @@ def row_images(system_matrices, rows=DEFAULT_ROWS, channel=0, *, normalization="
     sms = _check_inputs(system_matrices, channel, normalization)
     rows = _parse_rows(rows)
     panels = [
-        [_row_slice(sm, channel, k, z_index) for sm, k in ((sm, rows_to_bins(sm, [r])[0]) for sm in sms)]
-        for r in rows
+        [_row_slice(sm, channel, k, z_index) for sm, k in ((sm, rows_to_bins(sm, [r])[0]) for sm in sms)] for r in rows
     ]
     shapes = {p.shape for row in panels for p in row}
     if len(shapes) != 1:

@@ -162,7 +162,9 @@ class DriveField:
                 elif wf == "triangle":
                     out[..., d] += amp * _triangle(arg)
                 else:
-                    raise ValueError(f"drive waveform {wf!r} of channel {d} cannot be evaluated (only 'sine' and 'triangle')")
+                    raise ValueError(
+                        f"drive waveform {wf!r} of channel {d} cannot be evaluated (only 'sine' and 'triangle')"
+                    )
         return out
 
 
@@ -367,7 +369,7 @@ def regrid(grid: OffsetGrid, size) -> OffsetGrid:
     -------
     OffsetGrid
     """
-    new = np.array(list(size) + list(grid.size[len(size):]), dtype=np.int64).reshape(3)
+    new = np.array(list(size) + list(grid.size[len(size) :]), dtype=np.int64).reshape(3)
     if np.any(new < 1):
         raise ValueError(f"grid size must be >= 1 on every axis, got {new.tolist()}")
     old_n = np.asarray(grid.size, dtype=np.int64)
@@ -444,8 +446,12 @@ def as_offset_grid(offsets) -> OffsetGrid:
         return offsets
     if isinstance(offsets, tuple) and len(offsets) == 4:
         off, size, fov, center = offsets
-        grid = OffsetGrid(np.asarray(off, dtype=np.float64), np.asarray(size, dtype=np.int64).reshape(3),
-                          np.asarray(fov, dtype=np.float64).reshape(3), np.asarray(center, dtype=np.float64).reshape(3))
+        grid = OffsetGrid(
+            np.asarray(off, dtype=np.float64),
+            np.asarray(size, dtype=np.int64).reshape(3),
+            np.asarray(fov, dtype=np.float64).reshape(3),
+            np.asarray(center, dtype=np.float64).reshape(3),
+        )
         if int(np.prod(grid.size)) != grid.offsets_T.shape[0]:
             raise ValueError(f"grid size {grid.size.tolist()} does not match {grid.offsets_T.shape[0]} offsets")
         return grid

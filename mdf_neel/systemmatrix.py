@@ -232,7 +232,9 @@ class SystemMatrix(_MDFContent):
             raise ValueError("frequency_indices must be strictly increasing")
         kfull = self.receiver.num_frequencies
         if K and (self.frequency_indices[0] < 0 or self.frequency_indices[-1] >= kfull):
-            raise ValueError(f"frequency_indices must lie in [0, {kfull - 1}] (V = {self.receiver.num_sampling_points})")
+            raise ValueError(
+                f"frequency_indices must lie in [0, {kfull - 1}] (V = {self.receiver.num_sampling_points})"
+            )
         if self.receiver.num_channels != C:
             raise ValueError(f"receiver.num_channels = {self.receiver.num_channels} but data has {C} channels")
         self.grid_size = np.asarray(self.grid_size, dtype=np.int64).reshape(3)
@@ -388,5 +390,3 @@ class Measurement(_MDFContent):
     def frequencies_Hz(self) -> np.ndarray:
         """Frequencies of the stored bins in Hz, shape (K,)."""
         return self.receiver.frequencies_Hz[self.frequency_indices]
-
-

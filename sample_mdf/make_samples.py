@@ -78,10 +78,17 @@ def make(out_dir: str, settings: dict = SETTINGS, show_progress=None) -> list:
     written = []
 
     measured = synthetic_calibration(
-        seq, grid, angles_deg=settings["angles_deg"], population=settings["population"],
+        seq,
+        grid,
+        angles_deg=settings["angles_deg"],
+        population=settings["population"],
         transfer_function={k: v for k, v in settings["transfer_function"].items() if k != "kind"},
-        noise_level=settings["noise_level"], background_level=settings["background_level"],
-        background_frames=settings["background_frames"], frequencies=bins, seed=settings["seed"], model=model,
+        noise_level=settings["noise_level"],
+        background_level=settings["background_level"],
+        background_frames=settings["background_frames"],
+        frequencies=bins,
+        seed=settings["seed"],
+        model=model,
         show_progress=show_progress,
     )
     os.makedirs(os.path.join(out_dir, "synthetic_measured"), exist_ok=True)
@@ -92,13 +99,29 @@ def make(out_dir: str, settings: dict = SETTINGS, show_progress=None) -> list:
     sim = settings["simulated"]
     os.makedirs(os.path.join(out_dir, "simulated"), exist_ok=True)
     # every angle in one physics call: the Néel batch shares operators and symmetric members
-    phi, info = angle_system_functions(seq, grid.offsets_T, angles_deg=settings["angles_deg"], diameter_m=sim["diameter_m"],
-                                       anisotropy_Jm3=sim["anisotropy_Jm3"], model=model, frequencies=bins,
-                                       return_info=True)
+    phi, info = angle_system_functions(
+        seq,
+        grid.offsets_T,
+        angles_deg=settings["angles_deg"],
+        diameter_m=sim["diameter_m"],
+        anisotropy_Jm3=sim["anisotropy_Jm3"],
+        model=model,
+        frequencies=bins,
+        return_info=True,
+    )
     for angle, phi_angle in zip(settings["angles_deg"], phi):
-        sm = assemble(seq, grid, phi_angle, angle_deg=angle, diameter_m=sim["diameter_m"],
-                      anisotropy_Jm3=sim["anisotropy_Jm3"], model=model, unit=sim["unit"], info=info,
-                      frequencies=bins)
+        sm = assemble(
+            seq,
+            grid,
+            phi_angle,
+            angle_deg=angle,
+            diameter_m=sim["diameter_m"],
+            anisotropy_Jm3=sim["anisotropy_Jm3"],
+            model=model,
+            unit=sim["unit"],
+            info=info,
+            frequencies=bins,
+        )
         path = os.path.join(out_dir, "simulated", _name(angle))
         written.append(write_system_matrix(path, _single_precision(sm)))
 
@@ -130,10 +153,15 @@ def _compare(a_dir: str, b_dir: str) -> list:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=HERE, help="target folder (default: this folder)")
-    parser.add_argument("--model", default=SETTINGS["model"], choices=("neel", "anisotropic-equilibrium"),
-                        help="magnetisation model (default: %(default)s)")
-    parser.add_argument("--check", action="store_true",
-                        help="regenerate into a temporary folder and compare with the files in --out")
+    parser.add_argument(
+        "--model",
+        default=SETTINGS["model"],
+        choices=("neel", "anisotropic-equilibrium"),
+        help="magnetisation model (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="regenerate into a temporary folder and compare with the files in --out"
+    )
     args = parser.parse_args(argv)
     settings = dict(SETTINGS, model=args.model)
     if args.check:

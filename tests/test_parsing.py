@@ -20,10 +20,19 @@ def test_sort_unique():
     assert parse_values("90,0,90", name="a") == (90.0, 0.0, 90.0)
 
 
-@pytest.mark.parametrize("bad, match", [
-    ("", "no values"), ("x", "cannot read"), ("0:10", "START:STOP:STEP"), ("10:0:5", "bad range"),
-    ("0:10:0", "bad range"), ("3mm", "unknown unit"), ("1e400", "finite"), ("1.2.3", "cannot read"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ("", "no values"),
+        ("x", "cannot read"),
+        ("0:10", "START:STOP:STEP"),
+        ("10:0:5", "bad range"),
+        ("0:10:0", "bad range"),
+        ("3mm", "unknown unit"),
+        ("1e400", "finite"),
+        ("1.2.3", "cannot read"),
+    ],
+)
 def test_bad_input_names_the_parameter(bad, match):
     with pytest.raises(ValueError, match=match) as info:
         parse_values(bad, name="--diameters", units={"nm": 1e-9})

@@ -23,13 +23,20 @@ def make_sm(angle_deg, grid=(5, 4), scale=1.0, bins=(0, 16, 33, 99, 165)):
         for i in range(K):
             data[c, i] = scale * (i + 1 + c) * np.exp(1j * 0.3 * o) * (1 + o / O)
     return SystemMatrix(
-        data=data, frequency_indices=np.array(bins), drive_field=seq.drive_field, receiver=seq.receiver,
-        grid_size=size, field_of_view=fov, field_of_view_center=center, offset_fields_T=offsets,
+        data=data,
+        frequency_indices=np.array(bins),
+        drive_field=seq.drive_field,
+        receiver=seq.receiver,
+        grid_size=size,
+        field_of_view=fov,
+        field_of_view_center=center,
+        offset_fields_T=offsets,
         easy_axis_angle_deg=angle_deg,
     )
 
 
 # --- colour mapping on hand-made values ----------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "z, rgb",
@@ -88,6 +95,7 @@ def test_complex_to_rgb_does_not_mutate_input():
 
 # --- rows and normalisation ----------------------------------------------------------------
 
+
 def test_rows_to_bins_paper_sequence():
     sm = make_sm(0.0)
     assert rows_to_bins(sm, list(BINS)) == list(BINS.values())
@@ -137,6 +145,7 @@ def test_row_images_errors():
 
 
 # --- figures ---------------------------------------------------------------------------------
+
 
 def test_plot_rows_figure_layout_and_titles(tmp_path):
     pytest.importorskip("matplotlib")

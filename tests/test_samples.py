@@ -82,6 +82,7 @@ def test_plot_of_samples(tmp_path):
 
 # --- the README's commands -----------------------------------------------------------------
 
+
 def _readme_commands():
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as fh:
         text = fh.read()
@@ -105,7 +106,7 @@ def test_readme_mdf_neel_commands_parse():
     for call in calls:
         words = shlex.split(call)
         i = next(i for i, w in enumerate(words) if w.endswith("mdf-neel"))
-        args = words[i + 1:]
+        args = words[i + 1 :]
         try:
             parser.parse_args(args)
         except SystemExit as exc:  # argparse reports errors by exiting

@@ -46,8 +46,9 @@ def test_mixing_orders_minimal_order_by_brute_force():
 
 
 def test_inactive_z_channel_ignored():
-    drive = DriveField(2.5e6, [[102], [96], [99]], np.array([12e-3, 12e-3, 0.0]).reshape(1, 3, 1),
-                       np.zeros((1, 3, 1)), "sine")
+    drive = DriveField(
+        2.5e6, [[102], [96], [99]], np.array([12e-3, 12e-3, 0.0]).reshape(1, 3, 1), np.zeros((1, 3, 1)), "sine"
+    )
     assert drive.cycle_s == pytest.approx(652.8e-6)  # lcm of the active channels only
     table = mixing_orders(drive, 817)
     assert tuple(table[18]) == (-1, 2, 0, 3)

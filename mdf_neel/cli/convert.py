@@ -36,15 +36,26 @@ def register(subparsers) -> None:
     p.add_argument("--max-freq", type=float, metavar="HZ", help="keep frequencies <= HZ")
     p.add_argument("--max-mixing-order", type=int, metavar="N", help="keep Lissajous mixing orders <= N")
     p.add_argument("--channels", metavar="1,2", help="receive channels to keep, 1-based, comma separated")
-    p.add_argument("--background-correction", choices=("mean", "interpolate"),
-                   help="subtract the background frames (mean, or MPIFiles' linear interpolation)")
-    p.add_argument("--no-snr-estimate", action="store_true",
-                   help="do not estimate a missing SNR from the background frames")
-    p.add_argument("--recompress", type=float, metavar="FRACTION",
-                   help="store DCT coefficients, keeping this fraction (0-1] per row")
+    p.add_argument(
+        "--background-correction",
+        choices=("mean", "interpolate"),
+        help="subtract the background frames (mean, or MPIFiles' linear interpolation)",
+    )
+    p.add_argument(
+        "--no-snr-estimate", action="store_true", help="do not estimate a missing SNR from the background frames"
+    )
+    p.add_argument(
+        "--recompress",
+        type=float,
+        metavar="FRACTION",
+        help="store DCT coefficients, keeping this fraction (0-1] per row",
+    )
     p.add_argument("--transform", choices=("DCT-IV", "DCT-II"), default="DCT-IV", help="transform for --recompress")
-    p.add_argument("--keep-compressed", action="store_true",
-                   help="copy a sparsity-transformed input as is (no decompression) when no option is given")
+    p.add_argument(
+        "--keep-compressed",
+        action="store_true",
+        help="copy a sparsity-transformed input as is (no decompression) when no option is given",
+    )
     p.add_argument("--no-overwrite", action="store_true", help="fail if OUT exists")
     p.set_defaults(func=run)
 
@@ -59,11 +70,19 @@ def run(args) -> int:
     try:
         channels = _channels(args.channels) if args.channels else None
         out = convert(
-            args.input, args.output, decompress=not args.keep_compressed, snr_threshold=args.snr_threshold,
-            min_frequency_Hz=args.min_freq, max_frequency_Hz=args.max_freq, max_mixing_order=args.max_mixing_order,
-            receive_channels=channels, background_correction=args.background_correction,
-            estimate_snr_from_background=not args.no_snr_estimate, recompress=args.recompress,
-            transform=args.transform, overwrite=not args.no_overwrite,
+            args.input,
+            args.output,
+            decompress=not args.keep_compressed,
+            snr_threshold=args.snr_threshold,
+            min_frequency_Hz=args.min_freq,
+            max_frequency_Hz=args.max_freq,
+            max_mixing_order=args.max_mixing_order,
+            receive_channels=channels,
+            background_correction=args.background_correction,
+            estimate_snr_from_background=not args.no_snr_estimate,
+            recompress=args.recompress,
+            transform=args.transform,
+            overwrite=not args.no_overwrite,
         )
     except MDFError:
         raise

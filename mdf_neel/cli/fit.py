@@ -33,26 +33,46 @@ def register(subparsers) -> None:
         "fit",
         help="fit M0/M1/M2 to measured system matrices (one file per easy-axis angle)",
         description="Fit the equilibrium (m0), single Néel (m1) or dictionary (m2) model of Albers et al. 2022 "
-                    "to measured hybrid system matrices; write the model, a report and predicted MDF files.",
+        "to measured hybrid system matrices; write the model, a report and predicted MDF files.",
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="measured MDF system matrices, one per angle")
     p.add_argument("--model", required=True, choices=_MODELS)
-    p.add_argument("--diameters", metavar="LIST",
-                   help="core diameters: START:STOP:STEP or comma list, in m or with unit nm "
-                        "(default the paper's 14nm:28nm:2nm)")
-    p.add_argument("--anisotropies", metavar="LIST",
-                   help="anisotropy constants in J/m^3 (default the paper's 100:9000:100)")
+    p.add_argument(
+        "--diameters",
+        metavar="LIST",
+        help="core diameters: START:STOP:STEP or comma list, in m or with unit nm (default the paper's 14nm:28nm:2nm)",
+    )
+    p.add_argument(
+        "--anisotropies", metavar="LIST", help="anisotropy constants in J/m^3 (default the paper's 100:9000:100)"
+    )
     p.add_argument("--rank", type=int, default=None, help="TSVD rank s for m2 (default: no truncation; paper 21)")
-    p.add_argument("--tf", choices=("per-angle", "shared"), default="per-angle",
-                   help="one transfer function per angle (paper) or one per channel for all angles")
+    p.add_argument(
+        "--tf",
+        choices=("per-angle", "shared"),
+        default="per-angle",
+        help="one transfer function per angle (paper) or one per channel for all angles",
+    )
     p.add_argument("--angles", metavar="LIST", help="easy-axis angles in degrees, one per file (default: from files)")
-    p.add_argument("--max-mixing-order", type=int, nargs=2, default=(9, 9), metavar=("MX", "MY"),
-                   help="I_freq bounds (default 9 9: 97 rows)")
-    p.add_argument("--physics", default="neel", choices=("neel", "anisotropic-equilibrium"),
-                   help="dictionary model for m1/m2 (m0 always uses the Langevin model)")
-    p.add_argument("--cache", metavar="FILE",
-                   help="dictionary cache file (HDF5; resumable); default: one shared file per set of settings "
-                        "in the user's cache directory ($MDF_NEEL_CACHE_DIR moves it)")
+    p.add_argument(
+        "--max-mixing-order",
+        type=int,
+        nargs=2,
+        default=(9, 9),
+        metavar=("MX", "MY"),
+        help="I_freq bounds (default 9 9: 97 rows)",
+    )
+    p.add_argument(
+        "--physics",
+        default="neel",
+        choices=("neel", "anisotropic-equilibrium"),
+        help="dictionary model for m1/m2 (m0 always uses the Langevin model)",
+    )
+    p.add_argument(
+        "--cache",
+        metavar="FILE",
+        help="dictionary cache file (HDF5; resumable); default: one shared file per set of settings "
+        "in the user's cache directory ($MDF_NEEL_CACHE_DIR moves it)",
+    )
     p.add_argument("--no-cache", action="store_true", help="compute the dictionary without caching it")
     p.add_argument("--workers", type=int, default=None, help="worker processes for the dictionary simulation")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
@@ -67,10 +87,16 @@ def run(args) -> int:
     from ..fitting.report import write_report
     from ..mdf.reader import read_system_matrix
 
-    diameters = (parse_values(args.diameters, name="--diameters", units={"m": 1.0, "nm": 1e-9})
-                 if args.diameters else PAPER_DIAMETERS_M)
-    anis = (parse_values(args.anisotropies, name="--anisotropies", units={"J/m^3": 1.0, "J/m3": 1.0})
-            if args.anisotropies else PAPER_ANISOTROPIES_JM3)
+    diameters = (
+        parse_values(args.diameters, name="--diameters", units={"m": 1.0, "nm": 1e-9})
+        if args.diameters
+        else PAPER_DIAMETERS_M
+    )
+    anis = (
+        parse_values(args.anisotropies, name="--anisotropies", units={"J/m^3": 1.0, "J/m3": 1.0})
+        if args.anisotropies
+        else PAPER_ANISOTROPIES_JM3
+    )
     sms = [read_system_matrix(path) for path in args.files]
     if args.angles:
         angles = parse_values(args.angles, name="--angles", units={"deg": 1.0})

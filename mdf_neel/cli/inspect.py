@@ -19,7 +19,9 @@ def register(subparsers) -> None:
     )
     p.add_argument("file", metavar="FILE", help="MDF file (.mdf, .h5, .hdf)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--rows", type=int, default=20, help="stored frequency rows whose mixing orders are listed (default 20)")
+    p.add_argument(
+        "--rows", type=int, default=20, help="stored frequency rows whose mixing orders are listed (default 20)"
+    )
     p.add_argument("--no-tree", action="store_true", help="omit the list of groups and datasets (text output)")
     p.set_defaults(func=run)
 

@@ -34,13 +34,23 @@ def register(subparsers):
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="MDF system-matrix files (e.g. one per easy-axis angle)")
     p.add_argument(
-        "--rows", nargs="+", type=_row, default=[(1, 1), (3, 3), (5, 5)], metavar="MX,MY",
+        "--rows",
+        nargs="+",
+        type=_row,
+        default=[(1, 1), (3, 3), (5, 5)],
+        metavar="MX,MY",
         help="mixing orders to show (default: 1,1 3,3 5,5)",
     )
     p.add_argument("--channel", type=_channel, default=0, help="receive channel: x, y (or 1, 2); default x")
-    p.add_argument("--normalization", choices=("row", "panel"), default="row",
-                   help="brightness scale per mixing order across files (row, default) or per image (panel)")
-    p.add_argument("--out", "-o", default="sm-rows.png", help="output image (format from the extension); default sm-rows.png")
+    p.add_argument(
+        "--normalization",
+        choices=("row", "panel"),
+        default="row",
+        help="brightness scale per mixing order across files (row, default) or per image (panel)",
+    )
+    p.add_argument(
+        "--out", "-o", default="sm-rows.png", help="output image (format from the extension); default sm-rows.png"
+    )
     p.add_argument("--dpi", type=float, default=120.0, help="resolution of raster output (default 120)")
     p.set_defaults(func=run)
     return p

@@ -36,29 +36,38 @@ def register(subparsers) -> None:
         "simulate",
         help="simulate one MDF system matrix per easy-axis angle",
         description="Simulate model-based hybrid system matrices (Néel, Langevin or anisotropic equilibrium), "
-                    "one MDF file per easy-axis angle, n(theta) = (cos theta, sin theta, 0).",
+        "one MDF file per easy-axis angle, n(theta) = (cos theta, sin theta, 0).",
     )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--template", metavar="FILE", help="measured MDF system matrix giving sequence, offsets and grid")
     src.add_argument("--preset", choices=("paper-2d",), help="built-in sequence and grid (Albers et al. 2022)")
     p.add_argument("--grid", metavar="NXxNY", help="regular grid over the same offset extent (e.g. 41x41)")
-    p.add_argument("--angles", required=True, metavar="LIST",
-                   help="easy-axis angles in degrees: START:STOP:STEP (inclusive) or a comma list, e.g. 0:165:15")
+    p.add_argument(
+        "--angles",
+        required=True,
+        metavar="LIST",
+        help="easy-axis angles in degrees: START:STOP:STEP (inclusive) or a comma list, e.g. 0:165:15",
+    )
     p.add_argument("--diameter", required=True, type=float, metavar="M", help="core diameter in metres, e.g. 22e-9")
     p.add_argument("--anisotropy", type=float, default=0.0, metavar="J/M3", help="anisotropy constant K in J/m^3")
     p.add_argument("--model", default="neel", choices=("neel", "langevin", "anisotropic-equilibrium"))
     p.add_argument("--out", required=True, metavar="DIR", help="output directory (theta_XXX.mdf files)")
-    p.add_argument("--workers", type=int, default=0,
-                   help="local worker processes (default 0: one per CPU; 1: no extra processes)")
+    p.add_argument(
+        "--workers", type=int, default=0, help="local worker processes (default 0: one per CPU; 1: no extra processes)"
+    )
     p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler address, e.g. tcp://host:8786")
     p.add_argument("--channels", default="x,y", help="receive channels, comma-separated from x,y,z (default x,y)")
     p.add_argument("--unit", default="V/mol", choices=("V/mol", "1/s"), help="unit of the stored data")
     p.add_argument("--alpha", type=float, default=0.1, help="Gilbert damping (default 0.1)")
     p.add_argument("--saturation-magnetization", type=float, default=474e3, metavar="A/M", help="Ms in A/m")
     p.add_argument("--temperature", type=float, default=293.0, metavar="K", help="temperature in K")
-    p.add_argument("--rtol", type=float, default=1e-3,
-                   help="row-accuracy contract of the Néel solver: RMS over the rows of the per-row NRMSE "
-                        "against a converged solve, no row above 10x (default 1e-3; verified per batch)")
+    p.add_argument(
+        "--rtol",
+        type=float,
+        default=1e-3,
+        help="row-accuracy contract of the Néel solver: RMS over the rows of the per-row NRMSE "
+        "against a converged solve, no row above 10x (default 1e-3; verified per batch)",
+    )
     p.add_argument("--overwrite", action="store_true", help="recompute files that already exist")
     p.set_defaults(func=run)
 
@@ -88,14 +97,26 @@ def _simulate(args) -> list:
         if grid_size:
             grid = regrid(grid, grid_size)
     channels = tuple(c.strip() for c in args.channels.split(",") if c.strip())
-    particle = dict(alpha=args.alpha, saturation_magnetization_Am=args.saturation_magnetization,
-                    temperature_K=args.temperature)
+    particle = dict(
+        alpha=args.alpha, saturation_magnetization_Am=args.saturation_magnetization, temperature_K=args.temperature
+    )
     if args.model == "neel":
         particle["rtol"] = args.rtol
     # Néel: every angle and offset in one task (one physics call, verified row contract);
     # files are still written, and resumed, one per angle
     return write_system_matrices(
-        sequence, grid, args.out, angles_deg=angles, diameter_m=args.diameter, anisotropy_Jm3=args.anisotropy,
-        model=args.model, channels=channels, unit=args.unit, workers=args.workers, scheduler=args.scheduler,
-        overwrite=args.overwrite, batches_per_angle=1 if args.model == "neel" else 4, **particle,
+        sequence,
+        grid,
+        args.out,
+        angles_deg=angles,
+        diameter_m=args.diameter,
+        anisotropy_Jm3=args.anisotropy,
+        model=args.model,
+        channels=channels,
+        unit=args.unit,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        overwrite=args.overwrite,
+        batches_per_angle=1 if args.model == "neel" else 4,
+        **particle,
     )

@@ -114,8 +114,10 @@ class _FittingModel(BaseEstimator):
         """The estimator's physics parameters as one typed object (fields it lacks keep their defaults)."""
         from ..physics import PhysicsParameters
 
-        return PhysicsParameters.coerce(None, **{name: getattr(self, name, None) for name in (
-            "alpha", "saturation_magnetization_Am", "temperature_K")})
+        return PhysicsParameters.coerce(
+            None,
+            **{name: getattr(self, name, None) for name in ("alpha", "saturation_magnetization_Am", "temperature_K")},
+        )
 
     def _solver(self) -> dict:
         """Solver keywords of the dictionary (the row contract ``rtol`` of Néel models)."""
@@ -156,7 +158,9 @@ class _FittingModel(BaseEstimator):
             dic = dictionary if dictionary is not None else self.dictionary
             if rows is None:
                 if dic is None:
-                    raise ValueError("fitting to a plain array y needs a precomputed `dictionary` (it defines the rows)")
+                    raise ValueError(
+                        "fitting to a plain array y needs a precomputed `dictionary` (it defines the rows)"
+                    )
                 dic_rows = np.asarray(dic.frequency_indices, dtype=np.int64)
                 if arr.shape[2] != dic_rows.size:
                     raise ValueError(
@@ -218,16 +222,30 @@ class _FittingModel(BaseEstimator):
         if sequence is None:
             raise ValueError("a dictionary can only be simulated for SystemMatrix inputs (they carry the sequence)")
         from ..simulate import dictionary as simulate_dictionary
+
         angles = (0.0,) if self._angle_independent else tuple(float(a) for a in np.unique(angles_deg % 180.0))
         logger.info(
             "dictionary: model %s, %d diameters x %d anisotropies x %d angles, %d rows, %d offsets",
-            self._dictionary_model(), len(diameters_m), len(anisotropies_Jm3), len(angles), len(rows), len(offsets_T),
+            self._dictionary_model(),
+            len(diameters_m),
+            len(anisotropies_Jm3),
+            len(angles),
+            len(rows),
+            len(offsets_T),
         )
         return simulate_dictionary(
-            sequence, offsets_T, diameters_m=tuple(float(d) for d in diameters_m),
-            anisotropies_Jm3=tuple(float(k) for k in anisotropies_Jm3), angles_deg=angles,
-            frequencies=np.asarray(rows, dtype=np.int64), model=self._dictionary_model(), channels=tuple(channels),
-            cache=self.cache, workers=self.workers, physics=self._physics(), **self._solver(),
+            sequence,
+            offsets_T,
+            diameters_m=tuple(float(d) for d in diameters_m),
+            anisotropies_Jm3=tuple(float(k) for k in anisotropies_Jm3),
+            angles_deg=angles,
+            frequencies=np.asarray(rows, dtype=np.int64),
+            model=self._dictionary_model(),
+            channels=tuple(channels),
+            cache=self.cache,
+            workers=self.workers,
+            physics=self._physics(),
+            **self._solver(),
         )
 
     def _view(self, dic, measured: _Measured, angles_deg, diameters_m, anisotropies_Jm3, offsets_T):
@@ -248,7 +266,9 @@ class _FittingModel(BaseEstimator):
             a_idx = _angle_match(angles_deg, dic_angles)
             if np.any(a_idx < 0):
                 missing = np.asarray(angles_deg)[a_idx < 0]
-                raise ValueError(f"angles {missing.tolist()} deg are not in the dictionary's angles {dic_angles.tolist()}")
+                raise ValueError(
+                    f"angles {missing.tolist()} deg are not in the dictionary's angles {dic_angles.tolist()}"
+                )
         dic_channels = tuple(dic.channels)
         try:
             c_idx = [dic_channels.index(c) for c in measured.channels]
@@ -256,7 +276,9 @@ class _FittingModel(BaseEstimator):
             raise ValueError(f"channels {measured.channels} are not all in the dictionary's {dic_channels}") from None
         f_idx = _row_positions(np.asarray(dic.frequency_indices, dtype=np.int64), measured.rows, "the dictionary")
         if phi.shape[-1] != measured.data.shape[-1]:
-            raise ValueError(f"the dictionary has {phi.shape[-1]} offsets but the data {measured.data.shape[-1]} positions")
+            raise ValueError(
+                f"the dictionary has {phi.shape[-1]} offsets but the data {measured.data.shape[-1]} positions"
+            )
         if offsets_T is not None and getattr(dic, "offsets_T", None) is not None:
             if not np.allclose(np.asarray(dic.offsets_T), offsets_T, rtol=0, atol=_OFFSET_TOL_T):
                 raise ValueError("the dictionary was simulated for other offset fields than the measured matrices")
@@ -288,8 +310,13 @@ class _FittingModel(BaseEstimator):
             seq = measured.templates[0].sequence
             offsets = measured.templates[0].offset_fields_T
         dic = self._load_dictionary(
-            sequence=seq, offsets_T=offsets, angles_deg=angles, rows=measured.rows,
-            channels=measured.channels, diameters_m=d, anisotropies_Jm3=k if not self._single_anisotropy else (0.0,),
+            sequence=seq,
+            offsets_T=offsets,
+            angles_deg=angles,
+            rows=measured.rows,
+            channels=measured.channels,
+            diameters_m=d,
+            anisotropies_Jm3=k if not self._single_anisotropy else (0.0,),
         )
         view = self._view(dic, measured, angles, d, k, offsets)
         data = K.FitData(measured.data)
@@ -351,8 +378,11 @@ class _FittingModel(BaseEstimator):
                 ad = _angle_match([angle_deg], np.atleast_1d(dic.angles_deg))[0]
                 if ad >= 0:
                     d_idx = _grid_match(self.atom_params_[:, 0], dic.diameters_m, "diameter_m")
-                    k_idx = (np.zeros(len(d_idx), dtype=np.int64) if self._single_anisotropy
-                             else _grid_match(self.atom_params_[:, 1], dic.anisotropies_Jm3, "anisotropy_Jm3"))
+                    k_idx = (
+                        np.zeros(len(d_idx), dtype=np.int64)
+                        if self._single_anisotropy
+                        else _grid_match(self.atom_params_[:, 1], dic.anisotropies_Jm3, "anisotropy_Jm3")
+                    )
                     c_idx = [tuple(dic.channels).index(c) for c in self.channels_]
                     f_idx = _row_positions(np.asarray(dic.frequency_indices), self.frequency_indices_, "the dictionary")
                     sub = np.asarray(dic.phi)[d_idx, k_idx, ad]
@@ -370,10 +400,20 @@ class _FittingModel(BaseEstimator):
         offs = self._templates[0].offset_fields_T if offsets is None else offsets
         out = []
         for dm, kj in self.atom_params_:
-            out.append(system_functions(
-                self._sequence, offs, angle_deg=float(angle_deg), diameter_m=float(dm),
-                anisotropy_Jm3=float(kj), model=self._dictionary_model(), frequencies=self.frequency_indices_,
-                channels=self.channels_, physics=self._physics(), **self._solver()))
+            out.append(
+                system_functions(
+                    self._sequence,
+                    offs,
+                    angle_deg=float(angle_deg),
+                    diameter_m=float(dm),
+                    anisotropy_Jm3=float(kj),
+                    model=self._dictionary_model(),
+                    frequencies=self.frequency_indices_,
+                    channels=self.channels_,
+                    physics=self._physics(),
+                    **self._solver(),
+                )
+            )
         return np.stack(out)
 
     def _predict_one(self, angle_deg, *, offsets=None, y_row=None):
@@ -457,14 +497,24 @@ class _FittingModel(BaseEstimator):
         a = _angle_match([angle_deg], self.angles_deg_)[0]
         template = self._templates[a if a >= 0 else 0]
         changes = dict(
-            data=data, method="simulation", easy_axis_angle_deg=float(angle_deg), background=None,
-            is_background_corrected=True, is_transfer_function_corrected=False,
+            data=data,
+            method="simulation",
+            easy_axis_angle_deg=float(angle_deg),
+            background=None,
+            is_background_corrected=True,
+            is_transfer_function_corrected=False,
             receiver=_receiver_without_tf(template.receiver),
-            provenance=self._provenance(angle_deg), source_path=None,
+            provenance=self._provenance(angle_deg),
+            source_path=None,
         )
         if grid is not None:
-            changes.update(offset_fields_T=grid.offsets_T, grid_size=grid.size, field_of_view=grid.field_of_view_T,
-                           field_of_view_center=grid.center_T, positions_m=None)
+            changes.update(
+                offset_fields_T=grid.offsets_T,
+                grid_size=grid.size,
+                field_of_view=grid.field_of_view_T,
+                field_of_view_center=grid.center_T,
+                positions_m=None,
+            )
         import dataclasses
 
         from ..systemmatrix import new_uuid, utc_now
@@ -515,4 +565,3 @@ def _row_positions(available, wanted, where) -> np.ndarray:
             missing = wanted[~ok][:10].tolist()
             raise ValueError(f"frequency bins {missing} are not in {where}") from None
     return pos
-

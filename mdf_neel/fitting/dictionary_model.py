@@ -101,11 +101,27 @@ class DictionaryModel(_FittingModel):
     [(2, 3, 9)]
     """
 
-    def __init__(self, diameters_m=PAPER_DIAMETERS_M, *, anisotropies_Jm3=PAPER_ANISOTROPIES_JM3, rank=None,
-                 frequencies=None, tf_mode="per_angle", model="neel", alpha=0.1,
-                 saturation_magnetization_Am=474e3, temperature_K=293.0, channel_reduction="mean",
-                 svd_domain="complex", max_iter=50, tol=1e-8, rtol=1e-3, dictionary=None, cache=True,
-                 workers=None):
+    def __init__(
+        self,
+        diameters_m=PAPER_DIAMETERS_M,
+        *,
+        anisotropies_Jm3=PAPER_ANISOTROPIES_JM3,
+        rank=None,
+        frequencies=None,
+        tf_mode="per_angle",
+        model="neel",
+        alpha=0.1,
+        saturation_magnetization_Am=474e3,
+        temperature_K=293.0,
+        channel_reduction="mean",
+        svd_domain="complex",
+        max_iter=50,
+        tol=1e-8,
+        rtol=1e-3,
+        dictionary=None,
+        cache=True,
+        workers=None,
+    ):
         self.diameters_m = diameters_m
         self.anisotropies_Jm3 = anisotropies_Jm3
         self.rank = rank
@@ -128,8 +144,9 @@ class DictionaryModel(_FittingModel):
         return self.model
 
     def _check_extra_params(self):
-        if self.rank is not None and (not isinstance(self.rank, numbers.Integral) or isinstance(self.rank, bool)
-                                      or self.rank < 1):
+        if self.rank is not None and (
+            not isinstance(self.rank, numbers.Integral) or isinstance(self.rank, bool) or self.rank < 1
+        ):
             raise ValueError(f"rank must be a positive integer or None, got {self.rank!r}")
         if self.svd_domain not in ("complex", "real"):
             raise ValueError(f"svd_domain must be 'complex' or 'real', got {self.svd_domain!r}")

@@ -75,9 +75,19 @@ class EquilibriumModel(_FittingModel):
     _single_anisotropy = True
     _angle_independent = True
 
-    def __init__(self, diameters_m=PAPER_DIAMETERS_M, *, frequencies=None, tf_mode="per_angle",
-                 channel_reduction="mean", saturation_magnetization_Am=474e3, temperature_K=293.0,
-                 dictionary=None, cache=True, workers=None):
+    def __init__(
+        self,
+        diameters_m=PAPER_DIAMETERS_M,
+        *,
+        frequencies=None,
+        tf_mode="per_angle",
+        channel_reduction="mean",
+        saturation_magnetization_Am=474e3,
+        temperature_K=293.0,
+        dictionary=None,
+        cache=True,
+        workers=None,
+    ):
         self.diameters_m = diameters_m
         self.frequencies = frequencies
         self.tf_mode = tf_mode

@@ -39,9 +39,21 @@ __all__ = ["save_model", "load_model", "predict_mdf", "FORMAT"]
 
 FORMAT = "mdf_neel.fitting.model/1"
 _ARRAYS = (
-    "angles_deg_", "frequency_indices_", "mixing_orders_", "diameters_m_", "anisotropies_Jm3_", "atoms_",
-    "atom_weights_", "atom_params_", "transfer_function_", "error_map_", "row_errors_", "weights_",
-    "singular_values_", "_tf", "_atom_phi",
+    "angles_deg_",
+    "frequency_indices_",
+    "mixing_orders_",
+    "diameters_m_",
+    "anisotropies_Jm3_",
+    "atoms_",
+    "atom_weights_",
+    "atom_params_",
+    "transfer_function_",
+    "error_map_",
+    "row_errors_",
+    "weights_",
+    "singular_values_",
+    "_tf",
+    "_atom_phi",
 )
 _SCALARS = ("training_error_", "rank_", "objective_", "n_iter_", "n_features_in_")
 
@@ -152,23 +164,36 @@ def _write_template(g, templates):
 
 def _read_template(g, angles, rows, n_channels):
     drive = DriveField(
-        float(g["base_frequency_Hz"][()]), g["dividers"][()], g["strengths_T"][()], g["phases_rad"][()],
+        float(g["base_frequency_Hz"][()]),
+        g["dividers"][()],
+        g["strengths_T"][()],
+        g["phases_rad"][()],
         np.asarray([[w.decode() for w in row] for row in g["waveforms"][()]], dtype=object),
         cycle_s=float(g["cycle_s"][()]),
     )
-    receiver = Receiver(float(g["bandwidth_Hz"][()]), int(g["num_sampling_points"][()]), n_channels,
-                        unit=g["unit"][()].decode())
+    receiver = Receiver(
+        float(g["bandwidth_Hz"][()]), int(g["num_sampling_points"][()]), n_channels, unit=g["unit"][()].decode()
+    )
     snr = g["snr"][()] if "snr" in g else None
     offsets = g["offset_fields_T"][()]
     out = []
     for i, theta in enumerate(angles):
-        out.append(SystemMatrix(
-            data=np.zeros((n_channels, len(rows), offsets.shape[0]), dtype=np.complex64), frequency_indices=rows,
-            drive_field=drive, receiver=receiver, grid_size=g["grid_size"][()], field_of_view=g["field_of_view"][()],
-            field_of_view_center=g["field_of_view_center"][()], field_of_view_unit=g["field_of_view_unit"][()].decode(),
-            offset_fields_T=offsets, snr=None if snr is None else snr[i], method="hybrid",
-            easy_axis_angle_deg=float(theta),
-        ))
+        out.append(
+            SystemMatrix(
+                data=np.zeros((n_channels, len(rows), offsets.shape[0]), dtype=np.complex64),
+                frequency_indices=rows,
+                drive_field=drive,
+                receiver=receiver,
+                grid_size=g["grid_size"][()],
+                field_of_view=g["field_of_view"][()],
+                field_of_view_center=g["field_of_view_center"][()],
+                field_of_view_unit=g["field_of_view_unit"][()].decode(),
+                offset_fields_T=offsets,
+                snr=None if snr is None else snr[i],
+                method="hybrid",
+                easy_axis_angle_deg=float(theta),
+            )
+        )
     return out
 
 

@@ -65,10 +65,23 @@ class NeelModel(_FittingModel):
     True
     """
 
-    def __init__(self, diameters_m=PAPER_DIAMETERS_M, *, anisotropies_Jm3=PAPER_ANISOTROPIES_JM3,
-                 frequencies=None, tf_mode="per_angle", model="neel", alpha=0.1,
-                 saturation_magnetization_Am=474e3, temperature_K=293.0, channel_reduction="mean",
-                 rtol=1e-3, dictionary=None, cache=True, workers=None):
+    def __init__(
+        self,
+        diameters_m=PAPER_DIAMETERS_M,
+        *,
+        anisotropies_Jm3=PAPER_ANISOTROPIES_JM3,
+        frequencies=None,
+        tf_mode="per_angle",
+        model="neel",
+        alpha=0.1,
+        saturation_magnetization_Am=474e3,
+        temperature_K=293.0,
+        channel_reduction="mean",
+        rtol=1e-3,
+        dictionary=None,
+        cache=True,
+        workers=None,
+    ):
         self.diameters_m = diameters_m
         self.anisotropies_Jm3 = anisotropies_Jm3
         self.frequencies = frequencies
@@ -90,5 +103,7 @@ class NeelModel(_FittingModel):
         errors = self._fit_single_atom(data, view)
         self.error_map_ = errors.reshape(len(self.diameters_m_), len(self.anisotropies_Jm3_))
         i_d, i_k = self.atoms_[0]
-        self.best_params_ = {"diameter_m": float(self.diameters_m_[i_d]),
-                             "anisotropy_Jm3": float(self.anisotropies_Jm3_[i_k])}
+        self.best_params_ = {
+            "diameter_m": float(self.diameters_m_[i_d]),
+            "anisotropy_Jm3": float(self.anisotropies_Jm3_[i_k]),
+        }

@@ -38,8 +38,7 @@ def plot_error_map(estimator, ax=None):
         ax.set_ylabel("ε_global")
     else:
         k = np.asarray(estimator.anisotropies_Jm3_)
-        im = ax.imshow(e, origin="lower", aspect="auto", cmap="viridis",
-                       extent=_extent(k, d_nm))
+        im = ax.imshow(e, origin="lower", aspect="auto", cmap="viridis", extent=_extent(k, d_nm))
         ax.figure.colorbar(im, ax=ax, label="ε_global")
         ax.set_xlabel("anisotropy K [J/m³]")
         ax.set_ylabel("core diameter D [nm]")
@@ -154,11 +153,14 @@ def write_report(estimator, directory) -> list:
     ]
     if hasattr(estimator, "weights_"):
         files.append(_save(plot_weights(estimator), os.path.join(directory, "weights.png")))
-    lines = [f"# {type(estimator).__name__} fit", "",
-             f"- tf_mode: {estimator.tf_mode}",
-             f"- angles [deg]: {', '.join(f'{a:g}' for a in estimator.angles_deg_)}",
-             f"- rows: {len(estimator.frequency_indices_)}, channels: {', '.join(estimator.channels_)}",
-             f"- ε_global (training, eq. 22): {estimator.training_error_:.4f}"]
+    lines = [
+        f"# {type(estimator).__name__} fit",
+        "",
+        f"- tf_mode: {estimator.tf_mode}",
+        f"- angles [deg]: {', '.join(f'{a:g}' for a in estimator.angles_deg_)}",
+        f"- rows: {len(estimator.frequency_indices_)}, channels: {', '.join(estimator.channels_)}",
+        f"- ε_global (training, eq. 22): {estimator.training_error_:.4f}",
+    ]
     if getattr(estimator, "best_params_", None):
         lines.append(f"- best parameters: {estimator.best_params_}")
     if hasattr(estimator, "weights_"):
@@ -168,8 +170,9 @@ def write_report(estimator, directory) -> list:
             d, k = estimator.atom_params_[i]
             lines.append(f"  - D = {d * 1e9:.1f} nm, K = {k:.0f} J/m³: w = {estimator.atom_weights_[i]:.4g}")
     med = np.median(np.asarray(estimator.row_errors_).reshape(len(estimator.angles_deg_), -1), axis=1)
-    lines.append("- median row error per angle: " + ", ".join(
-        f"{a:g}°: {m:.3f}" for a, m in zip(estimator.angles_deg_, med)))
+    lines.append(
+        "- median row error per angle: " + ", ".join(f"{a:g}°: {m:.3f}" for a, m in zip(estimator.angles_deg_, med))
+    )
     lines += ["", *[f"![{os.path.basename(f)}]({os.path.basename(f)})" for f in files], ""]
     md = os.path.join(directory, "report.md")
     with atomic_path(md) as tmp:

@@ -178,7 +178,11 @@ def split_frames(rows, mask):
 
 def apply_background(fg, bg, fg_acq, bg_mask_acq, method, path):
     if bg.shape[-1] == 0:
-        raise MDFError(f"background_correction={method!r} requested but the file has no background frames", path=path, dataset=_M + "isBackgroundFrame")
+        raise MDFError(
+            f"background_correction={method!r} requested but the file has no background frames",
+            path=path,
+            dataset=_M + "isBackgroundFrame",
+        )
     return fg - background_estimate(fg_acq, bg, bg_mask_acq, method)
 
 
@@ -194,7 +198,9 @@ def full_transfer_function(f, name, tf_stored, stored_bins, C, K_full):
 
 def tf_divide(f, tf_full, bins, *arrays):
     if tf_full is None:
-        raise fail(f, _RX + "transferFunction", "transfer_function_correction=True but the file stores no transfer function")
+        raise fail(
+            f, _RX + "transferFunction", "transfer_function_correction=True but the file stores no transfer function"
+        )
     tf = tf_full[:, bins]
     if np.any(tf == 0) or not np.all(np.isfinite(tf)):
         raise fail(f, _RX + "transferFunction", "is zero or not finite at requested frequencies; cannot divide by it")

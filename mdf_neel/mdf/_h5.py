@@ -180,7 +180,9 @@ def _check_storage(f, name: str, ds) -> None:
     except H5_ERRORS:
         external = None
     if external:
-        raise fail(f, name, f"stores its data in external files {[e[0] for e in external]}; external storage is refused")
+        raise fail(
+            f, name, f"stores its data in external files {[e[0] for e in external]}; external storage is refused"
+        )
     try:
         virtual = ds.is_virtual
     except H5_ERRORS:
@@ -189,9 +191,7 @@ def _check_storage(f, name: str, ds) -> None:
         own = os.path.abspath(_fname(f))
         for src in ds.virtual_sources():
             if src.file_name != "." and os.path.abspath(src.file_name) != own:
-                raise fail(
-                    f, name, f"is a virtual dataset with a source in another file ({src.file_name!r}); refused"
-                )
+                raise fail(f, name, f"is a virtual dataset with a source in another file ({src.file_name!r}); refused")
         return
     try:
         layout = ds.id.get_create_plist().get_layout()
@@ -276,7 +276,11 @@ def get_dataset(f, name: str, kind: str | None = None, *, shape=None, ndim=None,
     obj = _resolve(f, name)
     if obj is None:
         if required:
-            what = f" ({_KIND_TEXT[kind]}" + (f", shape {_shape_text(shape)})" if shape is not None else ")") if kind else ""
+            what = (
+                f" ({_KIND_TEXT[kind]}" + (f", shape {_shape_text(shape)})" if shape is not None else ")")
+                if kind
+                else ""
+            )
             raise fail(f, name, f"required dataset is missing{what}")
         return None
     if not isinstance(obj, h5py.Dataset):

@@ -63,8 +63,14 @@ def _sequence(f, strict):
     cycle = read_scalar(f, _DF + "period", "float", required=False, minimum=np.finfo(float).tiny)
     if cycle is None:
         cycle = lcm_cycle(base, divider)
-    drive = DriveField(base, divider.reshape(D, 1), strength, np.full(strength.shape, _BRUKER_PHASE),
-                       np.full((D, 1), "sine", dtype=object), cycle_s=cycle)
+    drive = DriveField(
+        base,
+        divider.reshape(D, 1),
+        strength,
+        np.full(strength.shape, _BRUKER_PHASE),
+        np.full((D, 1), "sine", dtype=object),
+        cycle_s=cycle,
+    )
     return drive, receiver
 
 
@@ -75,7 +81,9 @@ def _stored_bins(f, receiver, K):
     freqs = read_array(f, _RX + "frequencies", "float", ndim=(1, 2), required=False)
     if freqs is None:
         if K != K_full:
-            raise fail(f, "/calibration/dataFD", f"has K = {K} frequencies, expected numSamplingPoints // 2 + 1 = {K_full}")
+            raise fail(
+                f, "/calibration/dataFD", f"has K = {K} frequencies, expected numSamplingPoints // 2 + 1 = {K_full}"
+            )
         return np.arange(K_full)
     freqs = np.atleast_2d(freqs)[0]
     if freqs.size != K:
@@ -108,16 +116,27 @@ def _common(f, strict):
         exp_number = 0
     study = Study(name=s("/study/name"), number=0, description="n.a.")
     experiment = Experiment(
-        name="n.a.", number=exp_number, description=s("/study/description"), subject=s("/study/subject"),
+        name="n.a.",
+        number=exp_number,
+        description=s("/study/description"),
+        subject=s("/study/subject"),
         is_simulation=bool(read_scalar(f, "/study/simulation", "int", required=strict, default=0)),
     )
-    scanner = Scanner(facility=s("/scanner/facility"), manufacturer=s("/scanner/manufacturer"),
-                      name=s("/scanner/model"), operator=s("/scanner/operator"), topology=s("/scanner/topology", "FFP"))
+    scanner = Scanner(
+        facility=s("/scanner/facility"),
+        manufacturer=s("/scanner/manufacturer"),
+        name=s("/scanner/model"),
+        operator=s("/scanner/operator"),
+        topology=s("/scanner/topology", "FFP"),
+    )
     tracer = None
     if _h5.get_group(f, "/tracer", required=False) is not None:
         t = read_string(f, "/tracer/time", required=False)
         tracer = Tracer(
-            name=s("/tracer/name"), batch=s("/tracer/batch"), vendor=s("/tracer/vendor"), solute="Fe",
+            name=s("/tracer/name"),
+            batch=s("/tracer/batch"),
+            vendor=s("/tracer/vendor"),
+            solute="Fe",
             concentration_molL=read_scalar(f, "/tracer/concentration", "float", required=strict, default=0.0),
             volume_L=read_scalar(f, "/tracer/volume", "float", required=strict, default=0.0),
             injection_time=t,
@@ -134,7 +153,11 @@ def _common(f, strict):
         gradient_Tm=gradient,
     )
     return dict(
-        study=study, experiment=experiment, scanner=scanner, tracer=tracer, acquisition=acquisition,
+        study=study,
+        experiment=experiment,
+        scanner=scanner,
+        tracer=tracer,
+        acquisition=acquisition,
         uuid=read_string(f, "/uuid", required=False) or Study().uuid,
         time=read_string(f, "/date", required=False) or Acquisition().start_time,
     )
@@ -145,7 +168,11 @@ def _v1_tf(f, receiver, bins):
     if tf is None:
         return None
     if tf.shape != (receiver.num_channels, bins.size, 2):
-        raise fail(f, _RX + "transferFunction", f"has shape {tf.shape}, expected (C, K, 2) = ({receiver.num_channels}, {bins.size}, 2)")
+        raise fail(
+            f,
+            _RX + "transferFunction",
+            f"has shape {tf.shape}, expected (C, K, 2) = ({receiver.num_channels}, {bins.size}, 2)",
+        )
     full = np.full((receiver.num_channels, receiver.num_frequencies), np.nan + 0j)
     full[:, bins] = tf[..., 0] + 1j * tf[..., 1]
     return full
@@ -220,15 +247,27 @@ def read_system_matrix_v1(f, *, frequencies, background_correction, transfer_fun
     if common["tracer"] is None:
         common["tracer"] = Tracer()
     return SystemMatrix(
-        data=data, frequency_indices=bins, drive_field=drive, receiver=receiver, grid_size=size,
+        data=data,
+        frequency_indices=bins,
+        drive_field=drive,
+        receiver=receiver,
+        grid_size=size,
         field_of_view=read_array(f, _CAL + "fieldOfView", "float", shape=(3,), required=False, default=np.zeros(3)),
-        field_of_view_center=read_array(f, _CAL + "fieldOfViewCenter", "float", shape=(3,), required=False, default=np.zeros(3)),
-        offset_fields_T=offsets, positions_m=positions_m, snr=snr, method=method,
+        field_of_view_center=read_array(
+            f, _CAL + "fieldOfViewCenter", "float", shape=(3,), required=False, default=np.zeros(3)
+        ),
+        offset_fields_T=offsets,
+        positions_m=positions_m,
+        snr=snr,
+        method=method,
         order=read_string(f, _CAL + "order", required=False, default="xyz"),
         field_of_view_unit="T" if (method == "hybrid" and positions_m is None) else "m",
         delta_sample_size_m=read_array(f, _CAL + "deltaSampleSize", "float", shape=(3,), required=False),
-        is_background_corrected=True, is_transfer_function_corrected=is_tfc,
-        provenance={"converted_from": "MDF v1"}, source_path=f.filename, **common,
+        is_background_corrected=True,
+        is_transfer_function_corrected=is_tfc,
+        provenance={"converted_from": "MDF v1"},
+        source_path=f.filename,
+        **common,
     )
 
 
@@ -241,7 +280,7 @@ def read_measurement_v1(f, *, frequencies, background_correction, transfer_funct
         if fd.shape[-1] != 2:
             raise fail(f, "/measurement/dataFD", f"has shape {fd.shape}, expected a trailing axis of length 2")
         L = fd.shape[0]
-        J, Cd, K = (fd.shape[1:4] if fd.ndim == 5 else (1,) + fd.shape[1:3])
+        J, Cd, K = fd.shape[1:4] if fd.ndim == 5 else (1,) + fd.shape[1:3]
         if Cd != C:
             raise fail(f, "/measurement/dataFD", f"has C = {Cd} channels, expected numChannels = {C}")
         bins_all = _stored_bins(f, receiver, K)
@@ -272,10 +311,22 @@ def read_measurement_v1(f, *, frequencies, background_correction, transfer_funct
         is_tfc = True
     J = data.shape[0]
     if drive.num_periods == 1 and J > 1:
-        drive = DriveField(drive.base_frequency_Hz, drive.dividers, np.repeat(drive.strengths_T, J, 0),
-                           np.repeat(drive.phases_rad, J, 0), drive.waveforms, cycle_s=drive.cycle_s)
+        drive = DriveField(
+            drive.base_frequency_Hz,
+            drive.dividers,
+            np.repeat(drive.strengths_T, J, 0),
+            np.repeat(drive.phases_rad, J, 0),
+            drive.waveforms,
+            cycle_s=drive.cycle_s,
+        )
     return Measurement(
-        data=data, frequency_indices=bins, is_background_frame=mask, drive_field=drive, receiver=receiver,
-        is_transfer_function_corrected=is_tfc, provenance={"converted_from": "MDF v1"},
-        source_path=f.filename, **_common(f, strict),
+        data=data,
+        frequency_indices=bins,
+        is_background_frame=mask,
+        drive_field=drive,
+        receiver=receiver,
+        is_transfer_function_corrected=is_tfc,
+        provenance={"converted_from": "MDF v1"},
+        source_path=f.filename,
+        **_common(f, strict),
     )

@@ -201,7 +201,11 @@ class _Layout:
         if fast is None:
             fast = read_scalar(f, _M + "isTransposed", "bool", required=False)
             if fast is None:
-                raise fail(f, _M + "isFastFrameAxis", "required flag is missing (int8 0/1; nor is the old name isTransposed present)")
+                raise fail(
+                    f,
+                    _M + "isFastFrameAxis",
+                    "required flag is missing (int8 0/1; nor is the old name isTransposed present)",
+                )
         self.fast = fast
         self.sparse = read_scalar(f, _M + "isSparsityTransformed", "bool", required=False, default=False)
         self.bg_corrected = read_scalar(f, _M + "isBackgroundCorrected", "bool")
@@ -219,19 +223,28 @@ class _Layout:
             Nst, J, Cd, X = shape
         order = "(J, C, X, N)" if self.fast else "(N, J, C, X)"
         if Cd != C:
-            raise fail(f, _M + "data", f"has shape {shape} {order} with C = {Cd}, expected C = receiver/numChannels = {C}")
+            raise fail(
+                f, _M + "data", f"has shape {shape} {order} with C = {Cd}, expected C = receiver/numChannels = {C}"
+            )
         if num_periods_hint is not None and J != num_periods_hint:
-            raise fail(f, _M + "data", f"has shape {shape} {order} with J = {J}, expected J = numPeriodsPerFrame = {num_periods_hint}")
+            raise fail(
+                f,
+                _M + "data",
+                f"has shape {shape} {order} with J = {J}, expected J = numPeriodsPerFrame = {num_periods_hint}",
+            )
         self.J, self.C, self.N_stored = J, C, Nst
 
         if has_sel:
             if not self.ft:
-                raise fail(f, _M + "isFrequencySelection", "is 1 but the data are time signals (isFourierTransformed = 0)")
+                raise fail(
+                    f, _M + "isFrequencySelection", "is 1 but the data are time signals (isFourierTransformed = 0)"
+                )
             sel = read_array(f, _M + "frequencySelection", "int", ndim=1)
             if sel.size and (sel.min() < 1 or sel.max() > self.K_full):
                 hint = " (0 found: the indices must be 1-based)" if sel.min() == 0 else ""
                 raise fail(
-                    f, _M + "frequencySelection",
+                    f,
+                    _M + "frequencySelection",
                     f"holds values in [{sel.min()}, {sel.max()}], expected 1-based bins in [1, {self.K_full}]{hint}",
                 )
             if np.unique(sel).size != sel.size:
@@ -241,11 +254,17 @@ class _Layout:
             self.stored_bins = np.arange(self.K_full)
         if self.ft and X != self.stored_bins.size:
             what = "len(frequencySelection)" if has_sel else "numSamplingPoints // 2 + 1"
-            raise fail(f, _M + "data", f"has shape {shape} {order} with X = {X}, expected X = {what} = {self.stored_bins.size}")
+            raise fail(
+                f, _M + "data", f"has shape {shape} {order} with X = {X}, expected X = {what} = {self.stored_bins.size}"
+            )
         if not self.ft and X != V:
-            raise fail(f, _M + "data", f"has shape {shape} {order} with X = {X} time samples, expected numSamplingPoints = {V}")
+            raise fail(
+                f, _M + "data", f"has shape {shape} {order} with X = {X} time samples, expected numSamplingPoints = {V}"
+            )
         if self.sparse and not (self.ft and self.fast):
-            raise fail(f, _M + "isSparsityTransformed", "is 1, which requires isFourierTransformed = 1 and isFastFrameAxis = 1")
+            raise fail(
+                f, _M + "isSparsityTransformed", "is 1, which requires isFourierTransformed = 1 and isFastFrameAxis = 1"
+            )
 
         is_bg = read_array(f, _M + "isBackgroundFrame", "bool", ndim=1)
         num_frames = read_scalar(f, "/acquisition/numFrames", "int", minimum=0)
@@ -253,9 +272,15 @@ class _Layout:
         self.E = E
         if not self.sparse:
             if is_bg.size != Nst:
-                raise fail(f, _M + "isBackgroundFrame", f"has {is_bg.size} entries, expected N = {Nst} (frames in /measurement/data)")
+                raise fail(
+                    f,
+                    _M + "isBackgroundFrame",
+                    f"has {is_bg.size} entries, expected N = {Nst} (frames in /measurement/data)",
+                )
             if num_frames != Nst:
-                raise fail(f, "/acquisition/numFrames", f"is {num_frames}, expected N = {Nst} (frames in /measurement/data)")
+                raise fail(
+                    f, "/acquisition/numFrames", f"is {num_frames}, expected N = {Nst} (frames in /measurement/data)"
+                )
             self.stored_bg = is_bg
             self.logical_bg = is_bg
             self.B = None
@@ -286,13 +311,20 @@ class _Layout:
         B = Nst - E
         if is_bg.size == Nst:  # MPIFiles: B coefficients then E background frames
             if not (np.all(~is_bg[:B]) and np.all(is_bg[B:])):
-                raise fail(f, _M + "isBackgroundFrame", f"expected {B} zeros (coefficients) followed by {E} ones (background)")
+                raise fail(
+                    f, _M + "isBackgroundFrame", f"expected {B} zeros (coefficients) followed by {E} ones (background)"
+                )
         elif is_bg.size == O + E:  # the spec's N = O + E
             if int((~is_bg).sum()) != O:
-                raise fail(f, _M + "isBackgroundFrame", f"has {int((~is_bg).sum())} foreground frames, expected prod(size) = {O}")
+                raise fail(
+                    f,
+                    _M + "isBackgroundFrame",
+                    f"has {int((~is_bg).sum())} foreground frames, expected prod(size) = {O}",
+                )
         else:
             raise fail(
-                f, _M + "isBackgroundFrame",
+                f,
+                _M + "isBackgroundFrame",
                 f"has {is_bg.size} entries, expected B + E = {Nst} (MPIFiles) or O + E = {O + E} (spec)",
             )
         if num_frames not in (Nst, O + E):
@@ -306,7 +338,9 @@ class _Layout:
         if name not in _frames.DCT_TYPES:
             raise fail(f, _M + "sparsityTransformation", f"is {name!r}, expected one of {tuple(_frames.DCT_TYPES)}")
         self.transform = name
-        self.sub_ds = _h5.get_dataset(f, _M + "subsamplingIndices", "int", shape=(self.J, self.C, self.stored_bins.size, B))
+        self.sub_ds = _h5.get_dataset(
+            f, _M + "subsamplingIndices", "int", shape=(self.J, self.C, self.stored_bins.size, B)
+        )
 
     # ----------------------------------------------------------------------------------
     def positions_for(self, frequencies):
@@ -339,9 +373,13 @@ class _Layout:
         name = _M + "data"
         if self.ft:
             if self.fast:  # (J, C, K, N)
-                raw = _frames.read_hyperslab(self.f, name, self.ds, [periods, slice(None), None, slice(None)], 2, sorted_pos)
+                raw = _frames.read_hyperslab(
+                    self.f, name, self.ds, [periods, slice(None), None, slice(None)], 2, sorted_pos
+                )
             else:  # (N, J, C, K)
-                raw = _frames.read_hyperslab(self.f, name, self.ds, [slice(None), periods, slice(None), None], 3, sorted_pos)
+                raw = _frames.read_hyperslab(
+                    self.f, name, self.ds, [slice(None), periods, slice(None), None], 3, sorted_pos
+                )
                 raw = np.moveaxis(raw, 0, -1)
             data = _to_complex(raw)
         else:
@@ -379,11 +417,17 @@ class _Layout:
         order = np.argsort(disk_pos, kind="stable")
         inverse = np.empty_like(order)
         inverse[order] = np.arange(order.size)
-        idx = _frames.read_hyperslab(self.f, name, self.sub_ds, [periods, slice(None), None, slice(None)], 2, disk_pos[order])
+        idx = _frames.read_hyperslab(
+            self.f, name, self.sub_ds, [periods, slice(None), None, slice(None)], 2, disk_pos[order]
+        )
         idx = idx.astype(np.int64)[:, :, inverse, :]
         if idx.size and (idx.min() < 1 or idx.max() > self.O):
             hint = " (0 found: indices must be 1-based)" if idx.min() == 0 else ""
-            raise fail(self.f, name, f"holds values in [{idx.min()}, {idx.max()}], expected 1-based indices in [1, {self.O}]{hint}")
+            raise fail(
+                self.f,
+                name,
+                f"holds values in [{idx.min()}, {idx.max()}], expected 1-based indices in [1, {self.O}]{hint}",
+            )
         coeff = np.zeros(data.shape[:3] + (self.O,), dtype=np.result_type(data.dtype, np.complex64))
         B = self.B
         np.put_along_axis(coeff, idx - 1, data[..., :B], axis=-1)
@@ -407,10 +451,16 @@ class _Layout:
 def _read_calibration(f, O, strict, method_default="n.a."):
     size = read_array(f, _CAL + "size", "int", shape=(3,), required=False)
     if size is None:
-        logger.warning("%s: /calibration/size missing; treating the %d positions as an (O, 1, 1) grid", _h5._fname(f), O)
+        logger.warning(
+            "%s: /calibration/size missing; treating the %d positions as an (O, 1, 1) grid", _h5._fname(f), O
+        )
         size = np.array([O, 1, 1], dtype=np.int64)
     if np.any(size < 1) or int(np.prod(size)) != O:
-        raise fail(f, _CAL + "size", f"is {size.tolist()} (product {int(np.prod(size))}), expected product = {O} foreground frames")
+        raise fail(
+            f,
+            _CAL + "size",
+            f"is {size.tolist()} (product {int(np.prod(size))}), expected product = {O} foreground frames",
+        )
     fov = read_array(f, _CAL + "fieldOfView", "float", shape=(3,), required=False, default=np.zeros(3))
     center = read_array(f, _CAL + "fieldOfViewCenter", "float", shape=(3,), required=False, default=np.zeros(3))
     offsets = read_array(f, _CAL + "offsetFields", "float", shape=(O, 3), required=False)
@@ -429,9 +479,16 @@ def _read_calibration(f, O, strict, method_default="n.a."):
     delta = read_array(f, _CAL + "deltaSampleSize", "float", shape=(3,), required=False)
     angle = read_scalar(f, _CAL + "_easyAxisAngle", "float", required=False)
     return dict(
-        grid_size=size, field_of_view=fov, field_of_view_center=center, offset_fields_T=offsets,
-        positions_m=positions, method=method, field_of_view_unit=unit, order=order,
-        delta_sample_size_m=delta, easy_axis_angle_deg=angle,
+        grid_size=size,
+        field_of_view=fov,
+        field_of_view_center=center,
+        offset_fields_T=offsets,
+        positions_m=positions,
+        method=method,
+        field_of_view_unit=unit,
+        order=order,
+        delta_sample_size_m=delta,
+        easy_axis_angle_deg=angle,
     )
 
 
@@ -443,7 +500,9 @@ def _open_v2(f, strict):
     _h5.get_group(f, "/measurement")
     layout = _Layout(f, receiver, J_hint)
     if drive.num_periods not in (1, layout.J):
-        raise fail(f, _DF + "strength", f"has J = {drive.num_periods} periods, expected {layout.J} like /measurement/data")
+        raise fail(
+            f, _DF + "strength", f"has J = {drive.num_periods} periods, expected {layout.J} like /measurement/data"
+        )
     tf = read_array(f, _RX + "transferFunction", "complex", ndim=2, required=False)
     receiver.transfer_function = _frames.full_transfer_function(
         f, _RX + "transferFunction", tf, layout.stored_bins, receiver.num_channels, receiver.num_frequencies
@@ -480,8 +539,12 @@ def read_system_matrix_v2(f, path, *, frequencies, background_correction, transf
     snr = read_array(f, _CAL + "snr", "float", ndim=3, required=False)
     if snr is not None:
         if snr.shape != (layout.J, receiver.num_channels, layout.stored_bins.size):
-            raise fail(f, _CAL + "snr", f"has shape {snr.shape}, expected (J, C, K) = "
-                       f"({layout.J}, {receiver.num_channels}, {layout.stored_bins.size})")
+            raise fail(
+                f,
+                _CAL + "snr",
+                f"has shape {snr.shape}, expected (J, C, K) = "
+                f"({layout.J}, {receiver.num_channels}, {layout.stored_bins.size})",
+            )
         snr = snr[period][:, positions]
     O = int((~mask).sum())
     cal = _read_calibration(f, O, strict)
@@ -490,14 +553,28 @@ def read_system_matrix_v2(f, path, *, frequencies, background_correction, transf
         common["tracer"] = Tracer()
     prov = _read_group_dict(f, "/_provenance")
     if drive.num_periods > 1:
-        drive = DriveField(drive.base_frequency_Hz, drive.dividers, drive.strengths_T[period : period + 1],
-                           drive.phases_rad[period : period + 1], drive.waveforms, cycle_s=drive.cycle_s)
+        drive = DriveField(
+            drive.base_frequency_Hz,
+            drive.dividers,
+            drive.strengths_T[period : period + 1],
+            drive.phases_rad[period : period + 1],
+            drive.waveforms,
+            cycle_s=drive.cycle_s,
+        )
     try:
         return SystemMatrix(
-            data=fg, frequency_indices=bins, drive_field=drive, receiver=receiver,
-            background=bg if bg.shape[-1] else None, snr=snr,
-            is_background_corrected=is_bgc, is_transfer_function_corrected=is_tfc,
-            provenance=prov, source_path=str(path), **cal, **common,
+            data=fg,
+            frequency_indices=bins,
+            drive_field=drive,
+            receiver=receiver,
+            background=bg if bg.shape[-1] else None,
+            snr=snr,
+            is_background_corrected=is_bgc,
+            is_transfer_function_corrected=is_tfc,
+            provenance=prov,
+            source_path=str(path),
+            **cal,
+            **common,
         )
     except ValueError as exc:
         raise MDFError(f"inconsistent system matrix: {exc}", path=path) from exc
@@ -521,7 +598,9 @@ def read_measurement_v2(f, path, *, frequencies, background_correction, transfer
             mask_acq = np.zeros(mask.size, bool)
             mask_acq[acq] = mask
             data = data.astype(np.result_type(data.dtype, np.complex64), copy=True)
-            data[..., ~mask] = _frames.apply_background(data[..., ~mask], data[..., mask], acq[~mask], mask_acq, method, f.filename)
+            data[..., ~mask] = _frames.apply_background(
+                data[..., ~mask], data[..., mask], acq[~mask], mask_acq, method, f.filename
+            )
             is_bgc = True
     is_tfc = layout.tf_corrected
     if transfer_function_correction and not is_tfc:
@@ -529,14 +608,27 @@ def read_measurement_v2(f, path, *, frequencies, background_correction, transfer
         is_tfc = True
     common = _read_common_v2(f, strict)
     if drive.num_periods == 1 and layout.J > 1:
-        drive = DriveField(drive.base_frequency_Hz, drive.dividers, np.repeat(drive.strengths_T, layout.J, 0),
-                           np.repeat(drive.phases_rad, layout.J, 0), drive.waveforms, cycle_s=drive.cycle_s)
+        drive = DriveField(
+            drive.base_frequency_Hz,
+            drive.dividers,
+            np.repeat(drive.strengths_T, layout.J, 0),
+            np.repeat(drive.phases_rad, layout.J, 0),
+            drive.waveforms,
+            cycle_s=drive.cycle_s,
+        )
     try:
         return Measurement(
-            data=data, frequency_indices=bins, is_background_frame=mask, drive_field=drive, receiver=receiver,
-            is_background_corrected=is_bgc, is_transfer_function_corrected=is_tfc,
-            frame_permutation=layout.perm, provenance=_read_group_dict(f, "/_provenance"),
-            source_path=str(path), **common,
+            data=data,
+            frequency_indices=bins,
+            is_background_frame=mask,
+            drive_field=drive,
+            receiver=receiver,
+            is_background_corrected=is_bgc,
+            is_transfer_function_corrected=is_tfc,
+            frame_permutation=layout.perm,
+            provenance=_read_group_dict(f, "/_provenance"),
+            source_path=str(path),
+            **common,
         )
     except ValueError as exc:
         raise MDFError(f"inconsistent measurement: {exc}", path=path) from exc

@@ -48,8 +48,15 @@ _TARGET_VERSION = "2.1.0"
 # --------------------------------------------------------------------------------------
 # frequency selection (MPIFiles' filterFrequencies)
 # --------------------------------------------------------------------------------------
-def frequency_mask(sm, *, snr_threshold=None, min_frequency_Hz=None, max_frequency_Hz=None,
-                   max_mixing_order=None, receive_channels=None) -> np.ndarray:
+def frequency_mask(
+    sm,
+    *,
+    snr_threshold=None,
+    min_frequency_Hz=None,
+    max_frequency_Hz=None,
+    max_mixing_order=None,
+    receive_channels=None,
+) -> np.ndarray:
     """Which stored frequencies survive MPIFiles' ``filterFrequencies`` rules.
 
     Parameters
@@ -98,8 +105,11 @@ def _subset_receiver(rx, ch):
     """The receiver restricted to the 0-based channels ``ch``."""
     pick = lambda v: None if v is None else np.asarray(v)[ch]  # noqa: E731
     return dataclasses.replace(
-        rx, num_channels=ch.size, transfer_function=pick(rx.transfer_function),
-        data_conversion_factor=pick(rx.data_conversion_factor), induction_factor=pick(rx.induction_factor),
+        rx,
+        num_channels=ch.size,
+        transfer_function=pick(rx.transfer_function),
+        data_conversion_factor=pick(rx.data_conversion_factor),
+        induction_factor=pick(rx.induction_factor),
     )
 
 
@@ -112,8 +122,15 @@ def _channels(C: int, receive_channels) -> np.ndarray:
     return np.sort(ch)
 
 
-def select_frequencies(sm, *, snr_threshold=None, min_frequency_Hz=None, max_frequency_Hz=None,
-                       max_mixing_order=None, receive_channels=None):
+def select_frequencies(
+    sm,
+    *,
+    snr_threshold=None,
+    min_frequency_Hz=None,
+    max_frequency_Hz=None,
+    max_mixing_order=None,
+    receive_channels=None,
+):
     """A new system matrix with the frequencies (and channels) MPIFiles would keep.
 
     Parameters are those of :func:`frequency_mask`; ``receive_channels`` also drops
@@ -130,9 +147,14 @@ def select_frequencies(sm, *, snr_threshold=None, min_frequency_Hz=None, max_fre
     ValueError
         No frequency survives, bad channels, or an SNR threshold without SNR.
     """
-    keep = frequency_mask(sm, snr_threshold=snr_threshold, min_frequency_Hz=min_frequency_Hz,
-                          max_frequency_Hz=max_frequency_Hz, max_mixing_order=max_mixing_order,
-                          receive_channels=receive_channels)
+    keep = frequency_mask(
+        sm,
+        snr_threshold=snr_threshold,
+        min_frequency_Hz=min_frequency_Hz,
+        max_frequency_Hz=max_frequency_Hz,
+        max_mixing_order=max_mixing_order,
+        receive_channels=receive_channels,
+    )
     if not keep.any():
         raise ValueError("no frequency survives the selection")
     ch = _channels(sm.num_channels, receive_channels)
@@ -265,10 +287,23 @@ def _upgrade_in_place(f: h5py.File, version: str) -> None:
 # --------------------------------------------------------------------------------------
 # convert
 # --------------------------------------------------------------------------------------
-def convert(in_path, out_path, *, to_version: str = _TARGET_VERSION, decompress: bool = True,
-            snr_threshold=None, min_frequency_Hz=None, max_frequency_Hz=None, max_mixing_order=None,
-            receive_channels=None, background_correction=None, estimate_snr_from_background: bool = True,
-            recompress=None, transform: str = "DCT-IV", overwrite: bool = True) -> str:
+def convert(
+    in_path,
+    out_path,
+    *,
+    to_version: str = _TARGET_VERSION,
+    decompress: bool = True,
+    snr_threshold=None,
+    min_frequency_Hz=None,
+    max_frequency_Hz=None,
+    max_mixing_order=None,
+    receive_channels=None,
+    background_correction=None,
+    estimate_snr_from_background: bool = True,
+    recompress=None,
+    transform: str = "DCT-IV",
+    overwrite: bool = True,
+) -> str:
     """Convert an MDF file (v1 or v2) to MDF v2.1.
 
     Parameters
@@ -331,15 +366,17 @@ def convert(in_path, out_path, *, to_version: str = _TARGET_VERSION, decompress:
     if os.path.exists(out_path) and os.path.samefile(in_path, out_path):
         raise ValueError("input and output are the same file")
     check_background_correction(background_correction)
-    selecting = any(v is not None for v in (snr_threshold, min_frequency_Hz, max_frequency_Hz,
-                                            max_mixing_order, receive_channels))
+    selecting = any(
+        v is not None for v in (snr_threshold, min_frequency_Hz, max_frequency_Hz, max_mixing_order, receive_channels)
+    )
     processing = selecting or bool(background_correction) or recompress is not None
 
     with _h5.open_file(in_path) as f:
         version_text = _h5.read_string(f, "/version")
         major = _major_version(f)[0]
-        sparse = major >= 2 and _h5.read_scalar(f, "/measurement/isSparsityTransformed", "bool",
-                                                required=False, default=False)
+        sparse = major >= 2 and _h5.read_scalar(
+            f, "/measurement/isSparsityTransformed", "bool", required=False, default=False
+        )
         if major >= 2 and not processing and not (sparse and decompress):
             _h5.check_tree(f)
             with atomic_path(out_path) as tmp:
@@ -359,35 +396,66 @@ def convert(in_path, out_path, *, to_version: str = _TARGET_VERSION, decompress:
         if periods != 1:
             raise ValueError(f"{in_path}: system matrices with {periods} periods can only be copied without options")
         return _convert_system_matrix(
-            in_path, out_path, snr_threshold=snr_threshold, min_frequency_Hz=min_frequency_Hz,
-            max_frequency_Hz=max_frequency_Hz, max_mixing_order=max_mixing_order,
-            receive_channels=receive_channels, background_correction=background_correction or None,
-            estimate=estimate_snr_from_background, recompress=recompress, transform=transform,
+            in_path,
+            out_path,
+            snr_threshold=snr_threshold,
+            min_frequency_Hz=min_frequency_Hz,
+            max_frequency_Hz=max_frequency_Hz,
+            max_mixing_order=max_mixing_order,
+            receive_channels=receive_channels,
+            background_correction=background_correction or None,
+            estimate=estimate_snr_from_background,
+            recompress=recompress,
+            transform=transform,
         )
     if recompress is not None or snr_threshold is not None or max_mixing_order is not None:
-        raise ValueError(f"{in_path} is not a calibration file: recompress, snr_threshold and "
-                         "max_mixing_order apply to system matrices only")
-    return _convert_measurement(in_path, out_path, min_frequency_Hz, max_frequency_Hz, receive_channels,
-                                background_correction or None)
+        raise ValueError(
+            f"{in_path} is not a calibration file: recompress, snr_threshold and "
+            "max_mixing_order apply to system matrices only"
+        )
+    return _convert_measurement(
+        in_path, out_path, min_frequency_Hz, max_frequency_Hz, receive_channels, background_correction or None
+    )
 
 
-def _convert_system_matrix(in_path, out_path, *, snr_threshold, min_frequency_Hz, max_frequency_Hz,
-                           max_mixing_order, receive_channels, background_correction, estimate,
-                           recompress, transform):
+def _convert_system_matrix(
+    in_path,
+    out_path,
+    *,
+    snr_threshold,
+    min_frequency_Hz,
+    max_frequency_Hz,
+    max_mixing_order,
+    receive_channels,
+    background_correction,
+    estimate,
+    recompress,
+    transform,
+):
     sm = read_system_matrix(in_path)
     if sm.snr is None and estimate and sm.background is not None:
         sm.snr = estimate_snr(sm)
         sm.provenance = {**sm.provenance, "snr_method": "estimate_snr (MPIFiles calculateSystemMatrixSNR)"}
     elif sm.snr is None and snr_threshold is not None and snr_threshold > 0:
-        raise MDFError("snr_threshold given but the file has no /calibration/snr and no background frames "
-                       "to estimate it from", path=in_path, dataset="/calibration/snr")
+        raise MDFError(
+            "snr_threshold given but the file has no /calibration/snr and no background frames to estimate it from",
+            path=in_path,
+            dataset="/calibration/snr",
+        )
     if background_correction:
         corrected = read_system_matrix(in_path, background_correction=background_correction)
         sm = sm.replace(data=corrected.data, is_background_corrected=corrected.is_background_corrected)
-    if any(v is not None for v in (snr_threshold, min_frequency_Hz, max_frequency_Hz, max_mixing_order, receive_channels)):
-        sm = select_frequencies(sm, snr_threshold=snr_threshold, min_frequency_Hz=min_frequency_Hz,
-                                max_frequency_Hz=max_frequency_Hz, max_mixing_order=max_mixing_order,
-                                receive_channels=receive_channels)
+    if any(
+        v is not None for v in (snr_threshold, min_frequency_Hz, max_frequency_Hz, max_mixing_order, receive_channels)
+    ):
+        sm = select_frequencies(
+            sm,
+            snr_threshold=snr_threshold,
+            min_frequency_Hz=min_frequency_Hz,
+            max_frequency_Hz=max_frequency_Hz,
+            max_mixing_order=max_mixing_order,
+            receive_channels=receive_channels,
+        )
     if recompress is None:
         write_system_matrix(out_path, sm)
         return out_path
@@ -428,11 +496,14 @@ def _write_compressed(src, dst, sm, values, indices, transform):
 def _validate(tmp, target):
     problems = validate(tmp, check_name=False)
     if problems:
-        raise MDFError("internal error: the converted file does not conform; not saved:\n  " + "\n  ".join(problems),
-                       path=target)
+        raise MDFError(
+            "internal error: the converted file does not conform; not saved:\n  " + "\n  ".join(problems), path=target
+        )
 
 
-def _convert_measurement(in_path, out_path, min_frequency_Hz, max_frequency_Hz, receive_channels, background_correction):
+def _convert_measurement(
+    in_path, out_path, min_frequency_Hz, max_frequency_Hz, receive_channels, background_correction
+):
     meas = read_measurement(in_path, background_correction=background_correction)
     keep = _band_mask(meas.frequencies_Hz, meas.receiver.bandwidth_Hz, min_frequency_Hz, max_frequency_Hz)
     if not keep.any():

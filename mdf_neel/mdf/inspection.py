@@ -74,8 +74,18 @@ def _sequence(f, rows: int, freq_bins) -> dict:
     strength, phase, wf = _read(f, _DF + "strength"), _read(f, _DF + "phase"), _read(f, _DF + "waveform")
     cycle = _read(f, _DF + "cycle")
     bw, V, C = _read(f, _RX + "bandwidth"), _read(f, _RX + "numSamplingPoints"), _read(f, _RX + "numChannels")
-    out.update(base_frequency_Hz=base, cycle_s=cycle, dividers=div, strengths_T=strength, phases_rad=phase,
-               waveforms=wf, bandwidth_Hz=bw, num_sampling_points=V, receive_channels=C, unit=_read(f, _RX + "unit"))
+    out.update(
+        base_frequency_Hz=base,
+        cycle_s=cycle,
+        dividers=div,
+        strengths_T=strength,
+        phases_rad=phase,
+        waveforms=wf,
+        bandwidth_Hz=bw,
+        num_sampling_points=V,
+        receive_channels=C,
+        unit=_read(f, _RX + "unit"),
+    )
     if base is not None and div is not None:
         out["drive_frequencies_Hz"] = base / np.asarray(div, dtype=np.float64)
     if V is not None:
@@ -88,9 +98,16 @@ def _sequence(f, rows: int, freq_bins) -> dict:
         shown = [int(k) for k in (freq_bins if freq_bins is not None else range(K_full))[:rows]]
         f_k = np.fft.rfftfreq(int(V), d=1.0 / (2.0 * float(bw)))
         out["mixing_orders"] = [
-            {"bin": k, "frequency_Hz": float(f_k[k]), "mx": int(table[k, 0]), "my": int(table[k, 1]),
-             "mz": int(table[k, 2]), "order": int(table[k, 3])}
-            for k in shown if 0 <= k < K_full
+            {
+                "bin": k,
+                "frequency_Hz": float(f_k[k]),
+                "mx": int(table[k, 0]),
+                "my": int(table[k, 1]),
+                "mz": int(table[k, 2]),
+                "order": int(table[k, 3]),
+            }
+            for k in shown
+            if 0 <= k < K_full
         ]
     except Exception as exc:  # noqa: BLE001 - incomplete drive-field metadata
         out["mixing_orders_error"] = f"{type(exc).__name__}: {exc}"
@@ -111,13 +128,15 @@ def _snr(snr, thresholds=(1.0, 5.0, 10.0)) -> dict | None:
     per_channel = []
     for c in range(s.shape[0]):
         row = s[c][np.isfinite(s[c])]
-        per_channel.append({
-            "channel": c,
-            "min": row.min() if row.size else None,
-            "median": float(np.median(row)) if row.size else None,
-            "max": row.max() if row.size else None,
-            **{f"rows_above_{t:g}": int(np.sum(row > t)) for t in thresholds},
-        })
+        per_channel.append(
+            {
+                "channel": c,
+                "min": row.min() if row.size else None,
+                "median": float(np.median(row)) if row.size else None,
+                "max": row.max() if row.size else None,
+                **{f"rows_above_{t:g}": int(np.sum(row > t)) for t in thresholds},
+            }
+        )
     return {"shape": list(np.shape(snr)), "per_channel": per_channel}
 
 
@@ -191,12 +210,19 @@ def inspect(path, *, rows: int = 20) -> dict:
         bgf = _read(f, "/measurement/isBackgroundFrame")
         if bgf is not None:
             bgf = np.asarray(bgf)
-            meas.update(frames=int(bgf.size), background_frames=int(np.sum(bgf == 1)),
-                        background_frame_indices=np.flatnonzero(bgf == 1)[:50])
+            meas.update(
+                frames=int(bgf.size),
+                background_frames=int(np.sum(bgf == 1)),
+                background_frame_indices=np.flatnonzero(bgf == 1)[:50],
+            )
         meas["num_frames"] = _read(f, "/acquisition/numFrames")
         if sel is not None:
             bins = np.asarray(sel, dtype=np.int64) - 1
-            meas["frequency_selection"] = {"count": int(bins.size), "first_bins": bins[:10], "last_bin": int(bins[-1]) if bins.size else None}
+            meas["frequency_selection"] = {
+                "count": int(bins.size),
+                "first_bins": bins[:10],
+                "last_bin": int(bins[-1]) if bins.size else None,
+            }
         out["measurement"] = meas
         out["sequence"] = _sequence(f, rows, bins)
         cal = {}
@@ -255,13 +281,21 @@ def format_summary(summary: dict, *, tree: bool = True) -> str:
         lines.append(f"mixing orders (harmonics per cycle {_fmt(s.get('harmonics_per_cycle'))}):")
         lines.append("    bin   frequency/Hz    mx   my   mz  order")
         for r in s["mixing_orders"]:
-            lines.append(f"  {r['bin']:5d}  {r['frequency_Hz']:13.1f}  {r['mx']:4d} {r['my']:4d} {r['mz']:4d}  {r['order']:5d}")
+            lines.append(
+                f"  {r['bin']:5d}  {r['frequency_Hz']:13.1f}  {r['mx']:4d} {r['my']:4d} {r['mz']:4d}  {r['order']:5d}"
+            )
     elif "mixing_orders_error" in s:
         lines.append(f"mixing orders: unavailable ({s['mixing_orders_error']})")
     cal = summary["calibration"]
     if cal:
-        lines.append("calibration: " + ", ".join(
-            f"{k}={_fmt(v)}" for k, v in cal.items() if v is not None and k not in ("offset_fields_T", "positions_m")))
+        lines.append(
+            "calibration: "
+            + ", ".join(
+                f"{k}={_fmt(v)}"
+                for k, v in cal.items()
+                if v is not None and k not in ("offset_fields_T", "positions_m")
+            )
+        )
         for key in ("offset_fields_T", "positions_m"):
             if cal.get(key):
                 r = cal[key]

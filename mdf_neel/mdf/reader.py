@@ -71,9 +71,15 @@ def _safety_net(func):
 
 
 @_safety_net
-def read_system_matrix(path, *, frequencies=None, background_correction=None,
-                       transfer_function_correction: bool = False, period: int = 0,
-                       strict: bool = False) -> SystemMatrix:
+def read_system_matrix(
+    path,
+    *,
+    frequencies=None,
+    background_correction=None,
+    transfer_function_correction: bool = False,
+    period: int = 0,
+    strict: bool = False,
+) -> SystemMatrix:
     """Read a system matrix from an MDF file (v2.x or v1).
 
     Parameters
@@ -129,18 +135,33 @@ def read_system_matrix(path, *, frequencies=None, background_correction=None,
     with _h5.open_file(path) as f:
         if _major_version(f)[0] < 2:
             return _v1.read_system_matrix_v1(
-                f, frequencies=frequencies, background_correction=method,
-                transfer_function_correction=transfer_function_correction, period=period, strict=strict,
+                f,
+                frequencies=frequencies,
+                background_correction=method,
+                transfer_function_correction=transfer_function_correction,
+                period=period,
+                strict=strict,
             )
         return _v2.read_system_matrix_v2(
-            f, path, frequencies=frequencies, background_correction=method,
-            transfer_function_correction=transfer_function_correction, period=period, strict=strict,
+            f,
+            path,
+            frequencies=frequencies,
+            background_correction=method,
+            transfer_function_correction=transfer_function_correction,
+            period=period,
+            strict=strict,
         )
 
 
 @_safety_net
-def read_measurement(path, *, frequencies=None, background_correction=None,
-                     transfer_function_correction: bool = False, strict: bool = False) -> Measurement:
+def read_measurement(
+    path,
+    *,
+    frequencies=None,
+    background_correction=None,
+    transfer_function_correction: bool = False,
+    strict: bool = False,
+) -> Measurement:
     """Read the ``/measurement`` of an MDF file (v2.x or v1) as spectra.
 
     Parameters
@@ -169,10 +190,17 @@ def read_measurement(path, *, frequencies=None, background_correction=None,
     with _h5.open_file(path) as f:
         if _major_version(f)[0] < 2:
             return _v1.read_measurement_v1(
-                f, frequencies=frequencies, background_correction=method,
-                transfer_function_correction=transfer_function_correction, strict=strict,
+                f,
+                frequencies=frequencies,
+                background_correction=method,
+                transfer_function_correction=transfer_function_correction,
+                strict=strict,
             )
         return _v2.read_measurement_v2(
-            f, path, frequencies=frequencies, background_correction=method,
-            transfer_function_correction=transfer_function_correction, strict=strict,
+            f,
+            path,
+            frequencies=frequencies,
+            background_correction=method,
+            transfer_function_correction=transfer_function_correction,
+            strict=strict,
         )

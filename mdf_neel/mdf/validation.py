@@ -182,8 +182,11 @@ def _check_type(c: _Checker, path: str, ds, kind: str) -> bool:
             c.error(path, f"must be an integer type, found {dt}")
             return False
     else:
-        want = {"int8": (h5py.h5t.INTEGER, "i", 1), "int64": (h5py.h5t.INTEGER, "i", 8),
-                "float64": (h5py.h5t.FLOAT, "f", 8)}[kind]
+        want = {
+            "int8": (h5py.h5t.INTEGER, "i", 1),
+            "int64": (h5py.h5t.INTEGER, "i", 8),
+            "float64": (h5py.h5t.FLOAT, "f", 8),
+        }[kind]
         if cls != want[0] or dt.kind != want[1] or dt.itemsize != want[2]:
             c.error(path, f"must be {kind}, found {dt}")
             return False
@@ -266,14 +269,22 @@ def _check_groups_and_fields(c: _Checker) -> None:
 
 
 def _check_general(c: _Checker) -> None:
-    for p in ("/acquisition/numAverages", "/acquisition/numFrames", "/acquisition/numPeriodsPerFrame",
-              "/acquisition/drivefield/numChannels", "/acquisition/receiver/numChannels",
-              "/acquisition/receiver/numSamplingPoints"):
+    for p in (
+        "/acquisition/numAverages",
+        "/acquisition/numFrames",
+        "/acquisition/numPeriodsPerFrame",
+        "/acquisition/drivefield/numChannels",
+        "/acquisition/receiver/numChannels",
+        "/acquisition/receiver/numSamplingPoints",
+    ):
         v = c.scalar_int(p)
         if v is not None and v < 1:
             c.error(p, f"must be >= 1, found {v}")
-    for p in ("/acquisition/drivefield/baseFrequency", "/acquisition/drivefield/cycle",
-              "/acquisition/receiver/bandwidth"):
+    for p in (
+        "/acquisition/drivefield/baseFrequency",
+        "/acquisition/drivefield/cycle",
+        "/acquisition/receiver/bandwidth",
+    ):
         v = c.value(p)
         if v is not None and not (np.isfinite(v) and v > 0):
             c.error(p, f"must be a finite number > 0, found {v}")
@@ -325,7 +336,11 @@ def _check_drivefield(c: _Checker) -> None:
         v = c.value(DF + name)
         if v is None:
             continue
-        want = (J if J is not None else v.shape[0], D if D is not None else v.shape[1], F if F is not None else v.shape[2])
+        want = (
+            J if J is not None else v.shape[0],
+            D if D is not None else v.shape[1],
+            F if F is not None else v.shape[2],
+        )
         if v.shape != want:
             c.error(DF + name, f"must have shape (J, D, F) = {want}, found {v.shape}")
         if name == "phase" and not np.all((v >= -math.pi) & (v < math.pi)):
@@ -428,7 +443,9 @@ def _check_measurement(c: _Checker) -> None:
         fs = c.value(_M + "frequencySelection", required=True, why="isFrequencySelection = 1")
         if fs is not None:
             if fs.shape != (X,):
-                c.error(_M + "frequencySelection", f"must have length X = {X} (frequency axis of data), found {fs.shape}")
+                c.error(
+                    _M + "frequencySelection", f"must have length X = {X} (frequency axis of data), found {fs.shape}"
+                )
             if fs.size > 1 and np.any(np.diff(fs) <= 0):
                 c.error(_M + "frequencySelection", "must be strictly increasing")
             if V is not None and fs.size and (fs.min() < 1 or fs.max() > V // 2 + 1):
@@ -462,7 +479,9 @@ def _check_sparsity(c: _Checker, ds, flags, bgf, dims) -> None:
     E = int(np.sum(bgf))
     B = N - E
     if not (np.all(bgf[:B] == 0) and np.all(bgf[B:] == 1)):
-        c.error(_M + "isBackgroundFrame", "with sparsity: the B coefficient frames must come first (0), background last (1)")
+        c.error(
+            _M + "isBackgroundFrame", "with sparsity: the B coefficient frames must come first (0), background last (1)"
+        )
     if idx is not None:
         if idx.shape != (j, ch, X, B):
             c.error(_M + "subsamplingIndices", f"must have shape (J, C, K, B) = {(j, ch, X, B)}, found {idx.shape}")

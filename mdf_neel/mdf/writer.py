@@ -247,8 +247,12 @@ def _write_common(f: h5py.File, obj, *, num_frames: int, num_periods: int, is_si
     tr = obj.tracer
     if tr is not None:
         vectors = {
-            "batch": tr.batch, "name": tr.name, "solute": tr.solute, "vendor": tr.vendor,
-            "concentration": tr.concentration_molL, "volume": tr.volume_L,
+            "batch": tr.batch,
+            "name": tr.name,
+            "solute": tr.solute,
+            "vendor": tr.vendor,
+            "concentration": tr.concentration_molL,
+            "volume": tr.volume_L,
         }
         if tr.injection_time is not None:
             vectors["injectionTime"] = [_mdf_time(t, "tracer.injection_time") for t in tr.injection_time]
@@ -363,8 +367,9 @@ def _complex_dtype(*arrays) -> np.dtype:
     return np.dtype(base).newbyteorder("<")
 
 
-def _write_flags(f: h5py.File, *, frequency_selection: bool, frame_permutation: bool,
-                 background_corrected: bool, tf_corrected: bool) -> None:
+def _write_flags(
+    f: h5py.File, *, frequency_selection: bool, frame_permutation: bool, background_corrected: bool, tf_corrected: bool
+) -> None:
     M = "/measurement/"
     values = {
         "isBackgroundCorrected": background_corrected,
@@ -493,14 +498,20 @@ def write_system_matrix(path, sm, *, overwrite: bool = True) -> str:
     with atomic_path(path) as tmp:
         with h5py.File(tmp, "w") as f:
             _write_common(
-                f, sm, num_frames=O + E, num_periods=1,
+                f,
+                sm,
+                num_frames=O + E,
+                num_periods=1,
                 is_simulation=sm.method == "simulation" or bool(sm.experiment.is_simulation),
             )
             _write_receiver(f, sm.receiver, sm.frequency_indices)
             selected = _frequency_selection(f, sm.frequency_indices, sm.receiver.num_frequencies)
             _write_flags(
-                f, frequency_selection=selected, frame_permutation=False,
-                background_corrected=sm.is_background_corrected, tf_corrected=sm.is_transfer_function_corrected,
+                f,
+                frequency_selection=selected,
+                frame_permutation=False,
+                background_corrected=sm.is_background_corrected,
+                tf_corrected=sm.is_transfer_function_corrected,
             )
             _put(f, "/measurement/isBackgroundFrame", np.r_[np.zeros(O, np.int8), np.ones(E, np.int8)])
             _write_data(f, blocks, (1, C, K, O + E), dtype)
@@ -538,7 +549,9 @@ def _grid_arrays(sm):
 
         points = regular_grid(sm.grid_size, sm.field_of_view, sm.field_of_view_center)
         logger.info("no offsets/positions given; writing the regular grid in %s", sm.field_of_view_unit)
-        return ("offsetFields", points, None, None) if sm.field_of_view_unit == "T" else ("positions", points, None, None)
+        return (
+            ("offsetFields", points, None, None) if sm.field_of_view_unit == "T" else ("positions", points, None, None)
+        )
     if offsets is not None and (prefer_offsets or positions is None):
         return "offsetFields", offsets, "positions", positions
     return "positions", positions, "offsetFields", offsets
@@ -586,12 +599,18 @@ def write_measurement(path, meas, *, overwrite: bool = True) -> str:
     with atomic_path(path) as tmp:
         with h5py.File(tmp, "w") as f:
             _write_common(
-                f, meas, num_frames=N, num_periods=J, is_simulation=bool(meas.experiment.is_simulation),
+                f,
+                meas,
+                num_frames=N,
+                num_periods=J,
+                is_simulation=bool(meas.experiment.is_simulation),
             )
             _write_receiver(f, meas.receiver, fi)
             selected = _frequency_selection(f, fi, meas.receiver.num_frequencies)
             _write_flags(
-                f, frequency_selection=selected, frame_permutation=perm is not None,
+                f,
+                frequency_selection=selected,
+                frame_permutation=perm is not None,
                 background_corrected=meas.is_background_corrected,
                 tf_corrected=meas.is_transfer_function_corrected,
             )

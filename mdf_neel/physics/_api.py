@@ -32,8 +32,10 @@ def _check_easy_axis(easy_axis, fields_shape=None) -> np.ndarray:
     elif n.ndim != 2 or n.shape[1] != 3:
         raise ValueError(f"easy_axis must have shape (3,) or (B, 3), got {n.shape}")
     elif fields_shape is not None and (len(fields_shape) != 3 or fields_shape[0] != n.shape[0]):
-        raise ValueError(f"easy_axis of shape {n.shape} needs fields_T of shape ({n.shape[0]}, T, 3) "
-                         f"(one axis per batch member), got fields_T {tuple(fields_shape)}")
+        raise ValueError(
+            f"easy_axis of shape {n.shape} needs fields_T of shape ({n.shape[0]}, T, 3) "
+            f"(one axis per batch member), got fields_T {tuple(fields_shape)}"
+        )
     if not np.all(np.isfinite(n)):
         raise ValueError("easy_axis must be finite")
     norm = np.linalg.norm(n, axis=-1, keepdims=True)
@@ -66,15 +68,15 @@ def _check_fields(fields_T, n_times: int) -> np.ndarray:
     if f.ndim not in (2, 3) or f.shape[-1] != 3:
         raise ValueError(f"fields_T must have shape (T, 3) or (B, T, 3), got {f.shape}")
     if f.shape[-2] != n_times:
-        raise ValueError(
-            f"fields_T has {f.shape[-2]} time samples but times_s has {n_times}")
+        raise ValueError(f"fields_T has {f.shape[-2]} time samples but times_s has {n_times}")
     if not np.all(np.isfinite(f)):
         raise ValueError("fields_T contains NaN or inf")
     return f
 
 
-def _check_neel_options(*, rtol, initial, steady_state, resolution, azimuthal_resolution,
-                        step_tolerance, method) -> dict:
+def _check_neel_options(
+    *, rtol, initial, steady_state, resolution, azimuthal_resolution, step_tolerance, method
+) -> dict:
     """The validated solver options of the Néel model, as :func:`.neel.dispatch.solve_batch`
     takes them (``tol`` the per-step tolerance or None)."""
     rtol_f = check_fraction("rtol", rtol)
@@ -85,25 +87,48 @@ def _check_neel_options(*, rtol, initial, steady_state, resolution, azimuthal_re
     if resolution is not None:
         check_degree("resolution", resolution)
     if azimuthal_resolution is not None:
-        if isinstance(azimuthal_resolution, bool) \
-                or not isinstance(azimuthal_resolution, (int, np.integer)) \
-                or int(azimuthal_resolution) < 1:
-            raise ValueError("azimuthal_resolution must be a positive integer order, got "
-                             f"{azimuthal_resolution!r}")
+        if (
+            isinstance(azimuthal_resolution, bool)
+            or not isinstance(azimuthal_resolution, (int, np.integer))
+            or int(azimuthal_resolution) < 1
+        ):
+            raise ValueError(f"azimuthal_resolution must be a positive integer order, got {azimuthal_resolution!r}")
     step_tol = None if step_tolerance is None else check_fraction("step_tolerance", step_tolerance)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    return {"rtol": rtol_f, "initial": initial, "steady_state": bool(steady_state),
-            "resolution": resolution, "azimuthal_resolution": azimuthal_resolution,
-            "tol": step_tol, "method": method}
+    return {
+        "rtol": rtol_f,
+        "initial": initial,
+        "steady_state": bool(steady_state),
+        "resolution": resolution,
+        "azimuthal_resolution": azimuthal_resolution,
+        "tol": step_tol,
+        "method": method,
+    }
 
 
-def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
-                       easy_axis=(1, 0, 0), model="neel", alpha=0.1,
-                       saturation_magnetization_Am=474e3, temperature_K=293.0,
-                       gamma=1.75e11, steady_state=True, initial="equilibrium",
-                       rtol=1e-4, resolution=None, return_info=False, n_threads=None,
-                       method="auto", azimuthal_resolution=None, step_tolerance=None):
+def mean_magnetization(
+    times_s,
+    fields_T,
+    *,
+    diameter_m,
+    anisotropy_Jm3=0.0,
+    easy_axis=(1, 0, 0),
+    model="neel",
+    alpha=0.1,
+    saturation_magnetization_Am=474e3,
+    temperature_K=293.0,
+    gamma=1.75e11,
+    steady_state=True,
+    initial="equilibrium",
+    rtol=1e-4,
+    resolution=None,
+    return_info=False,
+    n_threads=None,
+    method="auto",
+    azimuthal_resolution=None,
+    step_tolerance=None,
+):
     """Mean magnetic moment m̄(t) of immobilised single-domain particles.
 
     Parameters
@@ -199,41 +224,65 @@ def mean_magnetization(times_s, fields_T, *, diameter_m, anisotropy_Jm3=0.0,
     if model not in MODELS:
         raise ValueError(f"model must be one of {MODELS}, got {model!r}")
     particle = ParticleParameters(
-        diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3, alpha=alpha,
+        diameter_m=diameter_m,
+        anisotropy_Jm3=anisotropy_Jm3,
+        alpha=alpha,
         saturation_magnetization_Am=saturation_magnetization_Am,
-        temperature_K=temperature_K, gamma=gamma)
-    options = _check_neel_options(rtol=rtol, initial=initial, steady_state=steady_state,
-                                  resolution=resolution,
-                                  azimuthal_resolution=azimuthal_resolution,
-                                  step_tolerance=step_tolerance, method=method)
+        temperature_K=temperature_K,
+        gamma=gamma,
+    )
+    options = _check_neel_options(
+        rtol=rtol,
+        initial=initial,
+        steady_state=steady_state,
+        resolution=resolution,
+        azimuthal_resolution=azimuthal_resolution,
+        step_tolerance=step_tolerance,
+        method=method,
+    )
     t = _check_times(times_s, need_uniform=(model == "neel"))
     fields = _check_fields(fields_T, t.size)
     n = _check_easy_axis(easy_axis, fields.shape)
 
-    info = {"model": model, "particle": particle.as_dict(),
-            "easy_axis": tuple(n.tolist()) if n.ndim == 1 else n.tolist(),
-            "sigma": particle.sigma, "xi_per_tesla": particle.xi_per_tesla,
-            "tau_s": particle.tau_s}
+    info = {
+        "model": model,
+        "particle": particle.as_dict(),
+        "easy_axis": tuple(n.tolist()) if n.ndim == 1 else n.tolist(),
+        "sigma": particle.sigma,
+        "xi_per_tesla": particle.xi_per_tesla,
+        "tau_s": particle.tau_s,
+    }
     if model == "langevin":
         m = langevin_magnetization(fields, particle.xi_per_tesla)
     elif model == "anisotropic-equilibrium":
-        m = anisotropic_equilibrium(fields, particle.xi_per_tesla, particle.sigma,
-                                    n if n.ndim == 1 else n[:, None, :])
+        m = anisotropic_equilibrium(fields, particle.xi_per_tesla, particle.sigma, n if n.ndim == 1 else n[:, None, :])
     else:
         from .neel.dispatch import solve_batch  # numba: loaded on first use
 
-        m, fp_info = solve_batch(t, fields, particle, n, n_threads=n_threads, max_newton=4,
-                                 symmetry=True, **options)
+        m, fp_info = solve_batch(t, fields, particle, n, n_threads=n_threads, max_newton=4, symmetry=True, **options)
         info.update(fp_info)
     if return_info:
         return m, info
     return m
 
 
-def solve_neel(times_s, fields_T, particle: ParticleParameters, easy_axis=(1, 0, 0), *,
-               steady_state=True, initial="equilibrium", rtol=1e-4, resolution=None,
-               step_tolerance=None, n_threads=None, max_newton=4, method="auto",
-               symmetry=True, azimuthal_resolution=None):
+def solve_neel(
+    times_s,
+    fields_T,
+    particle: ParticleParameters,
+    easy_axis=(1, 0, 0),
+    *,
+    steady_state=True,
+    initial="equilibrium",
+    rtol=1e-4,
+    resolution=None,
+    step_tolerance=None,
+    n_threads=None,
+    max_newton=4,
+    method="auto",
+    symmetry=True,
+    azimuthal_resolution=None,
+):
     """Néel Fokker–Planck solution for a given particle, with the solver's statistics.
 
     The ``model="neel"`` branch of :func:`mean_magnetization` for a
@@ -276,12 +325,16 @@ def solve_neel(times_s, fields_T, particle: ParticleParameters, easy_axis=(1, 0,
     """
     if not isinstance(particle, ParticleParameters):
         raise ValueError(f"particle must be a ParticleParameters, got {type(particle).__name__}")
-    options = _check_neel_options(rtol=rtol, initial=initial, steady_state=steady_state,
-                                  resolution=resolution,
-                                  azimuthal_resolution=azimuthal_resolution,
-                                  step_tolerance=step_tolerance, method=method)
-    if isinstance(max_newton, bool) or not isinstance(max_newton, (int, np.integer)) \
-            or max_newton < 0:
+    options = _check_neel_options(
+        rtol=rtol,
+        initial=initial,
+        steady_state=steady_state,
+        resolution=resolution,
+        azimuthal_resolution=azimuthal_resolution,
+        step_tolerance=step_tolerance,
+        method=method,
+    )
+    if isinstance(max_newton, bool) or not isinstance(max_newton, (int, np.integer)) or max_newton < 0:
         raise ValueError(f"max_newton must be a non-negative integer, got {max_newton!r}")
     if not isinstance(symmetry, (bool, np.bool_)):
         raise ValueError(f"symmetry must be a bool, got {symmetry!r}")
@@ -290,5 +343,6 @@ def solve_neel(times_s, fields_T, particle: ParticleParameters, easy_axis=(1, 0,
     n = _check_easy_axis(easy_axis, fields.shape)
     from .neel.dispatch import solve_batch  # numba: loaded on first use
 
-    return solve_batch(t, fields, particle, n, n_threads=n_threads, max_newton=int(max_newton),
-                       symmetry=bool(symmetry), **options)
+    return solve_batch(
+        t, fields, particle, n, n_threads=n_threads, max_newton=int(max_newton), symmetry=bool(symmetry), **options
+    )

@@ -85,8 +85,7 @@ def boltzmann_nodes(kappa: float) -> int:
     return int(min(4000, max(24, 24 + 4.0 * np.sqrt(max(kappa, 0.0)))))
 
 
-def anisotropic_equilibrium(fields_T, xi_per_tesla: float, sigma: float, easy_axis,
-                            n_nodes: int | None = None):
+def anisotropic_equilibrium(fields_T, xi_per_tesla: float, sigma: float, easy_axis, n_nodes: int | None = None):
     """Boltzmann-equilibrium mean moment with uniaxial anisotropy (normalised by m0).
 
     One Gauss–Legendre grid in u = n·m is shared by every sample; the work is a single

@@ -79,8 +79,7 @@ class ParticleParameters:
     boltzmann_JK: float = BOLTZMANN_JK
 
     def __post_init__(self):
-        for name in ("diameter_m", "alpha", "saturation_magnetization_Am", "temperature_K",
-                     "gamma", "boltzmann_JK"):
+        for name in ("diameter_m", "alpha", "saturation_magnetization_Am", "temperature_K", "gamma", "boltzmann_JK"):
             object.__setattr__(self, name, _positive_finite(name, getattr(self, name)))
         k = self.anisotropy_Jm3
         try:
@@ -95,7 +94,7 @@ class ParticleParameters:
     @property
     def volume_m3(self) -> float:
         """Core volume Vc = π D³ / 6 [m³]."""
-        return math.pi * self.diameter_m ** 3 / 6.0
+        return math.pi * self.diameter_m**3 / 6.0
 
     @property
     def moment_Am2(self) -> float:
@@ -110,7 +109,7 @@ class ParticleParameters:
     @property
     def gamma_tilde(self) -> float:
         """γ̃ = γ / (1 + α²) [rad s⁻¹ T⁻¹]."""
-        return self.gamma / (1.0 + self.alpha ** 2)
+        return self.gamma / (1.0 + self.alpha**2)
 
     @property
     def tau_s(self) -> float:

@@ -39,7 +39,6 @@ __all__ = ["SystemFunctionDictionary", "dictionary", "dictionary_settings", "Ani
 logger = logging.getLogger("mdf_neel.simulate")
 
 
-
 @dataclass
 class SystemFunctionDictionary:
     """Normalised system functions φ̂ (paper eq. 11) for every (D, K, ϑ).
@@ -108,19 +107,28 @@ class SystemFunctionDictionary:
         if not np.all(arrays["done"]):
             raise ValueError(f"the dictionary cache {os.fspath(path)!r} is incomplete; run dictionary() to finish it")
         return cls(
-            phi=arrays["phi"], diameters_m=arrays["diameters_m"], anisotropies_Jm3=arrays["anisotropies_Jm3"],
-            angles_deg=arrays["angles_deg"], frequency_indices=arrays["frequency_indices"],
-            channels=tuple(settings["channels"]), offsets_T=arrays["offsets_T"], model=settings["model"],
-            particle=dict(settings["particle"]), resolution=arrays["resolution"], cycle_s=settings["sequence"]["cycle_s"],
+            phi=arrays["phi"],
+            diameters_m=arrays["diameters_m"],
+            anisotropies_Jm3=arrays["anisotropies_Jm3"],
+            angles_deg=arrays["angles_deg"],
+            frequency_indices=arrays["frequency_indices"],
+            channels=tuple(settings["channels"]),
+            offsets_T=arrays["offsets_T"],
+            model=settings["model"],
+            particle=dict(settings["particle"]),
+            resolution=arrays["resolution"],
+            cycle_s=settings["sequence"]["cycle_s"],
             stats={"computed": 0, "resumed": int(np.prod(arrays["done"].shape))},
             interpolated=arrays["interpolated"].astype(bool) if "interpolated" in arrays else None,
         )
 
     def __repr__(self) -> str:
         C, n_f, O = self.phi.shape[3:]
-        return (f"SystemFunctionDictionary(model={self.model!r}, diameters={self.phi.shape[0]}, "
-                f"anisotropies={self.phi.shape[1]}, angles={self.phi.shape[2]}, channels={C}, "
-                f"frequencies={n_f}, offsets={O})")
+        return (
+            f"SystemFunctionDictionary(model={self.model!r}, diameters={self.phi.shape[0]}, "
+            f"anisotropies={self.phi.shape[1]}, angles={self.phi.shape[2]}, channels={C}, "
+            f"frequencies={n_f}, offsets={O})"
+        )
 
 
 def _floats(values, name) -> np.ndarray:
@@ -144,8 +152,20 @@ def _sequence_settings(sequence) -> dict:
     }
 
 
-def dictionary_settings(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg, frequencies,
-                        model, channels, particle, anisotropy_interpolation=None, solver=None) -> dict:
+def dictionary_settings(
+    sequence,
+    offsets_T,
+    *,
+    diameters_m,
+    anisotropies_Jm3,
+    angles_deg,
+    frequencies,
+    model,
+    channels,
+    particle,
+    anisotropy_interpolation=None,
+    solver=None,
+) -> dict:
     """Everything a dictionary depends on, as a JSON-serialisable dict (stored in caches).
 
     ``particle`` holds the physics keywords or ``physics`` (recorded complete, defaults
@@ -170,8 +190,9 @@ def dictionary_settings(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, a
         "frequency_indices": [int(v) for v in frequencies],
         "offsets_T": {"shape": list(off.shape), "sha256": hashlib.sha256(off.tobytes()).hexdigest()},
         "sequence": _sequence_settings(sequence),
-        "particle": {k: (v if v is None or isinstance(v, (str, bool, int)) else float(v))
-                     for k, v in sorted(particle.items())},
+        "particle": {
+            k: (v if v is None or isinstance(v, (str, bool, int)) else float(v)) for k, v in sorted(particle.items())
+        },
         "solver": solver.settings() if model == "neel" else "closed-form",
     }
     if anisotropy_interpolation is not None:
@@ -185,9 +206,25 @@ def _compute_pair(payload):
     return phi, resolution_of(info)
 
 
-def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg, frequencies, model="neel",
-               channels=("x", "y"), cache=None, workers=None, scheduler=None, progress=None,
-               anisotropy_interpolation=None, solver=None, physics=None, **particle) -> SystemFunctionDictionary:
+def dictionary(
+    sequence,
+    offsets_T,
+    *,
+    diameters_m,
+    anisotropies_Jm3,
+    angles_deg,
+    frequencies,
+    model="neel",
+    channels=("x", "y"),
+    cache=None,
+    workers=None,
+    scheduler=None,
+    progress=None,
+    anisotropy_interpolation=None,
+    solver=None,
+    physics=None,
+    **particle,
+) -> SystemFunctionDictionary:
     """φ̂ (paper eq. 11) for every (D, K, ϑ) on the chosen rows, optionally cached.
 
     Parameters
@@ -274,13 +311,22 @@ def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg
     grid_shape = (D.size, K.size, A.size)
     element_shape = (len(channels), freqs.size, off.shape[0])
     particle, solver = split_settings(dict(particle, physics=physics), solver)
-    settings = dictionary_settings(sequence, off, diameters_m=D, anisotropies_Jm3=K, angles_deg=A,
-                                   frequencies=freqs, model=model, channels=channels, particle=particle,
-                                   anisotropy_interpolation=interp, solver=solver)
+    settings = dictionary_settings(
+        sequence,
+        off,
+        diameters_m=D,
+        anisotropies_Jm3=K,
+        angles_deg=A,
+        frequencies=freqs,
+        model=model,
+        channels=channels,
+        particle=particle,
+        anisotropy_interpolation=interp,
+        solver=solver,
+    )
     if cache is True:
         cache = default_cache_path(settings)
-    store = None if cache is None or cache is False else DictionaryCache(cache, settings, grid_shape,
-                                                                         element_shape)
+    store = None if cache is None or cache is False else DictionaryCache(cache, settings, grid_shape, element_shape)
     if store is not None:
         phi, done, resolution, _, was_interpolated = store.load()
         done &= ~was_interpolated  # only exact elements count; the interpolation is redone
@@ -300,16 +346,33 @@ def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg
     def run(pairs, total_units, already, desc):
         """Solve the angles ``pairs[(i_d, i_k)]`` of each pair; returns the elements computed."""
         tasks = {
-            pair: {"sequence": sequence, "offsets_T": off,
-                   "kwargs": dict(kwargs_common, diameter_m=float(D[pair[0]]), anisotropy_Jm3=float(K[pair[1]]),
-                                  angles_deg=A[angle_idx], model=model, frequencies=freqs, channels=channels)}
+            pair: {
+                "sequence": sequence,
+                "offsets_T": off,
+                "kwargs": dict(
+                    kwargs_common,
+                    diameter_m=float(D[pair[0]]),
+                    anisotropy_Jm3=float(K[pair[1]]),
+                    angles_deg=A[angle_idx],
+                    model=model,
+                    frequencies=freqs,
+                    channels=channels,
+                ),
+            }
             for pair, angle_idx in pairs.items()
         }
         n_elements = sum(len(v) for v in pairs.values())
         update, close = progress_hook(progress, total_units, already=already, desc=desc, unit="element")
         if pairs:
-            logger.info("%s: %d of %d elements to compute in %d (D, K) task(s) (%d resumed), model %s",
-                        desc, n_elements, total_units, len(pairs), already, model)
+            logger.info(
+                "%s: %d of %d elements to compute in %d (D, K) task(s) (%d resumed), model %s",
+                desc,
+                n_elements,
+                total_units,
+                len(pairs),
+                already,
+                model,
+            )
 
         def on_result(pair, result):
             elements, res = result
@@ -369,16 +432,41 @@ def dictionary(sequence, offsets_T, *, diameters_m, anisotropies_Jm3, angles_deg
         summary = refinement.summary(A.size)
         stats = {"computed": computed, "resumed": resumed, "interpolation": summary}
         computed_any = computed > 0
-        logger.info("dictionary: %d of %d (D, K) pairs solved exactly, the rest interpolated along K; "
-                    "largest accepted verification error %.3g (rtol %g)", summary["exact_pairs"],
-                    summary["grid_pairs"], summary["max_accepted_error"], interp.rtol)
+        logger.info(
+            "dictionary: %d of %d (D, K) pairs solved exactly, the rest interpolated along K; "
+            "largest accepted verification error %.3g (rtol %g)",
+            summary["exact_pairs"],
+            summary["grid_pairs"],
+            summary["max_accepted_error"],
+            interp.rtol,
+        )
     if store is not None and (computed_any or os.path.isdir(store.journal) or not os.path.exists(store.path)):
-        store.merge(phi, done, resolution, {
-            "diameters_m": D, "anisotropies_Jm3": K, "angles_deg": A, "frequency_indices": freqs,
-            "offsets_T": off, "channels": np.array(channels, dtype=object),
-        }, interpolated=interpolated)
+        store.merge(
+            phi,
+            done,
+            resolution,
+            {
+                "diameters_m": D,
+                "anisotropies_Jm3": K,
+                "angles_deg": A,
+                "frequency_indices": freqs,
+                "offsets_T": off,
+                "channels": np.array(channels, dtype=object),
+            },
+            interpolated=interpolated,
+        )
     return SystemFunctionDictionary(
-        phi=phi, diameters_m=D, anisotropies_Jm3=K, angles_deg=A, frequency_indices=freqs, channels=channels,
-        offsets_T=off, model=str(model), particle=dict(particle), resolution=resolution,
-        cycle_s=sequence.drive_field.cycle_s, stats=stats, interpolated=interpolated,
+        phi=phi,
+        diameters_m=D,
+        anisotropies_Jm3=K,
+        angles_deg=A,
+        frequency_indices=freqs,
+        channels=channels,
+        offsets_T=off,
+        model=str(model),
+        particle=dict(particle),
+        resolution=resolution,
+        cycle_s=sequence.drive_field.cycle_s,
+        stats=stats,
+        interpolated=interpolated,
     )

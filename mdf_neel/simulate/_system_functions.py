@@ -116,9 +116,23 @@ def derivative_spectrum(signal, cycle_s: float, frequencies=None) -> np.ndarray:
     return spec * (2j * np.pi * k / (float(cycle_s) * V))
 
 
-def system_functions(sequence, offsets_T, *, angle_deg=0.0, diameter_m, anisotropy_Jm3=0.0,
-                     model="neel", frequencies=None, channels=("x", "y"), batch_size=None,
-                     callback=None, return_info=False, solver=None, physics=None, **particle):
+def system_functions(
+    sequence,
+    offsets_T,
+    *,
+    angle_deg=0.0,
+    diameter_m,
+    anisotropy_Jm3=0.0,
+    model="neel",
+    frequencies=None,
+    channels=("x", "y"),
+    batch_size=None,
+    callback=None,
+    return_info=False,
+    solver=None,
+    physics=None,
+    **particle,
+):
     """Normalised system functions φ̂ (paper eq. 11) of one particle type at all offsets.
 
     Parameters
@@ -193,9 +207,21 @@ def system_functions(sequence, offsets_T, *, angle_deg=0.0, diameter_m, anisotro
         stop = min(O, start + step)
         fields = drive[np.newaxis, :, :] + off[start:stop, np.newaxis, :]  # (B, V, 3)
         axes = np.broadcast_to(easy_axis(angle_deg), (stop - start, 3))
-        rows, info = _solve_rows(times, fields, axes, np.zeros(stop - start, dtype=np.int64), p, period, freqs,
-                                 model=model, diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3,
-                                 particle=particle, settings=settings, degree=degree)
+        rows, info = _solve_rows(
+            times,
+            fields,
+            axes,
+            np.zeros(stop - start, dtype=np.int64),
+            p,
+            period,
+            freqs,
+            model=model,
+            diameter_m=diameter_m,
+            anisotropy_Jm3=anisotropy_Jm3,
+            particle=particle,
+            settings=settings,
+            degree=degree,
+        )
         phi[:, :, start:stop] = rows
         if callback is not None:
             callback(stop - start)
@@ -204,9 +230,21 @@ def system_functions(sequence, offsets_T, *, angle_deg=0.0, diameter_m, anisotro
     return phi
 
 
-def angle_system_functions(sequence, offsets_T, *, angles_deg, diameter_m, anisotropy_Jm3=0.0,
-                           model="neel", frequencies=None, channels=("x", "y"), return_info=False,
-                           solver=None, physics=None, **particle):
+def angle_system_functions(
+    sequence,
+    offsets_T,
+    *,
+    angles_deg,
+    diameter_m,
+    anisotropy_Jm3=0.0,
+    model="neel",
+    frequencies=None,
+    channels=("x", "y"),
+    return_info=False,
+    solver=None,
+    physics=None,
+    **particle,
+):
     """φ̂ of one particle type for several easy-axis angles at all offsets, in ONE physics call.
 
     All angles × offsets form one batch with one easy axis per member: for the Néel model
@@ -244,12 +282,25 @@ def angle_system_functions(sequence, offsets_T, *, angles_deg, diameter_m, aniso
     drive = sequence.field_T(times)  # (V, 3)
     A, O = angles.size, off.shape[0]
     degree = _degree(model, settings, sequence, off, diameter_m, anisotropy_Jm3, particle)
-    fields = np.broadcast_to(drive[np.newaxis, np.newaxis] + off[np.newaxis, :, np.newaxis, :],
-                             (A, O) + drive.shape).reshape(A * O, *drive.shape)
+    fields = np.broadcast_to(
+        drive[np.newaxis, np.newaxis] + off[np.newaxis, :, np.newaxis, :], (A, O) + drive.shape
+    ).reshape(A * O, *drive.shape)
     axes = np.repeat(np.stack([easy_axis(a) for a in angles]), O, axis=0)
-    rows, info = _solve_rows(times, fields, axes, np.repeat(np.arange(A), O), p, period, freqs, model=model,
-                             diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3, particle=particle,
-                             settings=settings, degree=degree)  # (C, n_f, A*O)
+    rows, info = _solve_rows(
+        times,
+        fields,
+        axes,
+        np.repeat(np.arange(A), O),
+        p,
+        period,
+        freqs,
+        model=model,
+        diameter_m=diameter_m,
+        anisotropy_Jm3=anisotropy_Jm3,
+        particle=particle,
+        settings=settings,
+        degree=degree,
+    )  # (C, n_f, A*O)
     phi = np.ascontiguousarray(np.moveaxis(rows.reshape(p.shape[0], -1, A, O), 2, 0))
     if return_info:
         return phi, info
@@ -282,12 +333,14 @@ def _degree(model, settings, sequence, off, diameter_m, anisotropy_Jm3, particle
         return None
     if settings.resolution is not None:
         return settings.resolution
-    return neel_resolution(sequence, off, diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3,
-                           rtol=settings.mean_rtol, **particle)
+    return neel_resolution(
+        sequence, off, diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3, rtol=settings.mean_rtol, **particle
+    )
 
 
-def _solve_rows(times, fields, axes, groups, p, period, freqs, *, model, diameter_m, anisotropy_Jm3, particle,
-                settings, degree):
+def _solve_rows(
+    times, fields, axes, groups, p, period, freqs, *, model, diameter_m, anisotropy_Jm3, particle, settings, degree
+):
     """Rows (C, n_f, B) of a batch of members (fields (B, V, 3), one easy axis each):
     the Néel model through the verified row contract, the equilibrium models directly."""
     from .. import physics  # imported lazily: worker processes set thread limits first
@@ -299,21 +352,34 @@ def _solve_rows(times, fields, axes, groups, p, period, freqs, *, model, diamete
 
     if model == "neel":
         m, info = verified_neel_magnetization(
-            times, fields, np.ascontiguousarray(axes), rows_of, groups,
+            times,
+            fields,
+            np.ascontiguousarray(axes),
+            rows_of,
+            groups,
             particle=dict(particle, diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3),
-            solver=settings, resolution=degree)
+            solver=settings,
+            resolution=degree,
+        )
     else:
         m, info = physics.mean_magnetization(
-            times, fields, diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3, easy_axis=axes, model=model,
-            steady_state=True, return_info=True, **particle)
+            times,
+            fields,
+            diameter_m=diameter_m,
+            anisotropy_Jm3=anisotropy_Jm3,
+            easy_axis=axes,
+            model=model,
+            steady_state=True,
+            return_info=True,
+            **particle,
+        )
     return rows_of(m), info
 
 
 def angles_task(payload):
     """Worker entry point: :func:`angle_system_functions` of one task, returning ``(phi, info)``
     with the bulky per-member arrays of ``info`` left out (picklable, small)."""
-    phi, info = angle_system_functions(payload["sequence"], payload["offsets_T"], return_info=True,
-                                       **payload["kwargs"])
+    phi, info = angle_system_functions(payload["sequence"], payload["offsets_T"], return_info=True, **payload["kwargs"])
     return phi, {k: v for k, v in info.items() if not isinstance(v, np.ndarray) or v.size <= 16}
 
 
@@ -327,12 +393,15 @@ def neel_resolution(sequence, offsets_T, *, diameter_m, anisotropy_Jm3=0.0, rtol
     from ..physics import ParticleParameters, choose_resolution
 
     keys = ("alpha", "saturation_magnetization_Am", "temperature_K", "gamma")
-    p = ParticleParameters(diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3,
-                           **{k: particle[k] for k in keys if k in particle})
+    p = ParticleParameters(
+        diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3, **{k: particle[k] for k in keys if k in particle}
+    )
     drive = sequence.field_T(sequence.times_s())
     off = check_offsets(offsets_T)
-    bmax = max(float(np.linalg.norm(drive[np.newaxis] + o[:, np.newaxis, :], axis=-1).max())
-               for o in np.array_split(off, max(1, off.shape[0] // 256)))
+    bmax = max(
+        float(np.linalg.norm(drive[np.newaxis] + o[:, np.newaxis, :], axis=-1).max())
+        for o in np.array_split(off, max(1, off.shape[0] // 256))
+    )
     return choose_resolution(p.xi_per_tesla * bmax, p.sigma, rtol)
 
 

@@ -119,8 +119,9 @@ def _transfer_function(transfer_function, receiver: Receiver, num_channels: int)
     return np.array(tf)
 
 
-def _provenance(*, model, angle_deg, diameter_m, anisotropy_Jm3, particle, info, channels, unit, scale,
-                snr_floor, transfer_function) -> dict:
+def _provenance(
+    *, model, angle_deg, diameter_m, anisotropy_Jm3, particle, info, channels, unit, scale, snr_floor, transfer_function
+) -> dict:
     from .. import __version__
 
     params = dict(info.get("particle", {}))
@@ -128,8 +129,11 @@ def _provenance(*, model, angle_deg, diameter_m, anisotropy_Jm3, particle, info,
     for key, value in particle.items():
         if isinstance(value, (int, float, str, bool, np.number)):
             params.setdefault(key, value)
-    solver = {k: v for k, v in info.items()
-              if k not in ("particle", "model") and isinstance(v, (int, float, str, bool, np.number, tuple))}
+    solver = {
+        k: v
+        for k, v in info.items()
+        if k not in ("particle", "model") and isinstance(v, (int, float, str, bool, np.number, tuple))
+    }
     prov = {
         "generator": f"mdf_neel {__version__} (mdf_neel.simulate.system_matrix)",
         "mdf_neel_version": __version__,
@@ -143,26 +147,49 @@ def _provenance(*, model, angle_deg, diameter_m, anisotropy_Jm3, particle, info,
         "units": {k: _PARAMETER_UNITS[k] for k in params if k in _PARAMETER_UNITS},
         "sphere_resolution": str(info.get("resolution", "not applicable (equilibrium model)")),
         "solver": {k: (np.asarray(v) if isinstance(v, tuple) else v) for k, v in solver.items()},
-        "row_contract": {k: v for k, v in info.get("contract", {}).items()
-                         if isinstance(v, (int, float, str, bool, np.number))} or "not applicable (equilibrium model)",
+        "row_contract": {
+            k: v for k, v in info.get("contract", {}).items() if isinstance(v, (int, float, str, bool, np.number))
+        }
+        or "not applicable (equilibrium model)",
         "channels": list(channels),
         "channel_sensitivity": np.array([CHANNEL_VECTORS[c] for c in channels]),
         "derivative": "exact in Fourier space: phi_k = (2 pi i k / T) rfft(p . m/m0)[k] / V",
         "data_unit": unit,
-        "data_definition": ("-mu0 * N_A * m0 * phi (induced voltage of one mole of particles, coil "
-                            "sensitivity 1/m)") if unit == "V/mol" else "phi (paper eq. 11, 1/s)",
+        "data_definition": ("-mu0 * N_A * m0 * phi (induced voltage of one mole of particles, coil sensitivity 1/m)")
+        if unit == "V/mol"
+        else "phi (paper eq. 11, 1/s)",
         "data_scale": float(scale),
-        "snr_rule": (f"max_o |row| / ({snr_floor:g} * max |data|); DC and drive fundamentals 0 "
-                     "(noise-free simulation)"),
-        "transfer_function": ("none" if transfer_function is None else
-                              "multiplied into the data and stored; isTransferFunctionCorrected = 0"),
+        "snr_rule": (
+            f"max_o |row| / ({snr_floor:g} * max |data|); DC and drive fundamentals 0 (noise-free simulation)"
+        ),
+        "transfer_function": (
+            "none"
+            if transfer_function is None
+            else "multiplied into the data and stored; isTransferFunctionCorrected = 0"
+        ),
     }
     return prov
 
 
-def assemble(sequence, grid, phi, *, angle_deg, diameter_m, anisotropy_Jm3=0.0, model="neel",
-             channels=("x", "y"), unit="V/mol", transfer_function=None, snr_floor=SNR_FLOOR,
-             info=None, frequencies=None, provenance=None, physics=None, **particle) -> SystemMatrix:
+def assemble(
+    sequence,
+    grid,
+    phi,
+    *,
+    angle_deg,
+    diameter_m,
+    anisotropy_Jm3=0.0,
+    model="neel",
+    channels=("x", "y"),
+    unit="V/mol",
+    transfer_function=None,
+    snr_floor=SNR_FLOOR,
+    info=None,
+    frequencies=None,
+    provenance=None,
+    physics=None,
+    **particle,
+) -> SystemMatrix:
     """Turn φ̂ of one particle type into a simulated :class:`SystemMatrix`.
 
     Parameters
@@ -194,16 +221,30 @@ def assemble(sequence, grid, phi, *, angle_deg, diameter_m, anisotropy_Jm3=0.0, 
     physics_kw, _ = split_settings(dict(particle, physics=physics))
     ms = physics_kw["saturation_magnetization_Am"]
     scale = data_scale(unit, diameter_m, ms)
-    receiver = Receiver(bandwidth_Hz=rx.bandwidth_Hz, num_sampling_points=rx.num_sampling_points,
-                        num_channels=C, unit="V" if unit == "V/mol" else unit)
+    receiver = Receiver(
+        bandwidth_Hz=rx.bandwidth_Hz,
+        num_sampling_points=rx.num_sampling_points,
+        num_channels=C,
+        unit="V" if unit == "V/mol" else unit,
+    )
     tf = _transfer_function(transfer_function, receiver, C)
     data = phi * scale
     if tf is not None:
         data = data * tf[:, freqs, np.newaxis]
         receiver.transfer_function = tf
-    prov = _provenance(model=model, angle_deg=angle_deg, diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3,
-                       particle=physics_kw, info=info or {}, channels=channels, unit=unit, scale=scale,
-                       snr_floor=snr_floor, transfer_function=tf)
+    prov = _provenance(
+        model=model,
+        angle_deg=angle_deg,
+        diameter_m=diameter_m,
+        anisotropy_Jm3=anisotropy_Jm3,
+        particle=physics_kw,
+        info=info or {},
+        channels=channels,
+        unit=unit,
+        scale=scale,
+        snr_floor=snr_floor,
+        transfer_function=tf,
+    )
     prov.update(provenance or {})
     d_nm = float(diameter_m) * 1e9
     return SystemMatrix(
@@ -221,17 +262,40 @@ def assemble(sequence, grid, phi, *, angle_deg, diameter_m, anisotropy_Jm3=0.0, 
         is_transfer_function_corrected=False,
         easy_axis_angle_deg=float(angle_deg),
         provenance=prov,
-        tracer=Tracer(name=[f"simulated monodisperse particles, D = {d_nm:g} nm, K = {float(anisotropy_Jm3):g} J/m^3"],
-                      vendor=["n.a."], solute=["Fe"], concentration_molL=np.ones(1), volume_L=np.zeros(1)),
+        tracer=Tracer(
+            name=[f"simulated monodisperse particles, D = {d_nm:g} nm, K = {float(anisotropy_Jm3):g} J/m^3"],
+            vendor=["n.a."],
+            solute=["Fe"],
+            concentration_molL=np.ones(1),
+            volume_L=np.zeros(1),
+        ),
         scanner=Scanner(name="mdf_neel simulation", manufacturer="mdf_neel", topology="FFP"),
-        experiment=Experiment(name=f"{model} model, easy axis {float(angle_deg):g} deg",
-                              description=f"model-based hybrid system matrix ({model})", is_simulation=True),
+        experiment=Experiment(
+            name=f"{model} model, easy axis {float(angle_deg):g} deg",
+            description=f"model-based hybrid system matrix ({model})",
+            is_simulation=True,
+        ),
     )
 
 
-def system_matrix(sequence, offsets, *, angle_deg, diameter_m, anisotropy_Jm3=0.0, model="neel",
-                  channels=("x", "y"), transfer_function=None, unit="V/mol", snr_floor=SNR_FLOOR,
-                  batch_size=None, callback=None, solver=None, physics=None, **particle) -> SystemMatrix:
+def system_matrix(
+    sequence,
+    offsets,
+    *,
+    angle_deg,
+    diameter_m,
+    anisotropy_Jm3=0.0,
+    model="neel",
+    channels=("x", "y"),
+    transfer_function=None,
+    unit="V/mol",
+    snr_floor=SNR_FLOOR,
+    batch_size=None,
+    callback=None,
+    solver=None,
+    physics=None,
+    **particle,
+) -> SystemMatrix:
     """Simulate the hybrid system matrix of immobilised particles with easy axis n(ϑ).
 
     Parameters
@@ -294,10 +358,34 @@ def system_matrix(sequence, offsets, *, angle_deg, diameter_m, anisotropy_Jm3=0.
     ('simulation', 30.0)
     """
     grid = as_offset_grid(offsets)
-    phi, info = system_functions(sequence, grid.offsets_T, angle_deg=angle_deg, diameter_m=diameter_m,
-                                 anisotropy_Jm3=anisotropy_Jm3, model=model, channels=channels,
-                                 batch_size=batch_size, callback=callback, return_info=True, solver=solver,
-                                 physics=physics, **particle)
-    return assemble(sequence, grid, phi, angle_deg=angle_deg, diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3,
-                    model=model, channels=channels, unit=unit, transfer_function=transfer_function,
-                    snr_floor=snr_floor, info=info, physics=physics, **particle)
+    phi, info = system_functions(
+        sequence,
+        grid.offsets_T,
+        angle_deg=angle_deg,
+        diameter_m=diameter_m,
+        anisotropy_Jm3=anisotropy_Jm3,
+        model=model,
+        channels=channels,
+        batch_size=batch_size,
+        callback=callback,
+        return_info=True,
+        solver=solver,
+        physics=physics,
+        **particle,
+    )
+    return assemble(
+        sequence,
+        grid,
+        phi,
+        angle_deg=angle_deg,
+        diameter_m=diameter_m,
+        anisotropy_Jm3=anisotropy_Jm3,
+        model=model,
+        channels=channels,
+        unit=unit,
+        transfer_function=transfer_function,
+        snr_floor=snr_floor,
+        info=info,
+        physics=physics,
+        **particle,
+    )

@@ -125,11 +125,29 @@ SOLVER_GENERATION = "neel-sh-galerkin-rodas5p/row-contract-2"
 
 METHODS = ("auto", "full", "reduced", "slow-mode")
 #: every constant above that changes which rows a batch returns (part of the fingerprint)
-_CONTRACT_CONSTANTS = ("ROW_FLOOR", "MAX_ROW_FACTOR", "MEAN_RTOL_PER_RTOL", "DEGREE_RTOL_PER_RTOL", "DEGREE_SHARE",
-                       "STEP_TOL_PER_RTOL", "LOOSEN_BELOW", "LOOSEN_MAX_FACTOR", "LOOSEN_TRIES", "LOOSEN_RATE",
-                       "REFERENCE_STEP_FACTOR", "REFERENCE_EXTRA_DEGREE", "REFERENCE_MIN_RATIO", "VERIFY_MEMBERS",
-                       "MAX_ROUNDS", "ERROR_RATE", "RETRY_AIM", "ACCEPT_FRACTION", "MAX_ACCEPT_FRACTION",
-                       "PILOT_MIN_BATCH", "SLOW_MODE_MIN_BATCH")
+_CONTRACT_CONSTANTS = (
+    "ROW_FLOOR",
+    "MAX_ROW_FACTOR",
+    "MEAN_RTOL_PER_RTOL",
+    "DEGREE_RTOL_PER_RTOL",
+    "DEGREE_SHARE",
+    "STEP_TOL_PER_RTOL",
+    "LOOSEN_BELOW",
+    "LOOSEN_MAX_FACTOR",
+    "LOOSEN_TRIES",
+    "LOOSEN_RATE",
+    "REFERENCE_STEP_FACTOR",
+    "REFERENCE_EXTRA_DEGREE",
+    "REFERENCE_MIN_RATIO",
+    "VERIFY_MEMBERS",
+    "MAX_ROUNDS",
+    "ERROR_RATE",
+    "RETRY_AIM",
+    "ACCEPT_FRACTION",
+    "MAX_ACCEPT_FRACTION",
+    "PILOT_MIN_BATCH",
+    "SLOW_MODE_MIN_BATCH",
+)
 
 
 @dataclass(frozen=True)
@@ -179,8 +197,9 @@ class SolverSettings:
         if self.resolution is not None:
             object.__setattr__(self, "resolution", check_degree("SolverSettings.resolution", self.resolution))
         if self.step_tolerance is not None:
-            object.__setattr__(self, "step_tolerance",
-                               check_fraction("SolverSettings.step_tolerance", self.step_tolerance))
+            object.__setattr__(
+                self, "step_tolerance", check_fraction("SolverSettings.step_tolerance", self.step_tolerance)
+            )
         if not isinstance(self.verify, (bool, np.bool_)):
             raise ValueError(f"SolverSettings.verify must be a bool, got {self.verify!r}")
 
@@ -207,7 +226,9 @@ class SolverSettings:
     def settings(self) -> dict:
         """Everything that changes results, JSON-serialisable (``n_threads`` left out)."""
         out = {k: v for k, v in asdict(self).items() if k != "n_threads"}
-        out.update(generation=SOLVER_GENERATION, contract={name.lower(): globals()[name] for name in _CONTRACT_CONSTANTS})
+        out.update(
+            generation=SOLVER_GENERATION, contract={name.lower(): globals()[name] for name in _CONTRACT_CONSTANTS}
+        )
         return out
 
     def fingerprint(self) -> str:
@@ -263,7 +284,7 @@ def contract_row_errors(rows, reference, *, matrix_peak=None) -> np.ndarray:
 def contract_summary(errors) -> dict:
     """``{"rms": ..., "max": ...}`` of per-row contract errors."""
     e = np.asarray(errors, dtype=np.float64)
-    return {"rms": float(np.sqrt(np.mean(e ** 2))) if e.size else 0.0, "max": float(e.max(initial=0.0))}
+    return {"rms": float(np.sqrt(np.mean(e**2))) if e.size else 0.0, "max": float(e.max(initial=0.0))}
 
 
 def _check_members(fields, count, seed=0):
@@ -291,7 +312,7 @@ def _estimate(norm_rows, norm_groups, checked_rows, ref_rows, checked_groups) ->
         row_peak = mag[:, :, ng == g].max(axis=-1)
         norm[:, :, j] = np.maximum(row_peak, ROW_FLOOR * row_peak.max())
     scaled = np.abs(checked_rows - ref_rows) / np.where(norm > 0, norm, 1.0)
-    return contract_summary(np.sqrt(np.mean(scaled ** 2, axis=-1)))
+    return contract_summary(np.sqrt(np.mean(scaled**2, axis=-1)))
 
 
 def _ratio(est: dict, rtol: float) -> float:
@@ -309,8 +330,9 @@ def _retarget(tol: float, est: dict, rtol: float) -> float:
     return tol * ratio ** (-1.0 / ERROR_RATE) if ratio > 1.0 else tol
 
 
-def verified_neel_magnetization(times_s, fields_T, easy_axes, rows_of, groups, *, particle: dict,
-                                solver: SolverSettings, resolution: int):
+def verified_neel_magnetization(
+    times_s, fields_T, easy_axes, rows_of, groups, *, particle: dict, solver: SolverSettings, resolution: int
+):
     """Néel steady states of a batch whose rows hold the accuracy contract.
 
     Parameters
@@ -343,14 +365,14 @@ def verified_neel_magnetization(times_s, fields_T, easy_axes, rows_of, groups, *
     from .. import physics
     from ..physics.neel.frame import fields_in_axis_planes
 
-    common = dict(particle, steady_state=True, return_info=True, rtol=solver.mean_rtol,
-                  n_threads=solver.n_threads)
+    common = dict(particle, steady_state=True, return_info=True, rtol=solver.mean_rtol, n_threads=solver.n_threads)
 
     def solve(tol, method, members=None, degree=resolution):
         f = fields_T if members is None else fields_T[members]
         n = easy_axes if members is None else easy_axes[members]
-        return physics.mean_magnetization(times_s, f, easy_axis=n, method=method, resolution=degree,
-                                          step_tolerance=tol, **common)
+        return physics.mean_magnetization(
+            times_s, f, easy_axis=n, method=method, resolution=degree, step_tolerance=tol, **common
+        )
 
     if solver.step_tolerance is not None or not solver.verify:
         tol = solver.step_tolerance if solver.step_tolerance is not None else STEP_TOL_PER_RTOL * solver.rtol
@@ -379,9 +401,17 @@ def verified_neel_magnetization(times_s, fields_T, easy_axes, rows_of, groups, *
         est = _estimate(rows, groups, rows[:, :, members], ref_rows, groups[members])
         history.append({"step_tolerance": tol, "method": info.get("method", method), "degree": degree, **est})
         met = _ratio(est, solver.rtol) <= 1.0
-        logger.info("row contract, %s at degree %d, step tolerance %.3g: estimated RMS %.3g, max %.3g "
-                    "(contract %.3g / %.3g)%s", info.get("method", method), degree, tol, est["rms"], est["max"],
-                    solver.rtol, MAX_ROW_FACTOR * solver.rtol, "" if met else ": missed")
+        logger.info(
+            "row contract, %s at degree %d, step tolerance %.3g: estimated RMS %.3g, max %.3g (contract %.3g / %.3g)%s",
+            info.get("method", method),
+            degree,
+            tol,
+            est["rms"],
+            est["max"],
+            solver.rtol,
+            MAX_ROW_FACTOR * solver.rtol,
+            "" if met else ": missed",
+        )
         return est, met, rows
 
     method = solver.method
@@ -398,8 +428,9 @@ def verified_neel_magnetization(times_s, fields_T, easy_axes, rows_of, groups, *
         # only, missed the rows by 7x at 16 nm / 2300 J/m³ and was not faster)
         if fields_T.shape[0] >= SLOW_MODE_MIN_BATCH and fields_in_axis_planes(fields_T, easy_axes):
             m, info = solve(tol, "slow-mode")
-            est, met, batch_rows = check(m, info, tol, "slow-mode", degree,
-                                         tight(degree + REFERENCE_EXTRA_DEGREE, ref_tol))
+            est, met, batch_rows = check(
+                m, info, tol, "slow-mode", degree, tight(degree + REFERENCE_EXTRA_DEGREE, ref_tol)
+            )
             norm = (batch_rows, groups)
         method = "full"
     if not met and method == "full" and solver.resolution is None:
@@ -410,10 +441,16 @@ def verified_neel_magnetization(times_s, fields_T, easy_axes, rows_of, groups, *
     if not met and fields_T.shape[0] > PILOT_MIN_BATCH * members.size:
         # pilot on the checked members alone: sets the batch's step tolerance before the one
         # expensive solve, tighter where needed and looser where the error is far inside
-        pilot, tol = _pilot(lambda t: estimate(norm, rows_of(solve(t, method, members, degree)[0]), ref_rows),
-                            tol, solver.rtol)
-        logger.info("row contract pilot at degree %d: estimated RMS %.3g, max %.3g; batch at step tolerance %.3g",
-                    degree, pilot["rms"], pilot["max"], tol)
+        pilot, tol = _pilot(
+            lambda t: estimate(norm, rows_of(solve(t, method, members, degree)[0]), ref_rows), tol, solver.rtol
+        )
+        logger.info(
+            "row contract pilot at degree %d: estimated RMS %.3g, max %.3g; batch at step tolerance %.3g",
+            degree,
+            pilot["rms"],
+            pilot["max"],
+            tol,
+        )
     for round_ in range(1, MAX_ROUNDS + 1):
         if met:
             break
@@ -425,17 +462,33 @@ def verified_neel_magnetization(times_s, fields_T, easy_axes, rows_of, groups, *
         if met:
             break
         if round_ == MAX_ROUNDS:
-            logger.warning("row contract missed after %d rounds: estimated RMS %.3g, max %.3g against %.3g / %.3g",
-                           MAX_ROUNDS, est["rms"], est["max"], solver.rtol, MAX_ROW_FACTOR * solver.rtol)
+            logger.warning(
+                "row contract missed after %d rounds: estimated RMS %.3g, max %.3g against %.3g / %.3g",
+                MAX_ROUNDS,
+                est["rms"],
+                est["max"],
+                solver.rtol,
+                MAX_ROW_FACTOR * solver.rtol,
+            )
             break
         tol = min(0.5 * tol, _retarget(tol, est, solver.rtol))
         if round_ >= 2:
             method = "full"
             degree = max(degree, resolution)
-    info["contract"] = {"rtol": solver.rtol, "step_tolerance": tol, "degree": int(degree), "verified": True,
-                        "met": bool(met), "checks": len(history), "rms": est["rms"], "max": est["max"],
-                        "members": members.tolist(), "reference_step_tolerance": ref_tol, "history": history,
-                        "pilot": pilot}
+    info["contract"] = {
+        "rtol": solver.rtol,
+        "step_tolerance": tol,
+        "degree": int(degree),
+        "verified": True,
+        "met": bool(met),
+        "checks": len(history),
+        "rms": est["rms"],
+        "max": est["max"],
+        "members": members.tolist(),
+        "reference_step_tolerance": ref_tol,
+        "history": history,
+        "pilot": pilot,
+    }
     return m, info
 
 

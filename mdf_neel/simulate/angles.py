@@ -72,15 +72,33 @@ def _finished(path: str, digest: str) -> bool:
         logger.warning("%s exists but cannot be read (%s); simulating it again", path, exc)
         return False
     if stored != digest:
-        raise ValueError(f"{path!r} exists but was simulated with other settings; choose another output "
-                         "directory or pass overwrite=True (--overwrite)")
+        raise ValueError(
+            f"{path!r} exists but was simulated with other settings; choose another output "
+            "directory or pass overwrite=True (--overwrite)"
+        )
     return True
 
 
-def write_system_matrices(sequence, offsets, out_dir, *, angles_deg, diameter_m, anisotropy_Jm3=0.0,
-                          model="neel", channels=("x", "y"), unit="V/mol", snr_floor=SNR_FLOOR,
-                          workers=None, scheduler=None, batches_per_angle=4, overwrite=False,
-                          progress=None, physics=None, **particle) -> list:
+def write_system_matrices(
+    sequence,
+    offsets,
+    out_dir,
+    *,
+    angles_deg,
+    diameter_m,
+    anisotropy_Jm3=0.0,
+    model="neel",
+    channels=("x", "y"),
+    unit="V/mol",
+    snr_floor=SNR_FLOOR,
+    workers=None,
+    scheduler=None,
+    batches_per_angle=4,
+    overwrite=False,
+    progress=None,
+    physics=None,
+    **particle,
+) -> list:
     """Simulate and write ``out_dir/theta_XXX.mdf`` for every angle.
 
     Parameters
@@ -126,11 +144,23 @@ def write_system_matrices(sequence, offsets, out_dir, *, angles_deg, diameter_m,
     key_particle = {k: v for k, v in particle.items() if k != "n_threads"}
     digests, todo = {}, []
     for i, (angle, path) in enumerate(zip(angles, paths)):
-        settings = dictionary_settings(sequence, grid.offsets_T, diameters_m=[diameter_m],
-                                       anisotropies_Jm3=[anisotropy_Jm3], angles_deg=[angle], frequencies=freqs,
-                                       model=model, channels=channels, particle=key_particle)
-        settings.update(unit=unit, snr_floor=float(snr_floor), grid_size=[int(v) for v in grid.size],
-                        field_of_view_T=[float(v) for v in grid.field_of_view_T])
+        settings = dictionary_settings(
+            sequence,
+            grid.offsets_T,
+            diameters_m=[diameter_m],
+            anisotropies_Jm3=[anisotropy_Jm3],
+            angles_deg=[angle],
+            frequencies=freqs,
+            model=model,
+            channels=channels,
+            particle=key_particle,
+        )
+        settings.update(
+            unit=unit,
+            snr_floor=float(snr_floor),
+            grid_size=[int(v) for v in grid.size],
+            field_of_view_T=[float(v) for v in grid.field_of_view_T],
+        )
         digests[i] = _digest(settings)
         if not overwrite and _finished(path, digests[i]):
             logger.info("%s is finished; skipped", path)
@@ -146,18 +176,31 @@ def write_system_matrices(sequence, offsets, out_dir, *, angles_deg, diameter_m,
     common = single_threaded(particle, model, n_workers, scheduler)
     physics_kw, solver = split_settings(particle)
     if model == "neel" and solver.resolution is None:  # the same degree for every batch of offsets
-        common["resolution"] = neel_resolution(sequence, grid.offsets_T, diameter_m=diameter_m,
-                                               anisotropy_Jm3=anisotropy_Jm3, rtol=solver.mean_rtol, **physics_kw)
+        common["resolution"] = neel_resolution(
+            sequence,
+            grid.offsets_T,
+            diameter_m=diameter_m,
+            anisotropy_Jm3=anisotropy_Jm3,
+            rtol=solver.mean_rtol,
+            **physics_kw,
+        )
     tasks = {}
     for group in groups:
         for b in range(n_batches):
-            tasks[(group, b)] = {"sequence": sequence, "offsets_T": grid.offsets_T[bounds[b]:bounds[b + 1]],
-                                 "kwargs": dict(common, angles_deg=[angles[i] for i in group],
-                                                diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3,
-                                                model=model, channels=tuple(channels))}
+            tasks[(group, b)] = {
+                "sequence": sequence,
+                "offsets_T": grid.offsets_T[bounds[b] : bounds[b + 1]],
+                "kwargs": dict(
+                    common,
+                    angles_deg=[angles[i] for i in group],
+                    diameter_m=diameter_m,
+                    anisotropy_Jm3=anisotropy_Jm3,
+                    model=model,
+                    channels=tuple(channels),
+                ),
+            }
     parts = {i: {} for i in todo}
-    update, close = progress_hook(progress, len(todo) * n_batches, desc=f"simulate {len(todo)} angle(s)",
-                                  unit="batch")
+    update, close = progress_hook(progress, len(todo) * n_batches, desc=f"simulate {len(todo)} angle(s)", unit="batch")
 
     def on_result(key, result):
         group, b = key
@@ -171,9 +214,21 @@ def write_system_matrices(sequence, offsets, out_dir, *, angles_deg, diameter_m,
         if len(parts[i]) == n_batches:
             phi = np.concatenate([parts[i][j][0] for j in range(n_batches)], axis=-1)
             info = parts[i][n_batches - 1][1]
-            sm = assemble(sequence, grid, phi, angle_deg=angles[i], diameter_m=diameter_m,
-                          anisotropy_Jm3=anisotropy_Jm3, model=model, channels=channels, unit=unit,
-                          snr_floor=snr_floor, info=info, provenance={"settings_sha256": digests[i]}, **particle)
+            sm = assemble(
+                sequence,
+                grid,
+                phi,
+                angle_deg=angles[i],
+                diameter_m=diameter_m,
+                anisotropy_Jm3=anisotropy_Jm3,
+                model=model,
+                channels=channels,
+                unit=unit,
+                snr_floor=snr_floor,
+                info=info,
+                provenance={"settings_sha256": digests[i]},
+                **particle,
+            )
             write_system_matrix(paths[i], sm)
             logger.info("wrote %s", paths[i])
             del parts[i]
@@ -183,4 +238,3 @@ def write_system_matrices(sequence, offsets, out_dir, *, angles_deg, diameter_m,
     finally:
         close()
     return paths
-

@@ -33,8 +33,15 @@ import numpy as np
 
 from .._atomic import atomic_path, fsync_directory
 
-__all__ = ["DictionaryCache", "FORMAT", "settings_differences", "default_cache_dir", "default_cache_path",
-           "settings_fingerprint", "CACHE_DIR_VARIABLE"]
+__all__ = [
+    "DictionaryCache",
+    "FORMAT",
+    "settings_differences",
+    "default_cache_dir",
+    "default_cache_path",
+    "settings_fingerprint",
+    "CACHE_DIR_VARIABLE",
+]
 
 #: environment variable that moves the default cache directory
 CACHE_DIR_VARIABLE = "MDF_NEEL_CACHE_DIR"
@@ -132,7 +139,8 @@ class DictionaryCache:
         diff = settings_differences(stored, self.settings)
         if diff:
             raise ValueError(
-                f"{where} was made with other settings and is not reused: " + "; ".join(diff)
+                f"{where} was made with other settings and is not reused: "
+                + "; ".join(diff)
                 + f". Use another cache path or delete {where!r} to start over."
             )
 
@@ -188,7 +196,9 @@ class DictionaryCache:
                 with np.load(os.path.join(self.journal, name)) as z:
                     element = z["phi"]
                     if element.shape != self.element_shape:
-                        raise ValueError(f"journal entry {name!r} has shape {element.shape}, expected {self.element_shape}")
+                        raise ValueError(
+                            f"journal entry {name!r} has shape {element.shape}, expected {self.element_shape}"
+                        )
                     phi[key] = element
                     resolution[key] = int(z["resolution"])
                 done[key] = True
@@ -215,8 +225,14 @@ class DictionaryCache:
                 np.savez(fh, phi=np.asarray(element, dtype=np.complex128), resolution=np.int64(resolution))
 
     # --- merging -------------------------------------------------------------------------
-    def merge(self, phi: np.ndarray, done: np.ndarray, resolution: np.ndarray, axes: dict,
-              interpolated: np.ndarray | None = None) -> None:
+    def merge(
+        self,
+        phi: np.ndarray,
+        done: np.ndarray,
+        resolution: np.ndarray,
+        axes: dict,
+        interpolated: np.ndarray | None = None,
+    ) -> None:
         """Replace the cache by one holding ``phi`` (atomically), then clear the journal.
 
         ``axes`` holds the coordinate arrays (diameters_m, ..., offsets_T) stored beside;

@@ -31,8 +31,15 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["AnisotropyInterpolation", "lagrange_weights", "stencil", "interpolate_at", "relative_errors",
-           "AdaptiveRefinement", "SCHEME"]
+__all__ = [
+    "AnisotropyInterpolation",
+    "lagrange_weights",
+    "stencil",
+    "interpolate_at",
+    "relative_errors",
+    "AdaptiveRefinement",
+    "SCHEME",
+]
 
 #: Identifies the scheme in cache settings (a change of the algorithm changes the fingerprint).
 SCHEME = "midpoint-bisection+neighbour-buffer/piecewise-cubic-lagrange-4/rel-l2-per-angle-max"
@@ -71,11 +78,14 @@ class AnisotropyInterpolation:
         if isinstance(value, Mapping):
             unknown = set(value) - {"rtol", "max_stride"}
             if unknown:
-                raise ValueError(f"anisotropy_interpolation: unknown key(s) {sorted(unknown)}; "
-                                 "expected 'rtol' and 'max_stride'")
+                raise ValueError(
+                    f"anisotropy_interpolation: unknown key(s) {sorted(unknown)}; expected 'rtol' and 'max_stride'"
+                )
             return cls(**value)
-        raise TypeError("anisotropy_interpolation must be None, an AnisotropyInterpolation or a mapping "
-                        f"with 'rtol' and 'max_stride', got {type(value).__name__}")
+        raise TypeError(
+            "anisotropy_interpolation must be None, an AnisotropyInterpolation or a mapping "
+            f"with 'rtol' and 'max_stride', got {type(value).__name__}"
+        )
 
     def settings(self) -> dict:
         """JSON-serialisable description (part of a dictionary cache's settings)."""
@@ -119,7 +129,7 @@ def stencil(nodes, i: int, width: int = 4) -> np.ndarray:
     j = int(np.searchsorted(nodes, i, side="right")) - 1  # left end of the interval
     j = min(max(j, 0), nodes.size - 2)
     start = min(max(j - (width // 2 - 1), 0), nodes.size - width)
-    return nodes[start:start + width]
+    return nodes[start : start + width]
 
 
 def interpolate_at(values, x_grid, nodes, i: int) -> np.ndarray:
@@ -194,16 +204,31 @@ class AdaptiveRefinement:
         self.rounds += 1
         for d, intervals in enumerate(self.pending):
             known = sorted(self.nodes[d])  # nodes before this round: the midpoints excluded
-            errors = [float(relative_errors(interpolate_at(values[d], self.x, known, (a + b) // 2),
-                                            values[d, (a + b) // 2]).max()) for a, b in intervals]
+            errors = [
+                float(
+                    relative_errors(
+                        interpolate_at(values[d], self.x, known, (a + b) // 2), values[d, (a + b) // 2]
+                    ).max()
+                )
+                for a, b in intervals
+            ]
             failed = {iv for iv, err in zip(intervals, errors) if not err <= self.settings.rtol}
             ends = {end for iv in failed for end in iv}
             nxt = []
             for (a, b), err in zip(intervals, errors):
                 buffer = (a, b) not in failed and (a in ends or b in ends)
                 accepted = (a, b) not in failed and not buffer
-                self.errors.append({"diameter_index": d, "anisotropy_index": (a + b) // 2, "interval": (a, b),
-                                    "round": self.rounds, "error": err, "accepted": accepted, "buffer": buffer})
+                self.errors.append(
+                    {
+                        "diameter_index": d,
+                        "anisotropy_index": (a + b) // 2,
+                        "interval": (a, b),
+                        "round": self.rounds,
+                        "error": err,
+                        "accepted": accepted,
+                        "buffer": buffer,
+                    }
+                )
                 if not accepted:
                     m = (a + b) // 2
                     nxt += [(lo, hi) for lo, hi in ((a, m), (m, b)) if hi - lo > 1]

@@ -14,7 +14,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..sequence import OffsetGrid, Receiver, Sequence, as_offset_grid, infer_grid, paper_2d_offsets, paper_2d_sequence, regrid
+from ..sequence import (
+    OffsetGrid,
+    Receiver,
+    Sequence,
+    as_offset_grid,
+    infer_grid,
+    paper_2d_offsets,
+    paper_2d_sequence,
+    regrid,
+)
 
 __all__ = ["OffsetGrid", "PRESETS", "preset", "sequence_from_file", "regrid", "infer_grid", "as_offset_grid"]
 
@@ -85,14 +94,26 @@ def sequence_from_file(path, grid=None):
 
     sm = read_system_matrix(path)
     if sm.offset_fields_T is None:
-        raise MDFError("the template has no offset fields (a robot calibration?); simulation needs "
-                       "the offsets of a hybrid calibration", path=str(path), dataset="/calibration/offsetFields")
+        raise MDFError(
+            "the template has no offset fields (a robot calibration?); simulation needs "
+            "the offsets of a hybrid calibration",
+            path=str(path),
+            dataset="/calibration/offsetFields",
+        )
     rx = sm.receiver
-    receiver = Receiver(bandwidth_Hz=rx.bandwidth_Hz, num_sampling_points=rx.num_sampling_points,
-                        num_channels=rx.num_channels, unit=rx.unit)
+    receiver = Receiver(
+        bandwidth_Hz=rx.bandwidth_Hz,
+        num_sampling_points=rx.num_sampling_points,
+        num_channels=rx.num_channels,
+        unit=rx.unit,
+    )
     if sm.field_of_view_unit == "T":
-        g = OffsetGrid(np.array(sm.offset_fields_T), np.array(sm.grid_size), np.array(sm.field_of_view),
-                       np.array(sm.field_of_view_center))
+        g = OffsetGrid(
+            np.array(sm.offset_fields_T),
+            np.array(sm.grid_size),
+            np.array(sm.field_of_view),
+            np.array(sm.field_of_view_center),
+        )
     else:  # field of view in metres: describe the grid by its offsets instead
         g = infer_grid(sm.offset_fields_T)
     if grid is not None:

@@ -121,16 +121,20 @@ def _transfer_function(transfer_function, frequencies_Hz):
         return np.ones(frequencies_Hz.shape, dtype=np.complex128), {"kind": "none (H = 1)"}
     if isinstance(transfer_function, str):
         if transfer_function != "bandpass":
-            raise ValueError(f"transfer_function must be 'bandpass', None, a dict of band-pass parameters or an array; got {transfer_function!r}")
+            raise ValueError(
+                f"transfer_function must be 'bandpass', None, a dict of band-pass parameters or an array; got {transfer_function!r}"
+            )
         transfer_function = dict(BANDPASS_DEFAULTS)
     if isinstance(transfer_function, dict):
         params = {**BANDPASS_DEFAULTS, **transfer_function}
         unknown = set(params) - set(BANDPASS_DEFAULTS)
         if unknown:
             raise ValueError(f"unknown band-pass parameters {sorted(unknown)}; known: {sorted(BANDPASS_DEFAULTS)}")
-        desc = {"kind": "analogue band-pass: 2nd-order Butterworth high-pass x 2nd-order Butterworth low-pass x delay",
-                "formula": "gain * s^2/(s^2+sqrt2*wh*s+wh^2) * wl^2/(s^2+sqrt2*wl*s+wl^2) * exp(-s*delay), s = 2 pi i f",
-                **{k: float(v) for k, v in params.items()}}
+        desc = {
+            "kind": "analogue band-pass: 2nd-order Butterworth high-pass x 2nd-order Butterworth low-pass x delay",
+            "formula": "gain * s^2/(s^2+sqrt2*wh*s+wh^2) * wl^2/(s^2+sqrt2*wl*s+wl^2) * exp(-s*delay), s = 2 pi i f",
+            **{k: float(v) for k, v in params.items()},
+        }
         return bandpass_transfer_function(frequencies_Hz, **params), desc
     tf = np.asarray(transfer_function, dtype=np.complex128)
     if tf.shape != frequencies_Hz.shape or not np.all(np.isfinite(tf)):
@@ -138,11 +142,29 @@ def _transfer_function(transfer_function, frequencies_Hz):
     return tf, {"kind": "user-supplied array"}
 
 
-def synthetic_calibration(sequence, offsets_T, grid_size=None, fov=None, center=None, *, angles_deg,
-                          population=DEFAULT_POPULATION, transfer_function="bandpass", noise_level=1e-3,
-                          background_level=3.0, background_frames=10, background_corrected=True,
-                          frequencies=None, seed=0, model="neel", channels=("x", "y"),
-                          show_progress=None, solver=None, physics=None, **particle):
+def synthetic_calibration(
+    sequence,
+    offsets_T,
+    grid_size=None,
+    fov=None,
+    center=None,
+    *,
+    angles_deg,
+    population=DEFAULT_POPULATION,
+    transfer_function="bandpass",
+    noise_level=1e-3,
+    background_level=3.0,
+    background_frames=10,
+    background_corrected=True,
+    frequencies=None,
+    seed=0,
+    model="neel",
+    channels=("x", "y"),
+    show_progress=None,
+    solver=None,
+    physics=None,
+    **particle,
+):
     """SYNTHETIC "measured" hybrid system matrices, one per easy-axis angle.
 
     Parameters
@@ -224,16 +246,29 @@ def synthetic_calibration(sequence, offsets_T, grid_size=None, fov=None, center=
     bar = progress(total=len(pop), desc="synthetic calibration", unit="particle type", enabled=show_progress)
     mix = 0
     for d, k, w in pop:
-        phi = angle_system_functions(sequence, grid.offsets_T, angles_deg=angles, diameter_m=d, anisotropy_Jm3=k,
-                                     model=model, frequencies=freqs, channels=channels, solver=solver,
-                                     physics=physics, **particle)
+        phi = angle_system_functions(
+            sequence,
+            grid.offsets_T,
+            angles_deg=angles,
+            diameter_m=d,
+            anisotropy_Jm3=k,
+            model=model,
+            frequencies=freqs,
+            channels=channels,
+            solver=solver,
+            physics=physics,
+            **particle,
+        )
         mix = mix + w * phi
         bar.update(1)
     bar.close()
     mixtures = list(mix)
 
-    silent = np.isin(freqs, [0] + [int(h) for h, a in zip(sequence.drive_field.harmonics_per_cycle,
-                                                            sequence.drive_field.active_channels) if a])
+    silent = np.isin(
+        freqs,
+        [0]
+        + [int(h) for h, a in zip(sequence.drive_field.harmonics_per_cycle, sequence.drive_field.active_channels) if a],
+    )
     peak = max(float(np.abs(m[:, ~silent]).max()) if (~silent).any() else 0.0 for m in mixtures)
     sigma = noise_level * peak
     C, K, O = mixtures[0].shape
@@ -254,10 +289,25 @@ def synthetic_calibration(sequence, offsets_T, grid_size=None, fov=None, center=
         clean = mix * tf[None, :, None]
         raw_fg = clean + background_spectrum[..., None] + noise(O)
         bg = background_spectrum[..., None] + noise(E)
-        sm = _assemble(sequence, grid, raw_fg, bg, freqs, angle=angle, channels=channels, model=model,
-                       pop=pop, tf_desc=tf_desc, tf=tf, sigma=sigma, noise_level=noise_level,
-                       background_level=background_level, background_corrected=background_corrected,
-                       seed=seed, particle=split_settings(dict(particle, physics=physics))[0])
+        sm = _assemble(
+            sequence,
+            grid,
+            raw_fg,
+            bg,
+            freqs,
+            angle=angle,
+            channels=channels,
+            model=model,
+            pop=pop,
+            tf_desc=tf_desc,
+            tf=tf,
+            sigma=sigma,
+            noise_level=noise_level,
+            background_level=background_level,
+            background_corrected=background_corrected,
+            seed=seed,
+            particle=split_settings(dict(particle, physics=physics))[0],
+        )
         sm.snr = estimate_snr(sm)  # on the raw foreground, as MPIFiles does
         if background_corrected:
             sm.data = raw_fg - bg.mean(axis=-1, keepdims=True)
@@ -266,14 +316,33 @@ def synthetic_calibration(sequence, offsets_T, grid_size=None, fov=None, center=
     return out
 
 
-def _assemble(sequence, grid, data, bg, freqs, *, angle, channels, model, pop, tf_desc, tf, sigma,
-              noise_level, background_level, background_corrected, seed, particle):
+def _assemble(
+    sequence,
+    grid,
+    data,
+    bg,
+    freqs,
+    *,
+    angle,
+    channels,
+    model,
+    pop,
+    tf_desc,
+    tf,
+    sigma,
+    noise_level,
+    background_level,
+    background_corrected,
+    seed,
+    particle,
+):
     from .. import __version__
     from ..sequence import Receiver
 
     rx = sequence.receiver
-    receiver = Receiver(bandwidth_Hz=rx.bandwidth_Hz, num_sampling_points=rx.num_sampling_points,
-                        num_channels=len(channels), unit="1/s")
+    receiver = Receiver(
+        bandwidth_Hz=rx.bandwidth_Hz, num_sampling_points=rx.num_sampling_points, num_channels=len(channels), unit="1/s"
+    )
     pop_text = "; ".join(f"D = {d * 1e9:g} nm, K = {k:g} J/m^3, w = {w:g}" for d, k, w in pop)
     provenance = {
         "synthetic": "yes",
@@ -290,9 +359,11 @@ def _assemble(sequence, grid, data, bg, freqs, *, angle, channels, model, pop, t
         },
         "particle_parameters": dict(particle),
         "transfer_function": {**tf_desc, "values_at_stored_bins": tf, "stored_in_receiver": "no"},
-        "noise_model": ("circular complex Gaussian, std sigma*|H(f_k)| per bin, independent per channel, "
-                        "bin and frame; sigma = noise_level * max|sum_j w_j phi_j| (DC and drive "
-                        "fundamentals excluded, all angles)"),
+        "noise_model": (
+            "circular complex Gaussian, std sigma*|H(f_k)| per bin, independent per channel, "
+            "bin and frame; sigma = noise_level * max|sum_j w_j phi_j| (DC and drive "
+            "fundamentals excluded, all angles)"
+        ),
         "noise_level": float(noise_level),
         "noise_sigma": float(sigma),
         "background_model": "constant spectrum background_level*sigma*H(f_k)*exp(i psi), psi uniform; in every frame",
@@ -316,13 +387,20 @@ def _assemble(sequence, grid, data, bg, freqs, *, angle, channels, model, pop, t
         is_transfer_function_corrected=False,
         easy_axis_angle_deg=float(angle),
         provenance=provenance,
-        tracer=Tracer(name=[f"SYNTHETIC particle population ({pop_text})"], vendor=["n.a. (synthetic)"],
-                      solute=["Fe"], concentration_molL=np.ones(1), volume_L=np.zeros(1)),
+        tracer=Tracer(
+            name=[f"SYNTHETIC particle population ({pop_text})"],
+            vendor=["n.a. (synthetic)"],
+            solute=["Fe"],
+            concentration_molL=np.ones(1),
+            volume_L=np.zeros(1),
+        ),
         scanner=Scanner(name="SYNTHETIC (mdf_neel.simulate.synthetic)", manufacturer="mdf_neel", topology="FFP"),
         experiment=Experiment(
             name=f"SYNTHETIC hybrid calibration, easy axis {float(angle):g} deg",
-            description=(f"SYNTHETIC measured-like hybrid system matrix: {model} model, population {pop_text}, "
-                         f"{tf_desc['kind']}, noise_level {noise_level:g}, seed {int(seed)}; not a measurement"),
+            description=(
+                f"SYNTHETIC measured-like hybrid system matrix: {model} model, population {pop_text}, "
+                f"{tf_desc['kind']}, noise_level {noise_level:g}, seed {int(seed)}; not a measurement"
+            ),
             is_simulation=True,
         ),
     )

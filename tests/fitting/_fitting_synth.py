@@ -71,8 +71,17 @@ def synthesize(dic, weights, angles, tf, noise=0.0, rng=None):
 def as_system_matrices(data, angles, rows=ROWS, grid=GRID, seq=SEQ):
     offsets, size, fov, center = grid
     return [
-        SystemMatrix(data=d, frequency_indices=rows, drive_field=seq.drive_field, receiver=seq.receiver,
-                     grid_size=size, field_of_view=fov, field_of_view_center=center,
-                     offset_fields_T=offsets, method="hybrid", easy_axis_angle_deg=float(theta))
+        SystemMatrix(
+            data=d,
+            frequency_indices=rows,
+            drive_field=seq.drive_field,
+            receiver=seq.receiver,
+            grid_size=size,
+            field_of_view=fov,
+            field_of_view_center=center,
+            offset_fields_T=offsets,
+            method="hybrid",
+            easy_axis_angle_deg=float(theta),
+        )
         for d, theta in zip(data, angles)
     ]

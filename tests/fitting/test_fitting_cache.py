@@ -8,13 +8,18 @@ from mdf_neel.simulate import system_matrix
 from tests.fitting._fitting_synth import GRID, ROWS, SEQ
 
 ANGLES = (0.0, 45.0, 90.0)
-GRID_KW = dict(diameters_m=[18e-9, 20e-9], anisotropies_Jm3=[500.0, 1000.0], model="anisotropic-equilibrium",
-               frequencies=ROWS)
+GRID_KW = dict(
+    diameters_m=[18e-9, 20e-9], anisotropies_Jm3=[500.0, 1000.0], model="anisotropic-equilibrium", frequencies=ROWS
+)
 
 
 def _measured():
-    return [system_matrix(SEQ, GRID, angle_deg=a, diameter_m=20e-9, anisotropy_Jm3=1000.0,
-                          model="anisotropic-equilibrium", unit="1/s") for a in ANGLES]
+    return [
+        system_matrix(
+            SEQ, GRID, angle_deg=a, diameter_m=20e-9, anisotropy_Jm3=1000.0, model="anisotropic-equilibrium", unit="1/s"
+        )
+        for a in ANGLES
+    ]
 
 
 def test_m1_m2_and_a_shared_tf_m1_compute_the_dictionary_once(monkeypatch, private_cache_dir):
@@ -38,8 +43,14 @@ def test_another_accuracy_gets_another_dictionary(monkeypatch, private_cache_dir
     from mdf_neel.simulate._dictionary import dictionary_settings
     from mdf_neel.simulate.cache import default_cache_path
 
-    kw = dict(diameters_m=[2e-8], anisotropies_Jm3=[500.0], angles_deg=[0.0], frequencies=ROWS,
-              channels=("x", "y"), model="neel")
+    kw = dict(
+        diameters_m=[2e-8],
+        anisotropies_Jm3=[500.0],
+        angles_deg=[0.0],
+        frequencies=ROWS,
+        channels=("x", "y"),
+        model="neel",
+    )
     a = default_cache_path(dictionary_settings(SEQ, GRID[0], particle={"rtol": 1e-3}, **kw))
     b = default_cache_path(dictionary_settings(SEQ, GRID[0], particle={"rtol": 1e-4}, **kw))
     assert a != b and str(private_cache_dir) in a

@@ -37,8 +37,23 @@ def test_fit_cli_writes_model_report_and_mdf(dic, tmp_path, monkeypatch):
     out = tmp_path / "fit"
     d = ",".join(f"{v * 1e9:g}nm" for v in dic.diameters_m)
     k = ",".join(f"{v:g}" for v in dic.anisotropies_Jm3)
-    status = main(["fit", *files, "--model", "m2", "--diameters", d, "--anisotropies", k,
-                   "--max-mixing-order", "3", "3", "--out", str(out)])
+    status = main(
+        [
+            "fit",
+            *files,
+            "--model",
+            "m2",
+            "--diameters",
+            d,
+            "--anisotropies",
+            k,
+            "--max-mixing-order",
+            "3",
+            "3",
+            "--out",
+            str(out),
+        ]
+    )
     assert status == 0
     meta = json.loads((out / "model" / "model.json").read_text())
     assert meta["estimator"] == "DictionaryModel"

@@ -34,8 +34,9 @@ def _neel(dic, **kw):
 
 
 def _m2(dic, **kw):
-    return DictionaryModel(dic.diameters_m, anisotropies_Jm3=dic.anisotropies_Jm3, frequencies=ROWS,
-                           dictionary=dic, **kw)
+    return DictionaryModel(
+        dic.diameters_m, anisotropies_Jm3=dic.anisotropies_Jm3, frequencies=ROWS, dictionary=dic, **kw
+    )
 
 
 @pytest.mark.parametrize("tf_mode", ["per_angle", "shared"])
@@ -83,8 +84,9 @@ def test_m0_single_anisotropy_dictionary(rng):
     data = synthesize(dic, _one_hot(dic, 3, 0), (0.0,), band_pass(ROWS))
     data = np.concatenate([data] * 3)  # angle-independent model: same pattern at three angles
     angles = (0.0, 60.0, 120.0)
-    est = EquilibriumModel(dic.diameters_m, frequencies=ROWS, dictionary=dic).fit(_X(angles),
-                                                                                 as_system_matrices(data, angles))
+    est = EquilibriumModel(dic.diameters_m, frequencies=ROWS, dictionary=dic).fit(
+        _X(angles), as_system_matrices(data, angles)
+    )
     assert est.best_params_ == {"diameter_m": dic.diameters_m[3]}
     assert est.error_map_.shape == (4,)
     assert est.training_error_ < 1e-12
@@ -130,14 +132,17 @@ def test_shared_tf_predicts_held_out_angle(rng, estimator):
     data = synthesize(dic, w, angles, band_pass(ROWS), noise=1e-3, rng=rng)
     train = [0, 1, 3, 4]
     make = _neel if estimator == "m1" else _m2
-    est = make(dic, tf_mode="shared").fit(_X([angles[i] for i in train]),
-                                          as_system_matrices(data[train], [angles[i] for i in train]))
+    est = make(dic, tf_mode="shared").fit(
+        _X([angles[i] for i in train]), as_system_matrices(data[train], [angles[i] for i in train])
+    )
     (pred,) = est.predict(_X([60.0]))
     assert isinstance(pred, SystemMatrix) and pred.easy_axis_angle_deg == 60.0
     assert pred.method == "simulation" and pred.experiment.is_simulation
     err = nrmse_global(data[2:3], pred.data[None])
     assert err < 0.02  # noise level is 1e-3 of the peak; a wrong model gives O(1)
-    per_angle = make(dic).fit(_X([angles[i] for i in train]), as_system_matrices(data[train], [angles[i] for i in train]))
+    per_angle = make(dic).fit(
+        _X([angles[i] for i in train]), as_system_matrices(data[train], [angles[i] for i in train])
+    )
     with pytest.raises(ValueError, match="shared"):
         per_angle.predict(_X([60.0]))
 
@@ -206,7 +211,13 @@ def test_cross_val_score_leave_angles_out(rng, tf_mode):
     angles = dic.angles_deg
     data = synthesize(dic, _one_hot(dic, 1, 3), angles, band_pass(ROWS), noise=1e-3, rng=rng)
     y = as_system_matrices(data, angles)
-    scores = cross_val_score(_neel(dic, tf_mode=tf_mode), _X(angles), y, groups=np.repeat([0, 1, 2], 2),
-                             cv=LeaveOneGroupOut(), scoring=neg_nrmse_global)
+    scores = cross_val_score(
+        _neel(dic, tf_mode=tf_mode),
+        _X(angles),
+        y,
+        groups=np.repeat([0, 1, 2], 2),
+        cv=LeaveOneGroupOut(),
+        scoring=neg_nrmse_global,
+    )
     assert scores.shape == (3,)
     assert np.all(scores > -0.02) and np.all(scores <= 0)

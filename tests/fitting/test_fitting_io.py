@@ -12,11 +12,15 @@ ANGLES = (0.0, 45.0, 90.0, 135.0)
 X = np.reshape(ANGLES, (-1, 1))
 
 
-@pytest.mark.parametrize("make", [
-    lambda d: NeelModel(d.diameters_m, anisotropies_Jm3=d.anisotropies_Jm3, frequencies=ROWS, dictionary=d),
-    lambda d: DictionaryModel(d.diameters_m, anisotropies_Jm3=d.anisotropies_Jm3, frequencies=ROWS, dictionary=d,
-                              tf_mode="shared", rank=4),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda d: NeelModel(d.diameters_m, anisotropies_Jm3=d.anisotropies_Jm3, frequencies=ROWS, dictionary=d),
+        lambda d: DictionaryModel(
+            d.diameters_m, anisotropies_Jm3=d.anisotropies_Jm3, frequencies=ROWS, dictionary=d, tf_mode="shared", rank=4
+        ),
+    ],
+)
 def test_save_load_roundtrip_predicts_the_same(dic, rng, tmp_path, make):
     data = synthesize(dic, rng.uniform(size=(3, 4)), ANGLES, band_pass(ROWS), noise=0.01, rng=rng)
     est = make(dic).fit(X, as_system_matrices(data, ANGLES))

@@ -95,9 +95,13 @@ def test_per_row_gram_equals_dense(rng):
     data, view, dense = _setup(rng)
     Q, n, yy = K.per_row_gram(data, view)
     c, f = 1, 3
-    B = (np.sqrt(data.omega[:, c, f])[:, None, None] * np.moveaxis(dense[:, :, c, f], 0, -1)).reshape(-1, dense.shape[0])
+    B = (np.sqrt(data.omega[:, c, f])[:, None, None] * np.moveaxis(dense[:, :, c, f], 0, -1)).reshape(
+        -1, dense.shape[0]
+    )
     np.testing.assert_allclose(Q[c, f], B.conj().T @ B, rtol=1e-10, atol=1e-10)
-    ref_n = np.einsum("ja,a->j", np.sum(np.conj(dense[:, :, c, f]) * data.S[None, :, c, f], axis=-1), data.omega[:, c, f])
+    ref_n = np.einsum(
+        "ja,a->j", np.sum(np.conj(dense[:, :, c, f]) * data.S[None, :, c, f], axis=-1), data.omega[:, c, f]
+    )
     np.testing.assert_allclose(n[:, c, f], ref_n, rtol=1e-10)
 
 

@@ -35,8 +35,13 @@ def test_mixing_order_map_paper_examples():
 
 def test_mixing_orders_derived_from_dividers():
     # 1 MHz/100 and /96: cycle lcm = 2400 samples -> 24 and 25 drive periods per cycle
-    drive = DriveField(1e6, np.array([[100], [96]]), np.full((1, 2, 1), 0.01), np.zeros((1, 2, 1)),
-                       np.full((2, 1), "sine", dtype=object))
+    drive = DriveField(
+        1e6,
+        np.array([[100], [96]]),
+        np.full((1, 2, 1), 0.01),
+        np.zeros((1, 2, 1)),
+        np.full((2, 1), "sine", dtype=object),
+    )
     seq = Sequence(drive, Receiver(bandwidth_Hz=0.5e6, num_sampling_points=2400, num_channels=2))
     bins, orders = frequency_set(seq, 2, 2)
     assert 24 + 25 in bins and tuple(orders[bins == 49][0]) == (1, 1)

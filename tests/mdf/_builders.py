@@ -56,8 +56,14 @@ def _metadata(f, t, *, num_frames, version="2.1.0"):
     f["time"] = "2024-01-02T03:04:05.678"
     for g, vals in {
         "study": dict(description="d", name="study", number=np.int64(3), uuid="1b3a1c1e-7a1f-4b5c-9d2e-3f4a5b6c7d8e"),
-        "experiment": dict(description="e", isSimulation=np.int8(1), name="exp", number=np.int64(4),
-                           subject="phantom", uuid="2b3a1c1e-7a1f-4b5c-9d2e-3f4a5b6c7d8e"),
+        "experiment": dict(
+            description="e",
+            isSimulation=np.int8(1),
+            name="exp",
+            number=np.int64(4),
+            subject="phantom",
+            uuid="2b3a1c1e-7a1f-4b5c-9d2e-3f4a5b6c7d8e",
+        ),
         "scanner": dict(facility="UKE", manufacturer="Bruker", name="MPI", operator="op", topology="FFP"),
     }.items():
         for k, v in vals.items():
@@ -87,10 +93,26 @@ def _metadata(f, t, *, num_frames, version="2.1.0"):
     f[A + "receiver/unit"] = "V"
 
 
-def write_v2(path, t, *, fast=True, fourier=True, selection=None, permutation=False, interleave_bg=False,
-             sparse_convention="mpifiles", tf=False, tf_corrected=False, transposed_name=False,
-             dtype=np.complex64, calibration=True, version="2.1.0", snr=True, unsorted_selection=False,
-             bg_acquisition=None):
+def write_v2(
+    path,
+    t,
+    *,
+    fast=True,
+    fourier=True,
+    selection=None,
+    permutation=False,
+    interleave_bg=False,
+    sparse_convention="mpifiles",
+    tf=False,
+    tf_corrected=False,
+    transposed_name=False,
+    dtype=np.complex64,
+    calibration=True,
+    version="2.1.0",
+    snr=True,
+    unsorted_selection=False,
+    bg_acquisition=None,
+):
     """Write the truth as an MDF v2 file in the requested layout.
 
     selection: 0-based bins to store (isFrequencySelection = 1, stored 1-based);
@@ -123,10 +145,16 @@ def write_v2(path, t, *, fast=True, fourier=True, selection=None, permutation=Fa
             n_frames = N
         _metadata(f, t, num_frames=n_frames, version=version)
         M = "measurement/"
-        flags = dict(isBackgroundCorrected=0, isFastFrameAxis=int(fast), isFourierTransformed=int(fourier),
-                     isFramePermutation=int(permutation), isFrequencySelection=int(selection is not None),
-                     isSparsityTransformed=int(sparse), isSpectralLeakageCorrected=0,
-                     isTransferFunctionCorrected=int(tf_corrected))
+        flags = dict(
+            isBackgroundCorrected=0,
+            isFastFrameAxis=int(fast),
+            isFourierTransformed=int(fourier),
+            isFramePermutation=int(permutation),
+            isFrequencySelection=int(selection is not None),
+            isSparsityTransformed=int(sparse),
+            isSpectralLeakageCorrected=0,
+            isTransferFunctionCorrected=int(tf_corrected),
+        )
         if version.startswith("2.0"):
             flags.pop("isSparsityTransformed")
         if transposed_name:

@@ -14,8 +14,9 @@ from mdf_neel.systemmatrix import Acquisition, Experiment, Measurement, Study, S
 GRID = (5, 4)
 
 
-def make_sm(rng, *, dtype=np.complex64, background=0, select=None, positions=False, tf=False, snr=True,
-            **changes) -> SystemMatrix:
+def make_sm(
+    rng, *, dtype=np.complex64, background=0, select=None, positions=False, tf=False, snr=True, **changes
+) -> SystemMatrix:
     """A paper-sequence system matrix on a 5 x 4 offset grid with random data.
 
     background: number of background frames E; select: 0-based bins to keep
@@ -47,10 +48,20 @@ def make_sm(rng, *, dtype=np.complex64, background=0, select=None, positions=Fal
         snr=rng.uniform(0, 50, size=(2, bins.size)) if snr else None,
         method="simulation",
         easy_axis_angle_deg=30.0,
-        provenance={"model": "neel", "parameters": {"diameter_m": 20e-9, "alpha": 0.1, "grid": np.arange(3)},
-                    "flags": np.array([True, False])},
-        tracer=Tracer(name=["perimag"], batch=["b1"], vendor=["micromod"], solute=["Fe"],
-                      concentration_molL=[0.5], volume_L=[1e-6], injection_time=["2024-01-02T03:04:05.678"]),
+        provenance={
+            "model": "neel",
+            "parameters": {"diameter_m": 20e-9, "alpha": 0.1, "grid": np.arange(3)},
+            "flags": np.array([True, False]),
+        },
+        tracer=Tracer(
+            name=["perimag"],
+            batch=["b1"],
+            vendor=["micromod"],
+            solute=["Fe"],
+            concentration_molL=[0.5],
+            volume_L=[1e-6],
+            injection_time=["2024-01-02T03:04:05.678"],
+        ),
         study=Study(name="s", number=3, description="d", time="2024-01-02T03:04:05.000"),
         experiment=Experiment(name="e", number=7, description="x", subject="phantom"),
         acquisition=Acquisition(num_averages=4, gradient_Tm=np.diag([-1.0, -1.0, 2.0]).reshape(1, 1, 3, 3)),
@@ -65,12 +76,16 @@ def make_measurement(rng, *, frames=6, permute=False) -> Measurement:
     """A paper-sequence measurement (J=1, C=2, K=20 selected bins, N frames, last one background)."""
     seq = paper_2d_sequence()
     bins = np.arange(10, 30)
-    data = (rng.normal(size=(1, 2, bins.size, frames)) + 1j * rng.normal(size=(1, 2, bins.size, frames)))
+    data = rng.normal(size=(1, 2, bins.size, frames)) + 1j * rng.normal(size=(1, 2, bins.size, frames))
     bg = np.zeros(frames, dtype=bool)
     bg[-1] = True
     return Measurement(
-        data=data.astype(np.complex128), frequency_indices=bins, is_background_frame=bg,
-        drive_field=seq.drive_field, receiver=seq.receiver,
+        data=data.astype(np.complex128),
+        frequency_indices=bins,
+        is_background_frame=bg,
+        drive_field=seq.drive_field,
+        receiver=seq.receiver,
         frame_permutation=rng.permutation(frames) if permute else None,
-        provenance={"note": "test"}, tracer=None,
+        provenance={"note": "test"},
+        tracer=None,
     )

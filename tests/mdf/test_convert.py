@@ -29,9 +29,11 @@ def _validate(path):
 def _datasets(path):
     out = {}
     with h5py.File(path, "r") as f:
+
         def visit(name, obj):
             if isinstance(obj, h5py.Dataset):
                 out[name] = (obj.dtype, obj.shape, obj[()], obj.id.get_create_plist().get_layout())
+
         f.visititems(visit)
     return out
 
@@ -100,9 +102,14 @@ def _paper_sm(rng, K=40):
     seq = paper_2d_sequence()
     bins = np.arange(K)
     return SystemMatrix(
-        data=rng.normal(size=(2, K, 4)) + 0j, frequency_indices=bins, drive_field=seq.drive_field,
-        receiver=seq.receiver, grid_size=(2, 2, 1), field_of_view=np.array([1.0, 1.0, 0.0]),
-        field_of_view_center=np.zeros(3), snr=np.zeros((2, K)),
+        data=rng.normal(size=(2, K, 4)) + 0j,
+        frequency_indices=bins,
+        drive_field=seq.drive_field,
+        receiver=seq.receiver,
+        grid_size=(2, 2, 1),
+        field_of_view=np.array([1.0, 1.0, 0.0]),
+        field_of_view_center=np.zeros(3),
+        snr=np.zeros((2, K)),
     )
 
 

@@ -31,29 +31,81 @@ def _replace(name, value):
     def fn(f):
         del f[name]
         f[name] = value
+
     return fn
 
 
 CASES = {
     "missing data": (lambda f: f.__delitem__("measurement/data"), "/measurement/data", "missing"),
-    "missing numSamplingPoints": (lambda f: f.__delitem__("acquisition/receiver/numSamplingPoints"),
-                                  "/acquisition/receiver/numSamplingPoints", "missing"),
-    "missing flag": (lambda f: f.__delitem__("measurement/isFourierTransformed"), "/measurement/isFourierTransformed", "missing"),
-    "string for int": (_replace("acquisition/receiver/numSamplingPoints", "34"), "/acquisition/receiver/numSamplingPoints", "expected an integer"),
+    "missing numSamplingPoints": (
+        lambda f: f.__delitem__("acquisition/receiver/numSamplingPoints"),
+        "/acquisition/receiver/numSamplingPoints",
+        "missing",
+    ),
+    "missing flag": (
+        lambda f: f.__delitem__("measurement/isFourierTransformed"),
+        "/measurement/isFourierTransformed",
+        "missing",
+    ),
+    "string for int": (
+        _replace("acquisition/receiver/numSamplingPoints", "34"),
+        "/acquisition/receiver/numSamplingPoints",
+        "expected an integer",
+    ),
     "real data with FT=1": (_replace("measurement/data", np.zeros((1, 2, 3, 14))), "/measurement/data", "complex"),
-    "wrong channel count": (_replace("acquisition/receiver/numChannels", np.int64(3)), "/measurement/data", "numChannels = 3"),
+    "wrong channel count": (
+        _replace("acquisition/receiver/numChannels", np.int64(3)),
+        "/measurement/data",
+        "numChannels = 3",
+    ),
     "numFrames vs data": (_replace("acquisition/numFrames", np.int64(13)), "/acquisition/numFrames", "expected N = 14"),
     "size vs foreground": (_replace("calibration/size", np.array([5, 3, 1])), "/calibration/size", "12 foreground"),
-    "0-based frequencySelection": (_replace("measurement/frequencySelection", np.array([0, 1, 4])), "/measurement/frequencySelection", "1-based"),
-    "out-of-range frequencySelection": (_replace("measurement/frequencySelection", np.array([1, 2, 99])), "/measurement/frequencySelection", "[1, 18]"),
-    "0-based framePermutation": (_replace("measurement/framePermutation", np.arange(14)), "/measurement/framePermutation", "1-based"),
-    "framePermutation not a permutation": (_replace("measurement/framePermutation", np.ones(14, np.int64)), "/measurement/framePermutation", "permutation"),
-    "flag value 2": (_replace("measurement/isBackgroundFrame", np.full(14, 2, np.int8)), "/measurement/isBackgroundFrame", "0 or 1"),
-    "absurd numSamplingPoints": (_replace("acquisition/receiver/numSamplingPoints", np.int64(10**15)), "/acquisition/receiver/numSamplingPoints", "<="),
-    "vector for scalar": (_replace("acquisition/receiver/bandwidth", np.ones(3)), "/acquisition/receiver/bandwidth", "scalar"),
+    "0-based frequencySelection": (
+        _replace("measurement/frequencySelection", np.array([0, 1, 4])),
+        "/measurement/frequencySelection",
+        "1-based",
+    ),
+    "out-of-range frequencySelection": (
+        _replace("measurement/frequencySelection", np.array([1, 2, 99])),
+        "/measurement/frequencySelection",
+        "[1, 18]",
+    ),
+    "0-based framePermutation": (
+        _replace("measurement/framePermutation", np.arange(14)),
+        "/measurement/framePermutation",
+        "1-based",
+    ),
+    "framePermutation not a permutation": (
+        _replace("measurement/framePermutation", np.ones(14, np.int64)),
+        "/measurement/framePermutation",
+        "permutation",
+    ),
+    "flag value 2": (
+        _replace("measurement/isBackgroundFrame", np.full(14, 2, np.int8)),
+        "/measurement/isBackgroundFrame",
+        "0 or 1",
+    ),
+    "absurd numSamplingPoints": (
+        _replace("acquisition/receiver/numSamplingPoints", np.int64(10**15)),
+        "/acquisition/receiver/numSamplingPoints",
+        "<=",
+    ),
+    "vector for scalar": (
+        _replace("acquisition/receiver/bandwidth", np.ones(3)),
+        "/acquisition/receiver/bandwidth",
+        "scalar",
+    ),
     "snr shape": (_replace("calibration/snr", np.ones((1, 2, 4))), "/calibration/snr", "(J, C, K)"),
-    "tf shape": (_replace("acquisition/receiver/transferFunction", np.ones((2, 4), np.complex64)), "/acquisition/receiver/transferFunction", "(C, K)"),
-    "group for dataset": (lambda f: (f.__delitem__("measurement/data"), f.create_group("measurement/data")), "/measurement/data", "expected a dataset"),
+    "tf shape": (
+        _replace("acquisition/receiver/transferFunction", np.ones((2, 4), np.complex64)),
+        "/acquisition/receiver/transferFunction",
+        "(C, K)",
+    ),
+    "group for dataset": (
+        lambda f: (f.__delitem__("measurement/data"), f.create_group("measurement/data")),
+        "/measurement/data",
+        "expected a dataset",
+    ),
     "version 3": (_replace("version", "3.0.0"), "/version", "v1 and v2"),
     "bad version": (_replace("version", "latest"), "/version", "version number"),
 }
@@ -96,6 +148,7 @@ def test_external_link_and_foreign_virtual_dataset(tmp_path, good):
     def link(f):
         del f["measurement/data"]
         f["measurement/data"] = h5py.ExternalLink(str(other), "/data")
+
     with pytest.raises(MDFError, match="external link"):
         read_system_matrix(_edit(good, link))
 
@@ -104,6 +157,7 @@ def test_external_link_and_foreign_virtual_dataset(tmp_path, good):
         layout = h5py.VirtualLayout(shape, dtype)
         layout[...] = h5py.VirtualSource(str(other), "data", shape=shape)
         f.create_virtual_dataset("measurement/data", layout)
+
     with pytest.raises(MDFError, match="virtual dataset"):
         read_system_matrix(_edit(good, virtual))
     with pytest.raises(MDFError, match="external link|virtual"):
@@ -118,14 +172,17 @@ def test_external_raw_storage_and_absurd_declared_shape(tmp_path, good):
 
     def external(f):
         del f["acquisition/receiver/numChannels"]
-        f.create_dataset("acquisition/receiver/numChannels", shape=(1,), dtype=np.int64,
-                         external=[(str(tmp_path / "raw.bin"), 0, 8)])
+        f.create_dataset(
+            "acquisition/receiver/numChannels", shape=(1,), dtype=np.int64, external=[(str(tmp_path / "raw.bin"), 0, 8)]
+        )
+
     with pytest.raises(MDFError, match="external"):
         read_system_matrix(_edit(good, external))
 
     def huge(f):
         del f["measurement/data"]
         f.create_dataset("measurement/data", shape=(1, 2, 3, 2**40), dtype=np.complex64, chunks=(1, 1, 1, 1024))
+
     with pytest.raises(MDFError, match="sanity cap"):
         read_system_matrix(_edit(second, huge))
 
@@ -148,15 +205,32 @@ def test_sparse_defects(tmp_path, rng):
 
 # --- property-based: random structural damage never escapes as another exception ----------
 _VALUES = st.one_of(
-    st.sampled_from([np.int64(-5), np.int64(0), np.int64(1), np.int64(2), np.int64(10**15), np.int8(3),
-                     np.float64(np.nan), np.float64(-1.0), np.float64(np.inf), "x", "2.1.0", b"\xff\xfe"]),
-    st.builds(lambda shape, kind: np.zeros(shape, dtype=kind),
-              st.lists(st.integers(0, 4), min_size=1, max_size=4).map(tuple),
-              st.sampled_from([np.int8, np.int64, np.float64, np.complex64, np.uint8])),
+    st.sampled_from(
+        [
+            np.int64(-5),
+            np.int64(0),
+            np.int64(1),
+            np.int64(2),
+            np.int64(10**15),
+            np.int8(3),
+            np.float64(np.nan),
+            np.float64(-1.0),
+            np.float64(np.inf),
+            "x",
+            "2.1.0",
+            b"\xff\xfe",
+        ]
+    ),
+    st.builds(
+        lambda shape, kind: np.zeros(shape, dtype=kind),
+        st.lists(st.integers(0, 4), min_size=1, max_size=4).map(tuple),
+        st.sampled_from([np.int8, np.int64, np.float64, np.complex64, np.uint8]),
+    ),
 )
 _OPS = st.lists(
     st.tuples(st.sampled_from(["delete", "replace", "group"]), st.integers(0, 10**6), _VALUES),
-    min_size=1, max_size=3,
+    min_size=1,
+    max_size=3,
 )
 
 

@@ -172,7 +172,11 @@ def test_metadata_fields(tmp_path, truth):
         f["calibration/_easyAxisAngle"] = 30.0
         f["calibration/_fieldOfViewUnit"] = "T"
     sm = read_system_matrix(path)
-    assert sm.provenance == {"model": "neel", "diameter_m": 2e-8, "nested": {"values": sm.provenance["nested"]["values"]}}
+    assert sm.provenance == {
+        "model": "neel",
+        "diameter_m": 2e-8,
+        "nested": {"values": sm.provenance["nested"]["values"]},
+    }
     np.testing.assert_array_equal(sm.provenance["nested"]["values"], np.arange(3))
     assert sm.easy_axis_angle_deg == 30.0 and sm.field_of_view_unit == "T"
     assert sm.method == "hybrid" and sm.study.number == 3 and sm.experiment.subject == "phantom"

@@ -409,4 +409,6 @@ def test_sigkill_during_write(tmp_path, rng, previous):
     else:
         assert not path.exists()
     # only the recognisable temporary file can remain after a kill
-    assert all(n.startswith(".k.mdf.") and n.endswith(".partial") for n in _leftovers(tmp_path, "k.mdf") if n != "started")
+    assert all(
+        n.startswith(".k.mdf.") and n.endswith(".partial") for n in _leftovers(tmp_path, "k.mdf") if n != "started"
+    )

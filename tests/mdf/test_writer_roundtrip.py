@@ -97,8 +97,14 @@ def test_system_matrix_round_trip(tmp_path, rng, case):
             _same_array(vb, va.astype(vb.dtype) if name == "background" else va, name)
     if sm.background is not None:
         assert back.background.dtype == sm.data.dtype
-    for name in ("method", "order", "field_of_view_unit", "easy_axis_angle_deg",
-                 "is_background_corrected", "is_transfer_function_corrected"):
+    for name in (
+        "method",
+        "order",
+        "field_of_view_unit",
+        "easy_axis_angle_deg",
+        "is_background_corrected",
+        "is_transfer_function_corrected",
+    ):
         assert getattr(back, name) == getattr(sm, name), name
     _same_drive(back.drive_field, sm.drive_field)
     expected_rx = sm.receiver

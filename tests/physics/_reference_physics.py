@@ -11,9 +11,15 @@ def sphere_boltzmann_mean(xi_vec, sigma, n, n_theta=400, n_phi=800):
     """
     x, w = np.polynomial.legendre.leggauss(n_theta)  # cos(theta)
     phi = np.arange(n_phi) * 2 * np.pi / n_phi
-    st = np.sqrt(1 - x ** 2)
-    m = np.stack([st[:, None] * np.cos(phi)[None, :], st[:, None] * np.sin(phi)[None, :],
-                  np.broadcast_to(x[:, None], (n_theta, n_phi))], axis=-1)
+    st = np.sqrt(1 - x**2)
+    m = np.stack(
+        [
+            st[:, None] * np.cos(phi)[None, :],
+            st[:, None] * np.sin(phi)[None, :],
+            np.broadcast_to(x[:, None], (n_theta, n_phi)),
+        ],
+        axis=-1,
+    )
     expo = m @ np.asarray(xi_vec) + sigma * (m @ np.asarray(n)) ** 2
     expo -= expo.max()
     f = np.exp(expo) * w[:, None]

@@ -14,8 +14,7 @@ from mdf_neel.physics import ParticleParameters, mean_magnetization
 from mdf_neel.physics.neel import dispatch
 from mdf_neel.physics.neel.discretisation import NeelDiscretisation, azimuthal_orders
 from mdf_neel.physics.neel.frame import rotation_to_z
-from mdf_neel.physics.neel.truncation import (AZIMUTHAL_ERROR_FRACTION, initial_azimuthal_order,
-                                              truncation_pays)
+from mdf_neel.physics.neel.truncation import AZIMUTHAL_ERROR_FRACTION, initial_azimuthal_order, truncation_pays
 
 AXIS30 = (math.cos(math.radians(30)), math.sin(math.radians(30)), 0.0)
 # strong barrier: D = 22 nm, K = 9000 J/m³ (σ ≈ 12.4), the paper's grid corner
@@ -57,8 +56,7 @@ def test_truncated_operator_is_the_restriction():
     np.testing.assert_allclose(A_trunc, A_full[np.ix_(sel, sel)], atol=1e-9 * np.abs(A_full).max())
     assert np.all(A_trunc[trunc.i0] == 0.0)  # probability conserved
     # the monitored tail is exactly the highest kept order
-    np.testing.assert_array_equal(np.sort(np.abs(ms[trunc.perm[trunc.tail_idx]])),
-                                  np.full(trunc.tail_idx.size, 3))
+    np.testing.assert_array_equal(np.sort(np.abs(ms[trunc.perm[trunc.tail_idx]])), np.full(trunc.tail_idx.size, 3))
     assert full.tail_idx.size == 0
     assert trunc.kl < full.kl  # degree-major order: the narrower band
 

@@ -49,8 +49,7 @@ def _imports(path, name):
 
 def test_no_import_cycles():
     modules = {_module_name(p): p for p in PHYS.rglob("*.py")}
-    graph = {name: {m for m in _imports(path, name) if m in modules and m != name}
-             for name, path in modules.items()}
+    graph = {name: {m for m in _imports(path, name) if m in modules and m != name} for name, path in modules.items()}
     # a package imports its own submodules by design; every other edge must be acyclic
     for name in graph:
         graph[name] = {m for m in graph[name] if not m.startswith(name + ".")}

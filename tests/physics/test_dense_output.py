@@ -46,13 +46,36 @@ def _run(steps=None, tol=1e-6, t_end=PERIOD, h_max=4 * DT, save=False):
         st, ns = steps[None].copy(), np.array([steps.size], dtype=np.int64)
     ysave = np.zeros((1, nrec if save else 0, 3))
     info, nlu = full_kernels.run_batch_adaptive(
-        y, 0.0, float(t_end), coef, DT, PERIOD, 0.0, 0.0, out, tol, DT, h_max, replay,
-        st, ns, indptr, indices, vals, 0, 0, np.array([0, 1, 2], dtype=np.int64),
-        np.ones(3), ysave, np.zeros(0, dtype=np.int64), np.zeros(1))
+        y,
+        0.0,
+        float(t_end),
+        coef,
+        DT,
+        PERIOD,
+        0.0,
+        0.0,
+        out,
+        tol,
+        DT,
+        h_max,
+        replay,
+        st,
+        ns,
+        indptr,
+        indices,
+        vals,
+        0,
+        0,
+        np.array([0, 1, 2], dtype=np.int64),
+        np.ones(3),
+        ysave,
+        np.zeros(0, dtype=np.int64),
+        np.zeros(1),
+    )
     assert info[0] == 0
     if save:
-        return y[0], out[0], exact, st[0, :ns[0]], ysave[0]
-    return y[0], out[0], exact, st[0, :ns[0]]
+        return y[0], out[0], exact, st[0, : ns[0]], ysave[0]
+    return y[0], out[0], exact, st[0, : ns[0]]
 
 
 def test_order_under_step_refinement_on_the_non_stiff_components():
@@ -91,7 +114,7 @@ def test_records_inside_steps_converge_at_high_order():
         t = DT * np.arange(out.shape[0])
         err = np.abs(out - exact(t))[:, [0, 2]]
         errs.append(np.delete(err, np.s_[::per_step], axis=0).max())
-    assert errs[0] / errs[1] > 2 ** 4.5, errs
+    assert errs[0] / errs[1] > 2**4.5, errs
 
 
 def test_lagrange_records_reproduce_quintics_through_irregular_step_ends():

@@ -5,8 +5,14 @@ import pytest
 
 import _reference_physics as _reference  # independent references (tests/physics)
 
-from mdf_neel.physics import (ParticleParameters, anisotropic_equilibrium, integral_relaxation_time,
-                              langevin, langevin_magnetization, mean_magnetization)
+from mdf_neel.physics import (
+    ParticleParameters,
+    anisotropic_equilibrium,
+    integral_relaxation_time,
+    langevin,
+    langevin_magnetization,
+    mean_magnetization,
+)
 
 
 def sphere_boltzmann_mean(xi_vec, sigma, n, n_theta=400, n_phi=800):
@@ -16,9 +22,18 @@ def sphere_boltzmann_mean(xi_vec, sigma, n, n_theta=400, n_phi=800):
 
 def test_langevin_function_series_and_limits():
     x = np.array([0.0, 1e-8, 1e-4, 1e-3, 0.5, 5.0, 50.0, -2.0])
-    ref = np.array([0.0, 1e-8 / 3, 1e-4 / 3 - 1e-12 / 45, 1e-3 / 3 - 1e-9 / 45,
-                    1 / np.tanh(0.5) - 2.0, 1 / np.tanh(5.0) - 0.2, 1 - 1 / 50.0,
-                    -(1 / np.tanh(2.0) - 0.5)])
+    ref = np.array(
+        [
+            0.0,
+            1e-8 / 3,
+            1e-4 / 3 - 1e-12 / 45,
+            1e-3 / 3 - 1e-9 / 45,
+            1 / np.tanh(0.5) - 2.0,
+            1 / np.tanh(5.0) - 0.2,
+            1 - 1 / 50.0,
+            -(1 / np.tanh(2.0) - 0.5),
+        ]
+    )
     np.testing.assert_allclose(langevin(x), ref, rtol=1e-11, atol=1e-15)
 
 
@@ -77,27 +92,36 @@ def test_mean_magnetization_equilibrium_models_shapes_and_copy():
     b_copy = b.copy()
     m = mean_magnetization(t, b, diameter_m=20e-9, model="langevin")
     assert m.shape == (2, 16, 3)
-    m2, info = mean_magnetization(t, b[0], diameter_m=20e-9, anisotropy_Jm3=3000,
-                                  easy_axis=(0, 1, 0), model="anisotropic-equilibrium",
-                                  return_info=True)
+    m2, info = mean_magnetization(
+        t,
+        b[0],
+        diameter_m=20e-9,
+        anisotropy_Jm3=3000,
+        easy_axis=(0, 1, 0),
+        model="anisotropic-equilibrium",
+        return_info=True,
+    )
     assert m2.shape == (16, 3) and info["model"] == "anisotropic-equilibrium"
     np.testing.assert_array_equal(b, b_copy)
     # axis perpendicular to the field: no component along y
     np.testing.assert_allclose(m2[:, 1:], 0.0, atol=1e-14)
 
 
-@pytest.mark.parametrize("kwargs, word", [
-    (dict(diameter_m=0.0), "diameter_m"),
-    (dict(diameter_m=-1e-9), "diameter_m"),
-    (dict(diameter_m=20e-9, anisotropy_Jm3=-1.0), "anisotropy_Jm3"),
-    (dict(diameter_m=20e-9, easy_axis=(0, 0, 0)), "easy_axis"),
-    (dict(diameter_m=20e-9, model="brown"), "model"),
-    (dict(diameter_m=20e-9, temperature_K=0.0), "temperature_K"),
-    (dict(diameter_m=20e-9, rtol=0.0), "rtol"),
-    (dict(diameter_m=20e-9, step_tolerance=0.0), "step_tolerance"),
-    (dict(diameter_m=20e-9, step_tolerance="tight"), "step_tolerance"),
-    (dict(diameter_m=20e-9, initial="cold"), "initial"),
-])
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [
+        (dict(diameter_m=0.0), "diameter_m"),
+        (dict(diameter_m=-1e-9), "diameter_m"),
+        (dict(diameter_m=20e-9, anisotropy_Jm3=-1.0), "anisotropy_Jm3"),
+        (dict(diameter_m=20e-9, easy_axis=(0, 0, 0)), "easy_axis"),
+        (dict(diameter_m=20e-9, model="brown"), "model"),
+        (dict(diameter_m=20e-9, temperature_K=0.0), "temperature_K"),
+        (dict(diameter_m=20e-9, rtol=0.0), "rtol"),
+        (dict(diameter_m=20e-9, step_tolerance=0.0), "step_tolerance"),
+        (dict(diameter_m=20e-9, step_tolerance="tight"), "step_tolerance"),
+        (dict(diameter_m=20e-9, initial="cold"), "initial"),
+    ],
+)
 def test_bad_parameters_raise_naming_parameter(kwargs, word):
     t = np.arange(8) * 1e-7
     b = np.zeros((8, 3))

@@ -38,12 +38,27 @@ def test_static_field_gives_boltzmann_density():
     t = np.arange(200) * 2e-8  # 4 µs >> tau_N = 37 ns
     b0 = np.array([0.004, 0.002, 0.001])
     ref = sphere_boltzmann_mean(p.xi_per_tesla * b0, p.sigma, np.array(AXIS30))
-    m = mean_magnetization(t, np.tile(b0, (200, 1)), diameter_m=22e-9, anisotropy_Jm3=1100,
-                           easy_axis=AXIS30, steady_state=False, initial="uniform", rtol=1e-7,
-                           resolution=18)
+    m = mean_magnetization(
+        t,
+        np.tile(b0, (200, 1)),
+        diameter_m=22e-9,
+        anisotropy_Jm3=1100,
+        easy_axis=AXIS30,
+        steady_state=False,
+        initial="uniform",
+        rtol=1e-7,
+        resolution=18,
+    )
     np.testing.assert_allclose(m[-1], ref, atol=1e-6)
-    ms = mean_magnetization(t[:16], np.tile(b0, (16, 1)), diameter_m=22e-9, anisotropy_Jm3=1100,
-                            easy_axis=AXIS30, steady_state=True, rtol=1e-6)
+    ms = mean_magnetization(
+        t[:16],
+        np.tile(b0, (16, 1)),
+        diameter_m=22e-9,
+        anisotropy_Jm3=1100,
+        easy_axis=AXIS30,
+        steady_state=True,
+        rtol=1e-6,
+    )
     np.testing.assert_allclose(ms, np.tile(ref, (16, 1)), atol=1e-6)
 
 
@@ -54,8 +69,7 @@ def test_k0_static_field_is_langevin():
     xi = p.xi_per_tesla * bn
     ref = (1 / math.tanh(xi) - 1 / xi) * b0 / bn
     t = np.arange(8) * 1e-7
-    m = mean_magnetization(t, np.tile(b0, (8, 1)), diameter_m=28e-9, anisotropy_Jm3=0.0,
-                           steady_state=True, rtol=1e-6)
+    m = mean_magnetization(t, np.tile(b0, (8, 1)), diameter_m=28e-9, anisotropy_Jm3=0.0, steady_state=True, rtol=1e-6)
     np.testing.assert_allclose(m, np.tile(ref, (8, 1)), atol=1e-6)
 
 
@@ -71,8 +85,7 @@ def _decay_run(p, n_axis, b_init, t_end, n_samples, N, tol):
 
 def test_zero_field_decay_is_exp_minus_t_over_tau_at_k0():
     p = ParticleParameters(20e-9, 0.0)
-    t, m, _, _ = _decay_run(p, (0, 0, 1), np.array([0.01, 0.004, -0.003]), 6 * p.tau_s, 300, 10,
-                            1e-9)
+    t, m, _, _ = _decay_run(p, (0, 0, 1), np.array([0.01, 0.004, -0.003]), 6 * p.tau_s, 300, 10, 1e-9)
     ref = m[0][None, :] * np.exp(-t / p.tau_s)[:, None]
     np.testing.assert_allclose(m, ref, atol=1e-7 * np.abs(m[0]).max())
     assert np.abs(m[0]).max() > 0.3
@@ -81,12 +94,12 @@ def test_zero_field_decay_is_exp_minus_t_over_tau_at_k0():
 @pytest.mark.parametrize("sigma", [10.0, 14.0])
 def test_integral_relaxation_time_vs_brown_asymptote(sigma):
     d = 22e-9
-    vol = math.pi * d ** 3 / 6
+    vol = math.pi * d**3 / 6
     p0 = ParticleParameters(d)
     k = sigma * p0.thermal_energy_J / vol
     p = ParticleParameters(d, k)
     assert p.sigma == pytest.approx(sigma)
-    brown = p.tau_s * (math.sqrt(math.pi) / 2) * sigma ** -1.5 * math.exp(sigma)
+    brown = p.tau_s * (math.sqrt(math.pi) / 2) * sigma**-1.5 * math.exp(sigma)
     brown1 = brown * (1 + 1 / sigma)
     t_end = 10 * brown
     # linear response: equilibrium in a weak field along n, then zero field
@@ -130,8 +143,7 @@ def test_rotation_covariance_and_axis_sign():
     t = np.arange(120) * 2e-7
     b = drive(t, amp=(0.012, 0.006, 0.0), offset=(0.001, 0.002, 0))
     n = np.array(AXIS30)
-    kw = dict(diameter_m=22e-9, anisotropy_Jm3=3000, steady_state=False, initial="uniform",
-              rtol=1e-5, resolution=12)
+    kw = dict(diameter_m=22e-9, anisotropy_Jm3=3000, steady_state=False, initial="uniform", rtol=1e-5, resolution=12)
     m = mean_magnetization(t, b, easy_axis=n, **kw)
     for _ in range(2):
         Q = _random_rotation(rng)
@@ -151,26 +163,44 @@ def test_against_scipy_bdf_same_discretisation():
     t = np.arange(150) / 2.5e6
 
     def blab(tt):
-        return np.array([12.59e-3 * np.cos(2 * np.pi * 2.5e6 / 102 * tt),
-                         13.55e-3 * np.cos(2 * np.pi * 2.5e6 / 96 * tt), 0.0])
+        return np.array(
+            [12.59e-3 * np.cos(2 * np.pi * 2.5e6 / 102 * tt), 13.55e-3 * np.cos(2 * np.pi * 2.5e6 / 96 * tt), 0.0]
+        )
 
     b = np.array([blab(x) for x in t])
-    m = mean_magnetization(t, b, diameter_m=22e-9, anisotropy_Jm3=1100, easy_axis=AXIS30,
-                           steady_state=False, initial="equilibrium", rtol=1e-6, resolution=N)
+    m = mean_magnetization(
+        t,
+        b,
+        diameter_m=22e-9,
+        anisotropy_Jm3=1100,
+        easy_axis=AXIS30,
+        steady_state=False,
+        initial="equilibrium",
+        rtol=1e-6,
+        resolution=N,
+    )
     y0 = disc.equilibrium((R @ b[0])[None])[0]
-    sol = solve_ivp(lambda tt, y: disc.operator(R @ blab(tt)) @ y, (0, t[-1]), y0, method="BDF",
-                    jac=lambda tt, y: disc.operator(R @ blab(tt)), t_eval=t, rtol=1e-10,
-                    atol=1e-13)
+    sol = solve_ivp(
+        lambda tt, y: disc.operator(R @ blab(tt)) @ y,
+        (0, t[-1]),
+        y0,
+        method="BDF",
+        jac=lambda tt, y: disc.operator(R @ blab(tt)),
+        t_eval=t,
+        rtol=1e-10,
+        atol=1e-13,
+    )
     ref = disc.moments(sol.y.T) @ R
     assert np.linalg.norm(m - ref) / np.linalg.norm(ref) < 1e-5
 
 
 def test_doubling_resolution_changes_less_than_rtol():
     t = np.arange(120) / 2.5e6
-    b = np.stack([12.59e-3 * np.cos(2 * np.pi * 2.5e6 / 102 * t) + 0.003,
-                  13.55e-3 * np.cos(2 * np.pi * 2.5e6 / 96 * t), 0 * t], -1)
-    kw = dict(diameter_m=22e-9, anisotropy_Jm3=1100, easy_axis=AXIS30, steady_state=False,
-              rtol=1e-3)
+    b = np.stack(
+        [12.59e-3 * np.cos(2 * np.pi * 2.5e6 / 102 * t) + 0.003, 13.55e-3 * np.cos(2 * np.pi * 2.5e6 / 96 * t), 0 * t],
+        -1,
+    )
+    kw = dict(diameter_m=22e-9, anisotropy_Jm3=1100, easy_axis=AXIS30, steady_state=False, rtol=1e-3)
     m, info = mean_magnetization(t, b, return_info=True, **kw)
     N = info["resolution"]
     m2 = mean_magnetization(t, b, resolution=2 * N, **{**kw, "rtol": 1e-4})
@@ -178,18 +208,27 @@ def test_doubling_resolution_changes_less_than_rtol():
     assert N == choose_resolution(info["xi_max"], info["sigma"], 1e-3)
 
 
-@pytest.mark.parametrize("D, K, offset", [
-    (22e-9, 9000.0, (0.0, 0.0)),  # sigma = 12.4: switching over the barrier sets N
-    (28e-9, 100.0, (0.0144, 0.0147)),  # xi = 52 at the largest field: the well width sets N
-])
+@pytest.mark.parametrize(
+    "D, K, offset",
+    [
+        (22e-9, 9000.0, (0.0, 0.0)),  # sigma = 12.4: switching over the barrier sets N
+        (28e-9, 100.0, (0.0144, 0.0147)),  # xi = 52 at the largest field: the well width sets N
+    ],
+)
 def test_automatic_degree_is_converged_but_not_wasteful(D, K, offset):
     # two drive periods of the paper's Lissajous drive from equilibrium; the automatic
     # degree must agree with 8 more degrees to 0.3 rtol, and 6 fewer must already spend
     # more than half of rtol: the rule neither under- nor grossly over-resolves (the old
     # kappa^0.85 rule gave 34 at 28 nm / 100, where 28 is converged)
     t = np.arange(204) / 2.5e6
-    b = np.stack([12.59e-3 * np.cos(2 * np.pi * 2.5e6 / 102 * t) + offset[0],
-                  13.55e-3 * np.cos(2 * np.pi * 2.5e6 / 96 * t) + offset[1], 0 * t], -1)
+    b = np.stack(
+        [
+            12.59e-3 * np.cos(2 * np.pi * 2.5e6 / 102 * t) + offset[0],
+            13.55e-3 * np.cos(2 * np.pi * 2.5e6 / 96 * t) + offset[1],
+            0 * t,
+        ],
+        -1,
+    )
     kw = dict(diameter_m=D, anisotropy_Jm3=K, easy_axis=AXIS30, steady_state=False, rtol=1e-3)
     m, info = mean_magnetization(t, b, return_info=True, **kw)
     N = info["resolution"]
@@ -205,8 +244,17 @@ def test_periodic_steady_state_half_period_symmetry(D, K, N):
     P = 100
     t = np.arange(P) * (1 / 25e3) / P
     b = drive(t, amp=(0.012, 0.004, 0.0))
-    m, info = mean_magnetization(t, b, diameter_m=D, anisotropy_Jm3=K, easy_axis=AXIS30,
-                                 steady_state=True, rtol=1e-4, resolution=N, return_info=True)
+    m, info = mean_magnetization(
+        t,
+        b,
+        diameter_m=D,
+        anisotropy_Jm3=K,
+        easy_axis=AXIS30,
+        steady_state=True,
+        rtol=1e-4,
+        resolution=N,
+        return_info=True,
+    )
     h = P // 2
     np.testing.assert_allclose(m[h:, :2], -m[:h, :2], atol=2e-4)
     np.testing.assert_allclose(m[h:, 2], m[:h, 2], atol=2e-4)

@@ -29,11 +29,18 @@ def to_band(A, kl, ku):
     return ab
 
 
-@pytest.mark.parametrize("n, kl, ku", [
-    (1, 0, 0), (7, 2, 3), (5, 6, 6),     # band wider than the matrix
-    (60, 4, 1), (60, 1, 5),              # unblocked path (kl below LAPACK's block size)
-    (300, 40, 35), (400, 45, 45),        # blocked dgbtrf (kl > 32)
-])
+@pytest.mark.parametrize(
+    "n, kl, ku",
+    [
+        (1, 0, 0),
+        (7, 2, 3),
+        (5, 6, 6),  # band wider than the matrix
+        (60, 4, 1),
+        (60, 1, 5),  # unblocked path (kl below LAPACK's block size)
+        (300, 40, 35),
+        (400, 45, 45),  # blocked dgbtrf (kl > 32)
+    ],
+)
 def test_solves_random_band_systems(n, kl, ku):
     rng = np.random.default_rng(n + 100 * kl + ku)
     A = random_band(rng, n, kl, ku)
@@ -91,12 +98,9 @@ def test_batched_equilibrium_in_numba_threads_matches_dense_solve():
 
 def test_single_threaded_blas_limits_and_restores():
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    before = [d["num_threads"] for d in threadpoolctl.threadpool_info()
-              if d["user_api"] == "blas"]
+    before = [d["num_threads"] for d in threadpoolctl.threadpool_info() if d["user_api"] == "blas"]
     with single_threaded_blas():
-        inside = [d["num_threads"] for d in threadpoolctl.threadpool_info()
-                  if d["user_api"] == "blas"]
-    after = [d["num_threads"] for d in threadpoolctl.threadpool_info()
-             if d["user_api"] == "blas"]
+        inside = [d["num_threads"] for d in threadpoolctl.threadpool_info() if d["user_api"] == "blas"]
+    after = [d["num_threads"] for d in threadpoolctl.threadpool_info() if d["user_api"] == "blas"]
     assert inside and all(t == 1 for t in inside)
     assert after == before

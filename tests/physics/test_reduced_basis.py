@@ -47,12 +47,12 @@ def test_per_member_axes_equal_separate_calls_full_method():
 def test_per_member_axes_anisotropic_equilibrium():
     t, b = lissajous(40, [(0.002, 0.0, 0.0), (0.0, -0.004, 0.0)])
     axes = np.stack([axis(20), axis(100)])
-    m = mean_magnetization(t, b, easy_axis=axes, diameter_m=22e-9, anisotropy_Jm3=3000,
-                           model="anisotropic-equilibrium")
+    m = mean_magnetization(t, b, easy_axis=axes, diameter_m=22e-9, anisotropy_Jm3=3000, model="anisotropic-equilibrium")
     p = ParticleParameters(22e-9, 3000)
     for i in range(2):
-        np.testing.assert_allclose(m[i], anisotropic_equilibrium(b[i], p.xi_per_tesla, p.sigma, axes[i]),
-                                   rtol=0, atol=1e-14)
+        np.testing.assert_allclose(
+            m[i], anisotropic_equilibrium(b[i], p.xi_per_tesla, p.sigma, axes[i]), rtol=0, atol=1e-14
+        )
 
 
 def test_bad_axis_batch_shape_raises():
@@ -120,8 +120,8 @@ def test_reduced_batch_equals_per_axis_calls_within_rtol(batch):
     t, fields, axes, m_red, info, m_full = batch
     O = len(OFFSETS)
     for i, a in enumerate(ANGLES[:2]):
-        one = mean_magnetization(t, fields[i * O:(i + 1) * O], easy_axis=axis(a), method="reduced", **KW)
-        assert rel_l2(one, m_red[i * O:(i + 1) * O]).max() <= 2 * KW["rtol"]
+        one = mean_magnetization(t, fields[i * O : (i + 1) * O], easy_axis=axis(a), method="reduced", **KW)
+        assert rel_l2(one, m_red[i * O : (i + 1) * O]).max() <= 2 * KW["rtol"]
 
 
 def _random_rotation(rng):
@@ -144,8 +144,17 @@ def test_reduced_static_fields_give_boltzmann_means():
     axes = np.stack([axis(a) for a in rng.uniform(0, 180, nb)])
     t = np.arange(24) * 1e-7
     fields = np.repeat(b0[:, None, :], t.size, axis=1)
-    m, info = mean_magnetization(t, fields, easy_axis=axes, method="reduced", return_info=True,
-                                 diameter_m=18e-9, anisotropy_Jm3=2000.0, rtol=1e-4, resolution=14)
+    m, info = mean_magnetization(
+        t,
+        fields,
+        easy_axis=axes,
+        method="reduced",
+        return_info=True,
+        diameter_m=18e-9,
+        anisotropy_Jm3=2000.0,
+        rtol=1e-4,
+        resolution=14,
+    )
     for i in range(nb):
         ref = sphere_boltzmann_mean(p.xi_per_tesla * b0[i], p.sigma, axes[i])
         np.testing.assert_allclose(m[i], np.tile(ref, (t.size, 1)), atol=1e-4 * np.linalg.norm(ref) + 1e-7)
@@ -166,8 +175,7 @@ def test_reduced_shooting_at_full_rank_equals_full_model_shooting():
     from mdf_neel.physics.neel import reduced as R
     from mdf_neel.physics.neel.discretisation import NeelDiscretisation
     from mdf_neel.physics.neel.full import steady_state
-    from mdf_neel.physics.neel.integration import (local_tolerance, spline_coefficients,
-                                                   warmup_samples)
+    from mdf_neel.physics.neel.integration import local_tolerance, spline_coefficients, warmup_samples
 
     particle = ParticleParameters(diameter_m=18e-9, anisotropy_Jm3=2000.0)
     _, b = lissajous(96, [(0.004, -0.003, 0.0), (-0.01, 0.008, 0.0)])
@@ -184,8 +192,7 @@ def test_reduced_shooting_at_full_rank_equals_full_model_shooting():
     model = R._ReducedModel(disc, snaps, 1e-12)
     assert model.rmax == disc.n
     coef = spline_coefficients(times, fr, periodic=True)
-    m_red, res_red, periods_red, _, _ = R._reduced_steady_state(
-        model, particle, coef, fr, 0.0, dt, 96 * dt, tol, rtol)
+    m_red, res_red, periods_red, _, _ = R._reduced_steady_state(model, particle, coef, fr, 0.0, dt, 96 * dt, tol, rtol)
     assert np.all(periods_full > 2) and np.all(periods_red > 2)  # both had to shoot
     assert np.max(res_red) <= 0.1 * rtol
     assert rel_l2(m_red, m_full).max() <= rtol
@@ -231,8 +238,7 @@ def test_fallback_to_the_full_model_saves_no_states_and_reports_its_work(monkeyp
 
     monkeypatch.setattr(R, "steady_state", counting)
     monkeypatch.setattr(R, "BAND_FLOP_COST", 1e-12)  # any reduced basis "costs too much"
-    m_auto, info = mean_magnetization(t, fields, easy_axis=axes, method="auto",
-                                      return_info=True, **KW)
+    m_auto, info = mean_magnetization(t, fields, easy_axis=axes, method="auto", return_info=True, **KW)
     assert info["rb_fallback"]
     assert 0 < sum(saved) < info["solved_members"] // 2  # the training solves only
     solved = np.unique(info["symmetry_source"])

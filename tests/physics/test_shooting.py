@@ -31,8 +31,7 @@ def test_linear_shooting_matches_dense_linear_algebra():
     exact = np.linalg.solve(np.eye(n) - phi, residual.T).T
     np.testing.assert_allclose(delta, exact, rtol=1e-8, atol=1e-8)
     np.testing.assert_allclose(phi_delta, delta @ phi.T, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(rec, np.einsum("abn,kn->kab", C, delta), rtol=1e-10,
-                               atol=1e-10)
+    np.testing.assert_allclose(rec, np.einsum("abn,kn->kab", C, delta), rtol=1e-10, atol=1e-10)
     assert np.all(bound >= np.linalg.norm(delta, axis=1) * (1 - 1e-12))
     assert len(calls) <= n  # GMRES: at most n vectors
 
@@ -55,8 +54,7 @@ def test_corrected_period_by_linearity_equals_a_replayed_run():
     disc = NeelDiscretisation.build(particle, 9)
     tol = local_tolerance(rtol)
     m_lin, res_lin, per_lin, *_ = steady_state(disc, particle, times, fr, dt, tol, rtol, 4)
-    m_run, res_run, per_run, *_ = steady_state(disc, particle, times, fr, dt, tol, rtol, 4,
-                                                save=True)
+    m_run, res_run, per_run, *_ = steady_state(disc, particle, times, fr, dt, tol, rtol, 4, save=True)
     assert np.all(per_lin > 2)  # shot
     np.testing.assert_array_equal(per_run - per_lin, 1.0)  # the replay: one more period
     np.testing.assert_allclose(m_lin, m_run, rtol=0, atol=1e-11)

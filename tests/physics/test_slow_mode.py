@@ -7,12 +7,25 @@ import pytest
 from mdf_neel.physics.neel.discretisation import NeelDiscretisation
 from mdf_neel.physics.neel.full import steady_state
 from mdf_neel.physics.neel.integration import local_tolerance
-from mdf_neel.physics.neel.slow_mode import (EIGEN_MAXIT, EIGEN_TOL, SlowModeTables,
-                                             boltzmann_reference, integrate_periodic,
-                                             solve_slow_mode, table_values)
-from mdf_neel.physics.neel.slow_mode_kernels import (A_COL, DMEQ_Z, FLAG, N_OUT, N_VALUES,
-                                                     POINT_COLUMNS, TABLE_COLUMNS,
-                                                     slow_mode_point)
+from mdf_neel.physics.neel.slow_mode import (
+    EIGEN_MAXIT,
+    EIGEN_TOL,
+    SlowModeTables,
+    boltzmann_reference,
+    integrate_periodic,
+    solve_slow_mode,
+    table_values,
+)
+from mdf_neel.physics.neel.slow_mode_kernels import (
+    A_COL,
+    DMEQ_Z,
+    FLAG,
+    N_OUT,
+    N_VALUES,
+    POINT_COLUMNS,
+    TABLE_COLUMNS,
+    slow_mode_point,
+)
 from mdf_neel.physics.particles import ParticleParameters
 
 PARTICLE = ParticleParameters(diameter_m=22e-9, anisotropy_Jm3=9000.0)  # σ = 12.4
@@ -25,8 +38,22 @@ def disc():
 
 def _point(disc, bx, bz):
     out = np.empty(N_OUT)
-    slow_mode_point(out, bx, bz, disc.indptr, disc.indices, disc.vals, disc.kl, disc.ku,
-                    disc.i0, disc.c00, disc.mom_idx, disc.mom_scale, EIGEN_TOL, EIGEN_MAXIT)
+    slow_mode_point(
+        out,
+        bx,
+        bz,
+        disc.indptr,
+        disc.indices,
+        disc.vals,
+        disc.kl,
+        disc.ku,
+        disc.i0,
+        disc.c00,
+        disc.mom_idx,
+        disc.mom_scale,
+        EIGEN_TOL,
+        EIGEN_MAXIT,
+    )
     return out
 
 
@@ -82,8 +109,7 @@ DENSE_POINTS = {
     # from the shift-and-invert phase of the subspace iteration. The central differences
     # of the dense φ1 scatter by ~1e-4 there (g_φ,z -2707.3, -2706.9, -2706.7 for steps
     # 2, 1, 0.25 µT), hence the looser check of g_φ and j
-    "no-gap": (ParticleParameters(diameter_m=28e-9, anisotropy_Jm3=1100.0), 22,
-               (15e-3, 0.0, 10e-3), 5e-4),
+    "no-gap": (ParticleParameters(diameter_m=28e-9, anisotropy_Jm3=1100.0), 22, (15e-3, 0.0, 10e-3), 5e-4),
 }
 
 
@@ -140,8 +166,7 @@ def test_slow_mode_point_with_a_rate_below_rounding():
     assert out[FLAG] == 1.0
     assert out[0] < 10.0  # 1/s, against 1/period ≈ 1.5e3 1/s
     # the stationary state by the full model's own solve (l = 0 row replaced)
-    np.testing.assert_allclose(out[1:4], disc.moments(disc.equilibrium(B[None]))[0],
-                               atol=1e-8)
+    np.testing.assert_allclose(out[1:4], disc.moments(disc.equilibrium(B[None]))[0], atol=1e-8)
     # dense: 0 and λ1 are both at rounding level, so eig returns two mixtures of f_eq and
     # φ1; φ1 is their combination without an l = 0 coefficient
     w, V = np.linalg.eig(disc.operator(B).toarray())
@@ -197,8 +222,7 @@ def test_mirror_image_members_have_mirror_image_moments():
     fr[0, :, 2], fr[1, :, 2] = bz, -bz
     m, info = solve_slow_mode(t, fr, d, particle)
     assert info["slow_mode_unconverged_points"] > 0  # the filled region is visited
-    np.testing.assert_allclose(m[1], m[0] * np.array([1.0, -1.0, -1.0]), rtol=0,
-                               atol=1e-10)
+    np.testing.assert_allclose(m[1], m[0] * np.array([1.0, -1.0, -1.0]), rtol=0, atol=1e-10)
 
 
 CASES = {
@@ -321,8 +345,7 @@ def _direct_values(disc, particle, fine, shift=None, points=None):
     member; ``shift(bx, bz)`` -> (a, ∂a/∂B_x, ∂a/∂B_z) replaces the Boltzmann reference
     by f_eq + a φ1 (a = 0: the discrete stationary state itself). ``points``: the kernel
     outputs at those fields, if already computed."""
-    pts = points if points is not None else np.stack(
-        [_point(disc, bx, bz) for bx, bz in fine[0][:, [0, 2]]])
+    pts = points if points is not None else np.stack([_point(disc, bx, bz) for bx, bz in fine[0][:, [0, 2]]])
     if shift is None:
         m_b = np.empty((pts.shape[0], 3))
         dmz = np.empty((pts.shape[0], 2))
@@ -333,7 +356,7 @@ def _direct_values(disc, particle, fine, shift=None, points=None):
         a, dax, daz = shift(fine[0, :, 0], fine[0, :, 2])
         m_b = pts[:, 1:4].copy()
         m_b[:, 2] += a
-        dmz = pts[:, DMEQ_Z:DMEQ_Z + 2] + np.stack([dax, daz], axis=-1)
+        dmz = pts[:, DMEQ_Z : DMEQ_Z + 2] + np.stack([dax, daz], axis=-1)
     return table_values(pts, m_b, dmz)[None]
 
 
@@ -355,8 +378,7 @@ def test_reference_state_shift_leaves_the_model_unchanged(disc):
     def synthetic(bx, bz):
         kx, kz = 1 / 2e-3, 1 / 3e-3
         a = 0.3 * np.sin(kx * bx) * np.cos(kz * bz) + 0.1
-        return (a, 0.3 * kx * np.cos(kx * bx) * np.cos(kz * bz),
-                -0.3 * kz * np.sin(kx * bx) * np.sin(kz * bz))
+        return (a, 0.3 * kx * np.cos(kx * bx) * np.cos(kz * bz), -0.3 * kz * np.sin(kx * bx) * np.sin(kz * bz))
 
     def zero(bx, bz):
         return np.zeros_like(bx), np.zeros_like(bx), np.zeros_like(bx)
@@ -400,8 +422,7 @@ def test_tables_follow_a_blocked_zero_field_crossing():
     m_tab, info = solve_slow_mode(t, fr, disc43, particle, substeps=substeps)
     assert info["slow_mode_gap"][0] < 1e-6  # blocked: the population is frozen
     fine, fdot = _fine_fields(t, fr, substeps)
-    m, _, _ = integrate_periodic(_direct_values(disc43, particle, fine), fdot,
-                                 t[1] / substeps)
+    m, _, _ = integrate_periodic(_direct_values(disc43, particle, fine), fdot, t[1] / substeps)
     m_direct = m[0, ::substeps]
     # the equilibrium moment flips while m̄ stays in its well
     m_eq = disc43.moments(disc43.equilibrium(fr[0]))

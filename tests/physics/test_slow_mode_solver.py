@@ -43,8 +43,7 @@ def full_solution():
 
 def test_slow_mode_method_agrees_with_the_full_model(full_solution):
     t, fields, axes = paper_like_batch()
-    m, info = mean_magnetization(t, fields, easy_axis=axes, method="slow-mode",
-                                 return_info=True, **KW)
+    m, info = mean_magnetization(t, fields, easy_axis=axes, method="slow-mode", return_info=True, **KW)
     assert info["method"] == "slow-mode" and info["slow_mode_accepted"]
     assert rel_l2(m, full_solution).max() < 1e-3
     # three members were solved in full to verify the batch, and keep those solutions
@@ -71,16 +70,14 @@ def test_auto_uses_the_slow_mode_model_only_for_large_planar_steady_state_batche
     _, info = mean_magnetization(t, tilted, easy_axis=axes, method="auto", return_info=True, **KW)
     assert info["method"] != "slow-mode" and len(calls) == 1
     # rtol below the model's own error: not used either
-    _, info = mean_magnetization(t, fields, easy_axis=axes, method="auto", return_info=True,
-                                 **{**KW, "rtol": 1e-4})
+    _, info = mean_magnetization(t, fields, easy_axis=axes, method="auto", return_info=True, **{**KW, "rtol": 1e-4})
     assert info["method"] != "slow-mode" and len(calls) == 1
 
 
 def test_bad_uses_of_the_slow_mode_method_raise():
     t, fields, axes = paper_like_batch()
     with pytest.raises(ValueError, match="steady_state"):
-        mean_magnetization(t, fields, easy_axis=axes, method="slow-mode", steady_state=False,
-                           **KW)
+        mean_magnetization(t, fields, easy_axis=axes, method="slow-mode", steady_state=False, **KW)
     tilted = fields.copy()
     tilted[..., 2] = 1e-3
     with pytest.raises(ValueError, match="plane"):
@@ -100,8 +97,7 @@ def test_a_wrong_slow_mode_result_is_rejected_and_auto_falls_back(monkeypatch, f
         return m * (1.0 + 2e-3), info
 
     monkeypatch.setattr(slow_mode, "solve_slow_mode", biased)
-    m, info = mean_magnetization(t, fields, easy_axis=axes, method="auto", return_info=True,
-                                 **KW)
+    m, info = mean_magnetization(t, fields, easy_axis=axes, method="auto", return_info=True, **KW)
     assert info["method"] == "reduced" and info["slow_mode_accepted"] is False
     assert info["slow_mode_verification_error"] > 1e-3
     assert rel_l2(m, full_solution).max() < 1e-3
@@ -120,7 +116,6 @@ def test_members_outside_the_model_are_solved_in_full(monkeypatch, full_solution
         return m, info
 
     monkeypatch.setattr(slow_mode, "solve_slow_mode", one_broken)
-    m, info = mean_magnetization(t, fields, easy_axis=axes, method="slow-mode",
-                                 return_info=True, **KW)
+    m, info = mean_magnetization(t, fields, easy_axis=axes, method="slow-mode", return_info=True, **KW)
     assert 5 in info["slow_mode_full_members"]
     assert rel_l2(m, full_solution).max() < 1e-3

@@ -23,23 +23,24 @@ def test_classes_find_rotations_shifts_and_copies_only():
     T = 64
     a, other = _random_periodic(rng, T), _random_periodic(rng, T)
     mirror = np.array([1.0, 1.0, -1.0])  # a reflection: not a symmetry of the dynamics
-    fields = np.stack([
-        a,
-        np.roll(a, -7, axis=0) * SYMMETRIES[2],  # g_x, shift 7
-        a * SYMMETRIES[1],  # g_z, no shift
-        other,
-        a.copy(),
-        a * mirror,
-        a + 1e-6,  # too different
-    ])
+    fields = np.stack(
+        [
+            a,
+            np.roll(a, -7, axis=0) * SYMMETRIES[2],  # g_x, shift 7
+            a * SYMMETRIES[1],  # g_z, no shift
+            other,
+            a.copy(),
+            a * mirror,
+            a + 1e-6,  # too different
+        ]
+    )
     reps, source, sym, shift = symmetry_classes(fields, atol=1e-12)
     assert reps.tolist() == [0, 3, 5, 6]
     assert reps[source].tolist() == [0, 0, 0, 3, 0, 5, 6]
     assert (sym[1], shift[1]) == (2, 7)
     assert (sym[2], shift[2]) == (1, 0)
     # the mapping reproduces every member's field from its representative
-    np.testing.assert_allclose(expand_members(fields[reps], source, sym, shift), fields,
-                               atol=1e-12)
+    np.testing.assert_allclose(expand_members(fields[reps], source, sym, shift), fields, atol=1e-12)
 
 
 def test_classes_of_the_paper_lissajous_pair_angles_and_mirrored_offsets():
@@ -76,8 +77,7 @@ def test_symmetric_members_match_independent_solves(method):
     particle = ParticleParameters(diameter_m=14e-9, anisotropy_Jm3=1100.0)
     rtol = 1e-3
     m_sym, info = solve_neel(times, fields, particle, axes, rtol=rtol, method=method)
-    m_ind, info_ind = solve_neel(times, fields, particle, axes, rtol=rtol, method=method,
-                                 symmetry=False)
+    m_ind, info_ind = solve_neel(times, fields, particle, axes, rtol=rtol, method=method, symmetry=False)
     assert info["solved_members"] == 2 and info_ind["solved_members"] == 4
     err = np.linalg.norm(m_sym - m_ind, axis=(1, 2)) / np.linalg.norm(m_ind, axis=(1, 2))
     assert np.all(err < rtol), err
@@ -94,8 +94,7 @@ def test_slow_mode_batch_solves_one_member_per_symmetry_class():
     offsets = np.array([[x, y, 0.0] for y in (-5e-3, 5e-3) for x in ox])
     angles = [30.0, 150.0]
     fields = np.concatenate([drive[None] + offsets[:, None, :] for _ in angles])
-    axes = np.repeat([[np.cos(np.deg2rad(a)), np.sin(np.deg2rad(a)), 0.0] for a in angles],
-                     offsets.shape[0], axis=0)
+    axes = np.repeat([[np.cos(np.deg2rad(a)), np.sin(np.deg2rad(a)), 0.0] for a in angles], offsets.shape[0], axis=0)
     particle = ParticleParameters(diameter_m=14e-9, anisotropy_Jm3=1100.0)
     kw = dict(rtol=1e-3, method="slow-mode")
     m_sym, info = solve_neel(times, fields, particle, axes, **kw)

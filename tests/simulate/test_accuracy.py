@@ -28,15 +28,21 @@ def test_contract_errors_are_eq20_with_a_floor_on_the_normalisation(rng):
     assert got[1, 3] == pytest.approx(expected_weak, rel=1e-12)
     assert got[1, 3] < plain[1, 3] * 1e-2
     summary = contract_summary(got)
-    assert summary["max"] == got.max() and summary["rms"] == pytest.approx(np.sqrt(np.mean(got ** 2)))
+    assert summary["max"] == got.max() and summary["rms"] == pytest.approx(np.sqrt(np.mean(got**2)))
 
 
 def test_solver_settings_validate_and_fold_legacy_keywords():
     assert SolverSettings.coerce(None, rtol=1e-4).rtol == 1e-4
     assert SolverSettings.coerce({"method": "full"}, rtol=None).method == "full"
     assert SolverSettings().mean_rtol == pytest.approx(1e-4)
-    for bad in (dict(rtol=0.0), dict(rtol="x"), dict(method="euler"), dict(resolution=0),
-                dict(step_tolerance=-1.0), dict(verify="yes")):
+    for bad in (
+        dict(rtol=0.0),
+        dict(rtol="x"),
+        dict(method="euler"),
+        dict(resolution=0),
+        dict(step_tolerance=-1.0),
+        dict(verify="yes"),
+    ):
         with pytest.raises(ValueError, match="SolverSettings"):
             SolverSettings(**bad)
     with pytest.raises(TypeError, match="SolverSettings"):
@@ -45,15 +51,29 @@ def test_solver_settings_validate_and_fold_legacy_keywords():
 
 def _rows(diameter_m, anisotropy_Jm3, angles, offset_index, **kw):
     offsets = paper_2d_offsets()[0][offset_index]
-    return angle_system_functions(SEQUENCE, offsets, angles_deg=angles, diameter_m=diameter_m,
-                                  anisotropy_Jm3=anisotropy_Jm3, frequencies=ROWS, **kw)
+    return angle_system_functions(
+        SEQUENCE,
+        offsets,
+        angles_deg=angles,
+        diameter_m=diameter_m,
+        anisotropy_Jm3=anisotropy_Jm3,
+        frequencies=ROWS,
+        **kw,
+    )
 
 
 def _converged(diameter_m, anisotropy_Jm3, angles, offset_index):
     offsets = paper_2d_offsets()[0][offset_index]
     degree = neel_resolution(SEQUENCE, offsets, diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3, rtol=1e-6)
-    return _rows(diameter_m, anisotropy_Jm3, angles, offset_index, method="full", resolution=degree + 4,
-                 step_tolerance=REFERENCE_STEP_TOLERANCE)
+    return _rows(
+        diameter_m,
+        anisotropy_Jm3,
+        angles,
+        offset_index,
+        method="full",
+        resolution=degree + 4,
+        step_tolerance=REFERENCE_STEP_TOLERANCE,
+    )
 
 
 def _assert_contract(rows, reference, rtol=accuracy.DEFAULT_RTOL):
@@ -113,9 +133,11 @@ def test_a_too_low_first_degree_is_raised_until_its_error_fits(monkeypatch):
 
 def _synthetic_estimate(rate, scale):
     """Estimates of a stepper whose row errors grow as scale·tol^rate (max 5x the RMS)."""
+
     def estimate_at(tol):
-        rms = scale * tol ** rate
+        rms = scale * tol**rate
         return {"rms": rms, "max": 5.0 * rms}
+
     return estimate_at
 
 
@@ -125,13 +147,13 @@ def test_the_pilot_loosens_only_within_the_bounds(rate):
     start = accuracy.STEP_TOL_PER_RTOL * rtol
     # far inside the bounds at the start: the pilot loosens, and what it keeps is measured
     # (not predicted) to lie within RETRY_AIM of the acceptance bounds
-    estimate_at = _synthetic_estimate(rate, 1e-6 / start ** rate)
+    estimate_at = _synthetic_estimate(rate, 1e-6 / start**rate)
     est, tol = accuracy._pilot(estimate_at, start, rtol)
     assert tol > start
     assert est == estimate_at(tol)
     assert accuracy._ratio(est, rtol) <= accuracy.RETRY_AIM
-    assert tol <= start * accuracy.LOOSEN_MAX_FACTOR ** accuracy.LOOSEN_TRIES
+    assert tol <= start * accuracy.LOOSEN_MAX_FACTOR**accuracy.LOOSEN_TRIES
     # too large at the start: tightened, never loosened
-    estimate_at = _synthetic_estimate(rate, 1e-2 / start ** rate)
+    estimate_at = _synthetic_estimate(rate, 1e-2 / start**rate)
     _, tol = accuracy._pilot(estimate_at, start, rtol)
     assert tol < start

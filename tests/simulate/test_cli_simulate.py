@@ -11,8 +11,19 @@ from mdf_neel.mdf import validate, write_system_matrix
 from mdf_neel.simulate import preset, regrid, sequence_from_file, system_matrix
 from mdf_neel.simulate.angles import angle_file_name, parse_angles
 
-ARGS = ["simulate", "--preset", "paper-2d", "--grid", "4x3", "--diameter", "22e-9", "--model", "langevin",
-        "--workers", "1"]
+ARGS = [
+    "simulate",
+    "--preset",
+    "paper-2d",
+    "--grid",
+    "4x3",
+    "--diameter",
+    "22e-9",
+    "--model",
+    "langevin",
+    "--workers",
+    "1",
+]
 
 
 def test_parse_angles_and_names():
@@ -46,8 +57,13 @@ def test_cli_writes_one_valid_file_per_angle_and_resumes(tmp_path, capsys):
     assert main(ARGS + ["--angles", "0:30:15", "--out", str(out)]) == 0
     assert {n: os.stat(out / n).st_mtime_ns for n in names} == before
     # other settings into the same directory are refused, not silently mixed
-    assert main(ARGS[:-4] + ["--model", "langevin", "--workers", "1", "--diameter", "20e-9", "--angles", "0",
-                             "--out", str(out)]) == 2
+    assert (
+        main(
+            ARGS[:-4]
+            + ["--model", "langevin", "--workers", "1", "--diameter", "20e-9", "--angles", "0", "--out", str(out)]
+        )
+        == 2
+    )
     assert "other settings" in capsys.readouterr().err
 
 
@@ -84,8 +100,28 @@ def test_template_gives_sequence_and_grid(tmp_path):
     np.testing.assert_allclose(fine.offsets_T.min(axis=0), grid.offsets_T.min(axis=0), atol=1e-12)
     np.testing.assert_allclose(fine.offsets_T.max(axis=0), grid.offsets_T.max(axis=0), atol=1e-12)
     out = tmp_path / "from_template"
-    assert main(["simulate", "--template", str(path), "--grid", "3x3", "--angles", "90", "--diameter", "22e-9",
-                 "--model", "langevin", "--workers", "1", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--template",
+                str(path),
+                "--grid",
+                "3x3",
+                "--angles",
+                "90",
+                "--diameter",
+                "22e-9",
+                "--model",
+                "langevin",
+                "--workers",
+                "1",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert validate(out / "theta_090.mdf") == []
 
 
@@ -103,8 +139,9 @@ def test_all_angles_share_one_neel_task_and_match_separate_simulations(tmp_path,
     grid = regrid(grid, (3, 3))
     kw = dict(diameter_m=14e-9, anisotropy_Jm3=1100.0, model="neel", rtol=1e-3)
     angles = (0.0, 30.0, 150.0)
-    paths = write_system_matrices(seq, grid, tmp_path, angles_deg=list(angles), workers=1,
-                                  batches_per_angle=1, progress=False, **kw)
+    paths = write_system_matrices(
+        seq, grid, tmp_path, angles_deg=list(angles), workers=1, batches_per_angle=1, progress=False, **kw
+    )
     assert len(calls) == 1
     for angle, path in zip(angles, paths):
         assert validate(path) == []

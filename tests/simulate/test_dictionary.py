@@ -29,8 +29,15 @@ def test_elements_are_system_functions_and_shapes(reference):
     assert d.phi.shape == (2, 1, 3, 2, 7, 6) and d.phi.dtype == np.complex128
     assert d.channels == ("x", "y") and d.model == "anisotropic-equilibrium"
     np.testing.assert_array_equal(d.frequency_indices, SMALL["frequencies"])
-    one = system_functions(tiny_sequence(), tiny_offsets(), angle_deg=45.0, diameter_m=22e-9, anisotropy_Jm3=800.0,
-                           model="anisotropic-equilibrium", frequencies=SMALL["frequencies"])
+    one = system_functions(
+        tiny_sequence(),
+        tiny_offsets(),
+        angle_deg=45.0,
+        diameter_m=22e-9,
+        anisotropy_Jm3=800.0,
+        model="anisotropic-equilibrium",
+        frequencies=SMALL["frequencies"],
+    )
     # all angles of a (D, K) pair are one physics call; the equilibrium quadrature may
     # then use another node count (both converged to round-off)
     np.testing.assert_allclose(d.element(1, 0, 1), one, rtol=0, atol=1e-12 * np.abs(one).max())
@@ -45,8 +52,9 @@ def test_langevin_is_computed_once_per_diameter_and_broadcast():
     assert d.phi.shape[:3] == (2, 2, 3)
     for i in range(2):
         assert np.all(d.phi[i] == d.phi[i, 0, 0])
-    one = system_functions(tiny_sequence(), tiny_offsets(), diameter_m=18e-9, model="langevin",
-                           frequencies=SETTINGS["frequencies"])
+    one = system_functions(
+        tiny_sequence(), tiny_offsets(), diameter_m=18e-9, model="langevin", frequencies=SETTINGS["frequencies"]
+    )
     np.testing.assert_allclose(d.element(0, 1, 2), one, rtol=0, atol=1e-12 * np.abs(one).max())
 
 
@@ -65,12 +73,15 @@ def test_cache_roundtrip_and_no_recompute(tmp_path, reference):
     assert loaded.channels == ("x", "y")
 
 
-@pytest.mark.parametrize("change, name", [
-    (dict(model="langevin"), "model"),
-    (dict(temperature_K=300.0), "particle"),
-    (dict(angles_deg=[0.0, 45.0]), "angles_deg"),
-    (dict(frequencies=np.array([1, 2, 3])), "frequency_indices"),
-])
+@pytest.mark.parametrize(
+    "change, name",
+    [
+        (dict(model="langevin"), "model"),
+        (dict(temperature_K=300.0), "particle"),
+        (dict(angles_deg=[0.0, 45.0]), "angles_deg"),
+        (dict(frequencies=np.array([1, 2, 3])), "frequency_indices"),
+    ],
+)
 def test_cache_with_other_settings_is_refused(tmp_path, change, name):
     cache = tmp_path / "dict.h5"
     base = dict(SMALL, model="langevin")
@@ -165,11 +176,13 @@ def test_dask_local_cluster_agrees_and_survives_a_lost_worker(tmp_path, referenc
     from tests.simulate._tiny import die_once
 
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        d = dictionary(tiny_sequence(), tiny_offsets(), **SMALL, cache=tmp_path / "d.h5", scheduler=cluster,
-                       progress=False)
+        d = dictionary(
+            tiny_sequence(), tiny_offsets(), **SMALL, cache=tmp_path / "d.h5", scheduler=cluster, progress=False
+        )
         with distributed.Client(cluster) as client:  # an existing client is accepted too
-            again = dictionary(tiny_sequence(), tiny_offsets(), **dict(SMALL, model="langevin"),
-                               scheduler=client, progress=False)
+            again = dictionary(
+                tiny_sequence(), tiny_offsets(), **dict(SMALL, model="langevin"), scheduler=client, progress=False
+            )
             got = {}
             run_tasks(die_once, {"a": (str(tmp_path / "died"), 21)}, on_result=got.__setitem__, scheduler=client)
     np.testing.assert_array_equal(d.phi, reference.phi)
@@ -179,14 +192,24 @@ def test_dask_local_cluster_agrees_and_survives_a_lost_worker(tmp_path, referenc
 
 def test_neel_pair_shares_one_call_and_matches_per_angle_full_solutions():
     settings = dict(SETTINGS, diameters_m=[18e-9], anisotropies_Jm3=[2000.0], model="neel")
-    d = dictionary(tiny_sequence(), tiny_offsets(), **settings, rtol=1e-3, resolution=8, method="reduced",
-                   progress=False)
+    d = dictionary(
+        tiny_sequence(), tiny_offsets(), **settings, rtol=1e-3, resolution=8, method="reduced", progress=False
+    )
     assert d.stats == {"computed": 3, "resumed": 0}
     assert np.all(d.resolution == 8)
     for i_a, angle in enumerate(settings["angles_deg"]):
-        full = system_functions(tiny_sequence(), tiny_offsets(), angle_deg=angle, diameter_m=18e-9,
-                                anisotropy_Jm3=2000.0, model="neel", frequencies=settings["frequencies"],
-                                rtol=1e-3, resolution=8, method="full")
+        full = system_functions(
+            tiny_sequence(),
+            tiny_offsets(),
+            angle_deg=angle,
+            diameter_m=18e-9,
+            anisotropy_Jm3=2000.0,
+            model="neel",
+            frequencies=settings["frequencies"],
+            rtol=1e-3,
+            resolution=8,
+            method="full",
+        )
         err = np.linalg.norm(d.element(0, 0, i_a) - full) / np.linalg.norm(full)
         assert err < 3e-3, (angle, err)
 
@@ -195,8 +218,7 @@ def test_every_numerical_setting_and_the_solver_generation_change_the_settings(m
     from mdf_neel.simulate import accuracy
     from mdf_neel.simulate._dictionary import dictionary_settings
 
-    kw = dict(diameters_m=[2e-8], anisotropies_Jm3=[0.0], angles_deg=[0.0], frequencies=np.array([1]),
-              channels=("x",))
+    kw = dict(diameters_m=[2e-8], anisotropies_Jm3=[0.0], angles_deg=[0.0], frequencies=np.array([1]), channels=("x",))
 
     def settings(model="neel", **particle):
         return dictionary_settings(tiny_sequence(), tiny_offsets(), model=model, particle=particle, **kw)
@@ -204,8 +226,13 @@ def test_every_numerical_setting_and_the_solver_generation_change_the_settings(m
     base = settings()
     assert base["solver"]["generation"] == accuracy.SOLVER_GENERATION
     assert settings(model="anisotropic-equilibrium")["solver"] == "closed-form"
-    for changed in (dict(rtol=1e-4), dict(step_tolerance=1e-6), dict(resolution=9), dict(method="full"),
-                    dict(verify=False)):
+    for changed in (
+        dict(rtol=1e-4),
+        dict(step_tolerance=1e-6),
+        dict(resolution=9),
+        dict(method="full"),
+        dict(verify=False),
+    ):
         assert settings(**changed) != base, changed
     assert settings(n_threads=1) == base  # threads do not change results
     monkeypatch.setattr(accuracy, "SOLVER_GENERATION", "another solver")
@@ -213,11 +240,20 @@ def test_every_numerical_setting_and_the_solver_generation_change_the_settings(m
 
 
 def test_cache_of_another_solver_generation_is_refused_and_the_shared_cache_recomputes(
-        tmp_path, monkeypatch, private_cache_dir):
+    tmp_path, monkeypatch, private_cache_dir
+):
     from mdf_neel.simulate import accuracy
 
-    kw = dict(SETTINGS, diameters_m=[18e-9], anisotropies_Jm3=[800.0], angles_deg=[0.0], model="neel",
-              frequencies=np.array([8, 9, 17]), progress=False, rtol=1e-2)
+    kw = dict(
+        SETTINGS,
+        diameters_m=[18e-9],
+        anisotropies_Jm3=[800.0],
+        angles_deg=[0.0],
+        model="neel",
+        frequencies=np.array([8, 9, 17]),
+        progress=False,
+        rtol=1e-2,
+    )
     path = tmp_path / "d.h5"
     first = dictionary(tiny_sequence(), tiny_offsets(), cache=path, **kw)
     shared = dictionary(tiny_sequence(), tiny_offsets(), cache=True, **kw)

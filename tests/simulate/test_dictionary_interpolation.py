@@ -29,6 +29,7 @@ def exact():
 
 # --- the numerics --------------------------------------------------------------------------
 
+
 def test_lagrange_reproduces_cubics_on_non_uniform_nodes():
     rng = np.random.default_rng(3)
     x = np.sort(rng.uniform(100.0, 9000.0, 40))
@@ -64,11 +65,17 @@ def test_settings_validation():
         AnisotropyInterpolation.coerce({"rtol": 1e-3, "stride": 4})
     assert AnisotropyInterpolation.coerce({"rtol": 1e-2}) == AnisotropyInterpolation(1e-2, 16)
     with pytest.raises(ValueError, match="anisotropies_Jm3"):
-        dictionary(tiny_sequence(), tiny_offsets(), **dict(GRID, anisotropies_Jm3=[500.0, 300.0, 900.0]),
-                   anisotropy_interpolation=AnisotropyInterpolation(), progress=False)
+        dictionary(
+            tiny_sequence(),
+            tiny_offsets(),
+            **dict(GRID, anisotropies_Jm3=[500.0, 300.0, 900.0]),
+            anisotropy_interpolation=AnisotropyInterpolation(),
+            progress=False,
+        )
 
 
 # --- default behaviour unchanged -----------------------------------------------------------
+
 
 def test_option_none_is_the_exact_dictionary_bitwise(exact):
     small = dict(GRID, anisotropies_Jm3=K33[:4])
@@ -78,30 +85,59 @@ def test_option_none_is_the_exact_dictionary_bitwise(exact):
     # independently: one physics call per (D, K) pair, outside the dictionary machinery
     for i_d, diameter in enumerate(small["diameters_m"]):
         for i_k, K in enumerate(small["anisotropies_Jm3"]):
-            phi, _ = angles_task({"sequence": tiny_sequence(), "offsets_T": tiny_offsets(), "kwargs": dict(
-                diameter_m=diameter, anisotropy_Jm3=float(K), angles_deg=np.asarray(small["angles_deg"], float),
-                model=small["model"], frequencies=small["frequencies"], channels=("x", "y"))})
+            phi, _ = angles_task(
+                {
+                    "sequence": tiny_sequence(),
+                    "offsets_T": tiny_offsets(),
+                    "kwargs": dict(
+                        diameter_m=diameter,
+                        anisotropy_Jm3=float(K),
+                        angles_deg=np.asarray(small["angles_deg"], float),
+                        model=small["model"],
+                        frequencies=small["frequencies"],
+                        channels=("x", "y"),
+                    ),
+                }
+            )
             np.testing.assert_array_equal(d.phi[i_d, i_k], phi)
-    kw = dict(diameters_m=[2e-8], anisotropies_Jm3=[1.0], angles_deg=[0.0], frequencies=np.array([1]),
-              channels=("x",), particle={}, model="neel")
+    kw = dict(
+        diameters_m=[2e-8],
+        anisotropies_Jm3=[1.0],
+        angles_deg=[0.0],
+        frequencies=np.array([1]),
+        channels=("x",),
+        particle={},
+        model="neel",
+    )
     assert "anisotropy_interpolation" not in dictionary_settings(tiny_sequence(), tiny_offsets(), **kw)
 
 
 def test_langevin_ignores_the_option():
     base = dict(GRID, anisotropies_Jm3=K33[:5], model="langevin")
     plain = dictionary(tiny_sequence(), tiny_offsets(), **base, progress=False)
-    d = dictionary(tiny_sequence(), tiny_offsets(), **base, progress=False,
-                   anisotropy_interpolation=AnisotropyInterpolation(1e-3, 2))
+    d = dictionary(
+        tiny_sequence(),
+        tiny_offsets(),
+        **base,
+        progress=False,
+        anisotropy_interpolation=AnisotropyInterpolation(1e-3, 2),
+    )
     np.testing.assert_array_equal(d.phi, plain.phi)
     assert d.stats == plain.stats and not d.interpolated.any()
 
 
 # --- accuracy and cost on a smooth model ---------------------------------------------------
 
+
 def test_interpolated_dictionary_is_within_rtol_everywhere(exact):
     rtol = 1e-3
-    d = dictionary(tiny_sequence(), tiny_offsets(), **GRID, progress=False,
-                   anisotropy_interpolation=AnisotropyInterpolation(rtol=rtol, max_stride=8))
+    d = dictionary(
+        tiny_sequence(),
+        tiny_offsets(),
+        **GRID,
+        progress=False,
+        anisotropy_interpolation=AnisotropyInterpolation(rtol=rtol, max_stride=8),
+    )
     info = d.stats["interpolation"]
     n_grid = 2 * K33.size
     assert info["grid_pairs"] == n_grid and info["exact_pairs"] <= n_grid // 2, info["exact_pairs"]
@@ -124,8 +160,13 @@ def test_interpolated_dictionary_is_within_rtol_everywhere(exact):
 
 
 def test_tiny_rtol_with_a_loose_stride_solves_everything(exact):
-    d = dictionary(tiny_sequence(), tiny_offsets(), **GRID, progress=False,
-                   anisotropy_interpolation=AnisotropyInterpolation(rtol=1e-14, max_stride=64))
+    d = dictionary(
+        tiny_sequence(),
+        tiny_offsets(),
+        **GRID,
+        progress=False,
+        anisotropy_interpolation=AnisotropyInterpolation(rtol=1e-14, max_stride=64),
+    )
     assert d.stats["interpolation"]["exact_pairs"] == 2 * K33.size
     assert not d.interpolated.any()
     np.testing.assert_array_equal(d.phi, exact.phi)
@@ -158,8 +199,13 @@ def test_a_steep_feature_is_refined_and_verified(monkeypatch):
     K = np.arange(0.0, 6500.0, 100.0)  # 65 values
     rtol = 1e-3
     settings = dict(SETTINGS, diameters_m=[20e-9], anisotropies_Jm3=K)
-    d = dictionary(tiny_sequence(), tiny_offsets(), **settings, progress=False,
-                   anisotropy_interpolation=AnisotropyInterpolation(rtol=rtol, max_stride=16))
+    d = dictionary(
+        tiny_sequence(),
+        tiny_offsets(),
+        **settings,
+        progress=False,
+        anisotropy_interpolation=AnisotropyInterpolation(rtol=rtol, max_stride=16),
+    )
     info = d.stats["interpolation"]
     nodes = np.array(info["nodes"][0])
     gaps = np.diff(K[nodes])
@@ -206,14 +252,16 @@ def test_interrupted_run_resumes_without_recomputing_exact_elements(tmp_path, mo
     task, calls = counting(limit=n_initial)
     monkeypatch.setattr(dictionary_module, "_compute_pair", task)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        dictionary(tiny_sequence(), tiny_offsets(), **GRID, cache=cache, progress=False,
-                   anisotropy_interpolation=option)
+        dictionary(
+            tiny_sequence(), tiny_offsets(), **GRID, cache=cache, progress=False, anisotropy_interpolation=option
+        )
     assert len(calls) == n_initial and not cache.exists()
 
     task, calls = counting()
     monkeypatch.setattr(dictionary_module, "_compute_pair", task)
-    resumed = dictionary(tiny_sequence(), tiny_offsets(), **GRID, cache=cache, progress=False,
-                         anisotropy_interpolation=option)
+    resumed = dictionary(
+        tiny_sequence(), tiny_offsets(), **GRID, cache=cache, progress=False, anisotropy_interpolation=option
+    )
     assert len(calls) == n_exact - n_initial
     assert not {float(k) for k in K33[[0, 8, 16, 24, 32]]} & set(calls)
     assert resumed.stats["resumed"] == n_initial * 3
@@ -224,8 +272,9 @@ def test_interrupted_run_resumes_without_recomputing_exact_elements(tmp_path, mo
     # finished cache: nothing is solved again, the mask round-trips through load()
     task, calls = counting()
     monkeypatch.setattr(dictionary_module, "_compute_pair", task)
-    again = dictionary(tiny_sequence(), tiny_offsets(), **GRID, cache=cache, progress=False,
-                       anisotropy_interpolation=option)
+    again = dictionary(
+        tiny_sequence(), tiny_offsets(), **GRID, cache=cache, progress=False, anisotropy_interpolation=option
+    )
     assert calls == [] and again.stats["computed"] == 0
     np.testing.assert_array_equal(again.phi, reference.phi)
     loaded = SystemFunctionDictionary.load(cache)
@@ -238,11 +287,23 @@ def test_interrupted_run_resumes_without_recomputing_exact_elements(tmp_path, mo
 def test_cache_with_another_interpolation_setting_is_refused(tmp_path):
     cache = tmp_path / "d.h5"
     settings = dict(GRID, anisotropies_Jm3=K33[:9], diameters_m=[20e-9])
-    dictionary(tiny_sequence(), tiny_offsets(), **settings, cache=cache, progress=False,
-               anisotropy_interpolation={"rtol": 1e-3, "max_stride": 4})
+    dictionary(
+        tiny_sequence(),
+        tiny_offsets(),
+        **settings,
+        cache=cache,
+        progress=False,
+        anisotropy_interpolation={"rtol": 1e-3, "max_stride": 4},
+    )
     with pytest.raises(ValueError, match=r"other settings.*anisotropy_interpolation\.rtol"):
-        dictionary(tiny_sequence(), tiny_offsets(), **settings, cache=cache, progress=False,
-                   anisotropy_interpolation={"rtol": 1e-2, "max_stride": 4})
+        dictionary(
+            tiny_sequence(),
+            tiny_offsets(),
+            **settings,
+            cache=cache,
+            progress=False,
+            anisotropy_interpolation={"rtol": 1e-2, "max_stride": 4},
+        )
     with pytest.raises(ValueError, match=r"other settings.*anisotropy_interpolation"):
         dictionary(tiny_sequence(), tiny_offsets(), **settings, cache=cache, progress=False)
     # a cache without the option (and without the mask, as older caches) stays valid without it

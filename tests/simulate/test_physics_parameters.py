@@ -8,8 +8,13 @@ from mdf_neel.simulate import dictionary, system_functions, system_matrix
 from mdf_neel.simulate._dictionary import dictionary_settings
 from tests.simulate._tiny import SETTINGS, tiny_offsets, tiny_sequence
 
-EQ = dict(angle_deg=30.0, diameter_m=20e-9, anisotropy_Jm3=1500.0, model="anisotropic-equilibrium",
-          frequencies=[1, 2, 7, 8, 9])
+EQ = dict(
+    angle_deg=30.0,
+    diameter_m=20e-9,
+    anisotropy_Jm3=1500.0,
+    model="anisotropic-equilibrium",
+    frequencies=[1, 2, 7, 8, 9],
+)
 
 
 def test_fields_are_validated_and_unknown_keywords_named():
@@ -21,8 +26,9 @@ def test_fields_are_validated_and_unknown_keywords_named():
         PhysicsParameters.coerce(None, temprature_K=300.0)
     with pytest.raises(TypeError, match="PhysicsParameters"):
         PhysicsParameters.coerce(300.0)
-    assert PhysicsParameters.coerce({"alpha": 0.2}, temperature_K=300.0) == PhysicsParameters(alpha=0.2,
-                                                                                              temperature_K=300.0)
+    assert PhysicsParameters.coerce({"alpha": 0.2}, temperature_K=300.0) == PhysicsParameters(
+        alpha=0.2, temperature_K=300.0
+    )
 
 
 def test_the_object_and_the_keywords_give_the_same_rows():
@@ -38,8 +44,12 @@ def test_the_object_and_the_keywords_give_the_same_rows():
 
 
 def test_provenance_records_every_physics_field():
-    sm = system_matrix(tiny_sequence(), tiny_offsets(), physics=PhysicsParameters(alpha=0.05),
-                       **{k: v for k, v in EQ.items() if k != "frequencies"})
+    sm = system_matrix(
+        tiny_sequence(),
+        tiny_offsets(),
+        physics=PhysicsParameters(alpha=0.05),
+        **{k: v for k, v in EQ.items() if k != "frequencies"},
+    )
     params = sm.provenance["parameters"]
     assert params["alpha"] == pytest.approx(0.05)
     for name, default in (("temperature_K", 293.0), ("saturation_magnetization_Am", 474e3), ("gamma", 1.75e11)):

@@ -20,9 +20,12 @@ def memoized_physics():
     cache = {}
 
     def cached(sequence, offsets_T, **kw):
-        key = (np.asarray(offsets_T).tobytes(),
-               repr(sorted((k, np.asarray(v).tobytes() if k in ("frequencies", "angles_deg") else v)
-                           for k, v in kw.items())))
+        key = (
+            np.asarray(offsets_T).tobytes(),
+            repr(
+                sorted((k, np.asarray(v).tobytes() if k in ("frequencies", "angles_deg") else v) for k, v in kw.items())
+            ),
+        )
         if key not in cache:
             cache[key] = angle_system_functions(sequence, offsets_T, **kw)
         return cache[key].copy()
@@ -47,8 +50,10 @@ def make(setup, **kw):
 
 # --- transfer function against scipy's analogue Butterworth design (independent) -------
 
+
 def test_bandpass_matches_scipy_butterworth():
     from scipy import signal
+
     f = np.linspace(0, 1.25e6, 400)
     w = 2 * np.pi * f
     bh, ah = signal.butter(2, 2 * np.pi * 40e3, "highpass", analog=True)
@@ -65,12 +70,24 @@ def test_bandpass_matches_scipy_butterworth():
 
 # --- generator ---------------------------------------------------------------------------------
 
+
 def test_clean_signal_is_weighted_model_times_transfer_function(setup):
     seq, grid = setup
     pop = [(22e-9, 1100.0, 0.75), (18e-9, 300.0, 0.25)]
     sms = make(setup, population=pop, noise_level=0.0, background_level=0.0, angles_deg=[30.0])
-    phi = [system_functions(seq, grid[0], angle_deg=30.0, diameter_m=d, anisotropy_Jm3=k, model=MODEL,
-                            frequencies=BINS, channels=("x", "y")) for d, k, _ in pop]
+    phi = [
+        system_functions(
+            seq,
+            grid[0],
+            angle_deg=30.0,
+            diameter_m=d,
+            anisotropy_Jm3=k,
+            model=MODEL,
+            frequencies=BINS,
+            channels=("x", "y"),
+        )
+        for d, k, _ in pop
+    ]
     tf = bandpass_transfer_function(seq.receiver.frequencies_Hz[BINS])
     expected = (0.75 * phi[0] + 0.25 * phi[1]) * tf[None, :, None]
     np.testing.assert_allclose(sms[0].data, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
@@ -101,7 +118,9 @@ def test_background_statistics_match_noise_model(setup):
     dev = bg - mean[..., None]
     live = h > 0  # DC has |H| = 0: no noise, no background there
     # constant background spectrum: |b| = background_level * sigma * |H|, identical in every frame
-    np.testing.assert_allclose(np.abs(mean[:, live]), np.broadcast_to(3.0 * sigma * h[live], (2, live.sum())), rtol=0.05)
+    np.testing.assert_allclose(
+        np.abs(mean[:, live]), np.broadcast_to(3.0 * sigma * h[live], (2, live.sum())), rtol=0.05
+    )
     # circular complex Gaussian with E|n|^2 = sigma^2 |H|^2: each part has variance sigma^2 |H|^2 / 2
     var_re = dev.real.var(axis=-1)[:, live]
     var_im = dev.imag.var(axis=-1)[:, live]

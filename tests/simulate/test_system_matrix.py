@@ -40,10 +40,12 @@ def test_easy_axis_convention():
 def test_langevin_phi_matches_independent_chain_rule():
     seq = paper_2d_sequence()
     _, _, grid = _asymmetric_grid()
-    phi = system_functions(seq, grid.offsets_T, diameter_m=22e-9, model="langevin", frequencies=ROWS,
-                           channels=("x", "y"))
-    ref = langevin_phi(grid.offsets_T, 22e-9, PAPER_AMPLITUDES, PAPER_DIVIDERS, 2.5e6, 1632,
-                       [(1, 0, 0), (0, 1, 0)], ROWS)
+    phi = system_functions(
+        seq, grid.offsets_T, diameter_m=22e-9, model="langevin", frequencies=ROWS, channels=("x", "y")
+    )
+    ref = langevin_phi(
+        grid.offsets_T, 22e-9, PAPER_AMPLITUDES, PAPER_DIVIDERS, 2.5e6, 1632, [(1, 0, 0), (0, 1, 0)], ROWS
+    )
     assert phi.shape == (2, ROWS.size, 6)
     scale = np.abs(ref).max()
     np.testing.assert_allclose(phi, ref, rtol=0, atol=1e-7 * scale)
@@ -58,8 +60,16 @@ def test_langevin_matrix_position_order_offset_sign_and_units():
     m0 = 474e3 * math.pi * (20e-9) ** 3 / 6
     for iy, y in enumerate(ys):
         for ix, x in enumerate(xs):
-            ref = langevin_phi(np.array([[x, y, 0.0]]), 20e-9, PAPER_AMPLITUDES, PAPER_DIVIDERS, 2.5e6, 1632,
-                               [(1, 0, 0), (0, 1, 0)], ROWS)[:, :, 0]
+            ref = langevin_phi(
+                np.array([[x, y, 0.0]]),
+                20e-9,
+                PAPER_AMPLITUDES,
+                PAPER_DIVIDERS,
+                2.5e6,
+                1632,
+                [(1, 0, 0), (0, 1, 0)],
+                ROWS,
+            )[:, :, 0]
             got = sm.data[:, ROWS, ix + 3 * iy]
             np.testing.assert_allclose(got, -MU0 * NA * m0 * ref, rtol=0, atol=1e-7 * np.abs(ref).max() * MU0 * NA * m0)
     assert sm.method == "simulation" and sm.experiment.is_simulation
@@ -174,8 +184,7 @@ def test_written_matrix_reconstructs_a_phantom_like_the_mdf_example_client(tmp_p
     # measurement from the independent Langevin reference, in the documented unit V/mol
     rows = np.arange(V // 2 + 1)
     m0 = 474e3 * math.pi * (22e-9) ** 3 / 6
-    cols = langevin_phi(offsets[c > 0], 22e-9, PAPER_AMPLITUDES, PAPER_DIVIDERS, 2.5e6, V,
-                        [(1, 0, 0), (0, 1, 0)], rows)
+    cols = langevin_phi(offsets[c > 0], 22e-9, PAPER_AMPLITUDES, PAPER_DIVIDERS, 2.5e6, V, [(1, 0, 0), (0, 1, 0)], rows)
     u = -MU0 * NA * m0 * np.einsum("cko,o->ck", cols, c[c > 0])
 
     keep = (freq > 80e3)[None, :] & (snr >= 2.0)

@@ -52,8 +52,9 @@ def band_lu(ab, ipiv, kl, ku):
     iw[3] = ku
     iw[4] = ab.shape[1]
     iw[5] = 0
-    dgbtrf(iw[0:].ctypes, iw[1:].ctypes, iw[2:].ctypes, iw[3:].ctypes, ab.ctypes,
-           iw[4:].ctypes, ipiv.ctypes, iw[5:].ctypes)
+    dgbtrf(
+        iw[0:].ctypes, iw[1:].ctypes, iw[2:].ctypes, iw[3:].ctypes, ab.ctypes, iw[4:].ctypes, ipiv.ctypes, iw[5:].ctypes
+    )
     return iw[5]
 
 
@@ -72,8 +73,19 @@ def band_solve(ab, ipiv, kl, ku, b, transposed=False):
     iw[6] = 0
     trans = np.empty(1, dtype=np.uint8)
     trans[0] = 84 if transposed else 78  # ord("T"), ord("N")
-    dgbtrs(trans.ctypes, iw[0:].ctypes, iw[1:].ctypes, iw[2:].ctypes, iw[3:].ctypes,
-           ab.ctypes, iw[4:].ctypes, ipiv.ctypes, b.ctypes, iw[5:].ctypes, iw[6:].ctypes)
+    dgbtrs(
+        trans.ctypes,
+        iw[0:].ctypes,
+        iw[1:].ctypes,
+        iw[2:].ctypes,
+        iw[3:].ctypes,
+        ab.ctypes,
+        iw[4:].ctypes,
+        ipiv.ctypes,
+        b.ctypes,
+        iw[5:].ctypes,
+        iw[6:].ctypes,
+    )
 
 
 @njit(cache=True)
@@ -103,8 +115,7 @@ def equilibrium_batch(fields, indptr, indices, vals, kl, ku, i0, c00):
     for b in prange(nb):
         ab = np.empty((n, ldab))
         ipiv = np.empty(n, dtype=LAPACK_INT)
-        band_assemble(ab, indptr, indices, vals, fields[b, 0], fields[b, 1], fields[b, 2],
-                      1.0, 0.0, kl, ku)
+        band_assemble(ab, indptr, indices, vals, fields[b, 0], fields[b, 1], fields[b, 2], 1.0, 0.0, kl, ku)
         kv = kl + ku
         # the l=0 row of A is zero: replace it by the normalisation c[i0] = c00
         ab[i0, kv] = 1.0

@@ -36,8 +36,7 @@ def _l_major_order(N: int, M: int) -> np.ndarray:
     """Degree-major order of the harmonics with |m| <= M (new index -> old index): the
     anisotropy couples l to l±2 and the field l±1, so the half-bandwidth is ~4M+2 —
     smaller than the m-major ~2N+3 once M < N/2."""
-    return np.array([l * l + l + m for l in range(N + 1)
-                     for m in range(-min(l, M), min(l, M) + 1)], dtype=np.int64)
+    return np.array([l * l + l + m for l in range(N + 1) for m in range(-min(l, M), min(l, M) + 1)], dtype=np.int64)
 
 
 def _band_order(pattern, N: int, M: int):
@@ -82,8 +81,7 @@ class NeelDiscretisation:
     tail_idx: np.ndarray  # coefficients of the highest kept order |m| = M (empty if M = N)
 
     @classmethod
-    def build(cls, particle: ParticleParameters, N: int,
-              M: int | None = None) -> "NeelDiscretisation":
+    def build(cls, particle: ParticleParameters, N: int, M: int | None = None) -> "NeelDiscretisation":
         """Discretisation of degree N, azimuthal orders |m| <= M (default: all, M = N)."""
         N = int(N)
         M = N if M is None else max(1, min(int(M), N))
@@ -107,13 +105,22 @@ class NeelDiscretisation:
             vals[k] = np.asarray(Mp[rows, Pu.indices]).ravel()
         n = perm.size
         mom_old = np.array([3, 1, 2])  # Y_{1,1}~x, Y_{1,-1}~y, Y_{1,0}~z
-        return cls(N=N, M=M, n=n, indptr=Pu.indptr.astype(np.int64),
-                   indices=Pu.indices.astype(np.int64), vals=np.ascontiguousarray(vals),
-                   kl=kl, ku=ku, perm=perm, mom_idx=inv[mom_old].astype(np.int64),
-                   mom_scale=np.full(3, math.sqrt(4.0 * math.pi / 3.0)),
-                   i0=int(inv[0]), c00=float(ops.c00),
-                   tail_idx=(np.nonzero(np.abs(azimuthal_orders(N)[perm]) == M)[0]
-                             if M < N else np.zeros(0, dtype=np.int64)))
+        return cls(
+            N=N,
+            M=M,
+            n=n,
+            indptr=Pu.indptr.astype(np.int64),
+            indices=Pu.indices.astype(np.int64),
+            vals=np.ascontiguousarray(vals),
+            kl=kl,
+            ku=ku,
+            perm=perm,
+            mom_idx=inv[mom_old].astype(np.int64),
+            mom_scale=np.full(3, math.sqrt(4.0 * math.pi / 3.0)),
+            i0=int(inv[0]),
+            c00=float(ops.c00),
+            tail_idx=(np.nonzero(np.abs(azimuthal_orders(N)[perm]) == M)[0] if M < N else np.zeros(0, dtype=np.int64)),
+        )
 
     def operator(self, B) -> sp.csr_matrix:
         """A(B) as a scipy CSR matrix (permuted order), e.g. for a scipy baseline."""
@@ -124,8 +131,7 @@ class NeelDiscretisation:
         """Discrete stationary coefficient vectors for fields (nb, 3) in the axis frame."""
         f = np.ascontiguousarray(np.asarray(fields, dtype=float).reshape(-1, 3))
         with single_threaded_blas():  # LAPACK inside numba threads: no BLAS threads
-            return band.equilibrium_batch(f, self.indptr, self.indices, self.vals, self.kl,
-                                       self.ku, self.i0, self.c00)
+            return band.equilibrium_batch(f, self.indptr, self.indices, self.vals, self.kl, self.ku, self.i0, self.c00)
 
     def uniform(self, nb: int) -> np.ndarray:
         y = np.zeros((nb, self.n))

@@ -32,13 +32,26 @@ REDUCED_MIN_BATCH = 48
 #: 4.4e-4; docs/neel-numerics.md, "Slow-mode model")
 SLOW_MODE_MIN_RTOL = 1e-3
 #: ``info`` entries holding member indices (mapped from solved members to the batch)
-MEMBER_INDEX_KEYS = ("rb_verification_members", "slow_mode_verification_members",
-                     "slow_mode_full_members")
+MEMBER_INDEX_KEYS = ("rb_verification_members", "slow_mode_verification_members", "slow_mode_full_members")
 
 
-def solve_batch(times, fields, particle: ParticleParameters, easy_axis, *, steady_state,
-                initial, rtol, resolution, tol, n_threads, max_newton, method, symmetry,
-                azimuthal_resolution):
+def solve_batch(
+    times,
+    fields,
+    particle: ParticleParameters,
+    easy_axis,
+    *,
+    steady_state,
+    initial,
+    rtol,
+    resolution,
+    tol,
+    n_threads,
+    max_newton,
+    method,
+    symmetry,
+    azimuthal_resolution,
+):
     """Solve the Néel Fokker–Planck equation for a batch of field trajectories.
 
     Inputs are validated by the callers (:func:`mdf_neel.physics.mean_magnetization`,
@@ -103,9 +116,11 @@ def solve_batch(times, fields, particle: ParticleParameters, easy_axis, *, stead
     if method in ("reduced", "slow-mode") and not steady_state:
         raise ValueError(f"method={method!r} needs steady_state=True")
     if method == "slow-mode" and not in_plane:
-        raise ValueError("method='slow-mode' needs every member's field in one plane through "
-                         "its easy axis (as the paper's 2-D drive and offsets with an easy "
-                         "axis in the drive plane)")
+        raise ValueError(
+            "method='slow-mode' needs every member's field in one plane through "
+            "its easy axis (as the paper's 2-D drive and offsets with an easy "
+            "axis in the drive plane)"
+        )
     # one solve per class of exactly symmetric members, for every steady-state method
     if steady_state and symmetry and nb > 1:
         reps, source, sym, shift = symmetry_classes(fr, atol=SYMMETRY_ATOL * max(bmax, 1e-30))
@@ -114,23 +129,34 @@ def solve_batch(times, fields, particle: ParticleParameters, easy_axis, *, stead
         sym, shift = np.zeros(nb, dtype=np.int64), np.zeros(nb, dtype=np.int64)
     full_batch = nb
     if reps.size < nb:
-        logger.info("Néel FP: %d of %d members are symmetric images (solved %d)",
-                    nb - reps.size, nb, reps.size)
+        logger.info("Néel FP: %d of %d members are symmetric images (solved %d)", nb - reps.size, nb, reps.size)
         fr = np.ascontiguousarray(fr[reps])
         nb = reps.size
     slow_error = None
     if method == "slow-mode":
-        mom, info = _solve_slow_mode(times, fr, particle, N, xi_max, dt, tol_c, rtol,
-                                     max_newton, n_threads)
+        mom, info = _solve_slow_mode(times, fr, particle, N, xi_max, dt, tol_c, rtol, max_newton, n_threads)
         if auto and not info["slow_mode_accepted"]:
             slow_error = info["slow_mode_verification_error"]
             method = "reduced"
-            logger.warning("Néel FP: slow-mode model rejected; solving the batch with the "
-                           "%s method", method)
+            logger.warning("Néel FP: slow-mode model rejected; solving the batch with the %s method", method)
     if method != "slow-mode":
-        mom, info = _solve_galerkin(times, fr, particle, N, xi_max, dt, tol_c, rtol,
-                                    max_newton, n_threads, method, steady_state, initial,
-                                    azimuthal_resolution, cost_guard=auto)
+        mom, info = _solve_galerkin(
+            times,
+            fr,
+            particle,
+            N,
+            xi_max,
+            dt,
+            tol_c,
+            rtol,
+            max_newton,
+            n_threads,
+            method,
+            steady_state,
+            initial,
+            azimuthal_resolution,
+            cost_guard=auto,
+        )
         if slow_error is not None:  # auto tried the slow-mode model first
             info["slow_mode_verification_error"] = slow_error
             info["slow_mode_accepted"] = False
@@ -142,8 +168,7 @@ def solve_batch(times, fields, particle: ParticleParameters, easy_axis, *, stead
             if key in MEMBER_INDEX_KEYS:  # indices into the solved members: to the batch
                 mapped = reps[np.asarray(val, dtype=np.int64)]
                 info[key] = mapped.tolist() if isinstance(val, list) else mapped
-            elif isinstance(val, np.ndarray) and val.ndim >= 1 and val.shape[0] == nb \
-                    and key != "symmetry_source":
+            elif isinstance(val, np.ndarray) and val.ndim >= 1 and val.shape[0] == nb and key != "symmetry_source":
                 info[key] = val[source]
     # back to the lab frame: lab = R^T v, i.e. v @ R for row vectors
     m = np.einsum("bti,bij->btj", mom, R)
@@ -151,8 +176,23 @@ def solve_batch(times, fields, particle: ParticleParameters, easy_axis, *, stead
     return (m[0] if single else m), info
 
 
-def _solve_galerkin(times, fr, particle, N, xi_max, dt, tol_c, rtol, max_newton, n_threads,
-                    method, steady_state, initial, azimuthal_resolution, cost_guard):
+def _solve_galerkin(
+    times,
+    fr,
+    particle,
+    N,
+    xi_max,
+    dt,
+    tol_c,
+    rtol,
+    max_newton,
+    n_threads,
+    method,
+    steady_state,
+    initial,
+    azimuthal_resolution,
+    cost_guard,
+):
     """The batch (axis-frame fields ``fr`` (nb, P, 3)) with the spherical-harmonic model at
     degree N: ``method`` "full" (periodic steady states or, without ``steady_state``,
     initial-value runs from ``initial``) or "reduced"; the azimuthal order is
@@ -168,23 +208,45 @@ def _solve_galerkin(times, fr, particle, N, xi_max, dt, tol_c, rtol, max_newton,
         else:
             M, escalate = initial_azimuthal_order(particle, N, fr, rtol), True
         disc = NeelDiscretisation.build(particle, N, M)
-        logger.info("Néel FP: D=%.3g m K=%.4g J/m3 sigma=%.3g xi_max=%.3g -> degree N=%d, "
-                    "|m| <= %d (%d coefficients, band %d/%d), step tolerance %.2e, batch %d, "
-                    "method %s", particle.diameter_m, particle.anisotropy_Jm3, particle.sigma,
-                    xi_max, N, M, disc.n, disc.kl, disc.ku, tol_c, nb, method)
-        info = {"resolution": N, "n_coefficients": disc.n, "step_tolerance": tol_c,
-                "bandwidth": (disc.kl, disc.ku), "rtol": rtol, "xi_max": xi_max,
-                "method": method}
+        logger.info(
+            "Néel FP: D=%.3g m K=%.4g J/m3 sigma=%.3g xi_max=%.3g -> degree N=%d, "
+            "|m| <= %d (%d coefficients, band %d/%d), step tolerance %.2e, batch %d, "
+            "method %s",
+            particle.diameter_m,
+            particle.anisotropy_Jm3,
+            particle.sigma,
+            xi_max,
+            N,
+            M,
+            disc.n,
+            disc.kl,
+            disc.ku,
+            tol_c,
+            nb,
+            method,
+        )
+        info = {
+            "resolution": N,
+            "n_coefficients": disc.n,
+            "step_tolerance": tol_c,
+            "bandwidth": (disc.kl, disc.ku),
+            "rtol": rtol,
+            "xi_max": xi_max,
+            "method": method,
+        }
         if method == "reduced":
+
             def solve(d, idx, tail):
-                m_, rinfo_ = solve_reduced(d, particle, times, fr[idx], dt, tol_c, rtol,
-                                           max_newton, cost_guard=cost_guard)
+                m_, rinfo_ = solve_reduced(
+                    d, particle, times, fr[idx], dt, tol_c, rtol, max_newton, cost_guard=cost_guard
+                )
                 tails = rinfo_["rb_full_tails"]
                 tail[:] = -1.0  # members without a full solve: not verifiable as such
                 for k, v in tails.items():
                     tail[k] = v
                 rinfo_["m"] = m_
                 return rinfo_
+
         if steady_state:
             solve_full = steady_state_solver(particle, times, fr, dt, tol_c, rtol, max_newton)
         else:
@@ -192,20 +254,27 @@ def _solve_galerkin(times, fr, particle, N, xi_max, dt, tol_c, rtol, max_newton,
 
             def solve_full(d, idx, tail):
                 y0 = d.uniform(idx.size) if initial == "uniform" else d.equilibrium(fr[idx, 0, :])
-                _, mom_, _, ns_, nlu_ = run(d, y0, coef[idx], times[0], times[-1], dt, 0.0,
-                                             times[0], T, tol_c, tail=tail)
-                return {"m": mom_, "periods": np.full(idx.size, (T - 1) / T),
-                        "steps": ns_, "lu_factorisations": nlu_}
-        res = solve_truncated(solve if method == "reduced" else solve_full,
-                               lambda d, idx: solve_full(d, idx, np.zeros(idx.size)),
-                               disc, particle, N, escalate, rtol, nb)
+                _, mom_, _, ns_, nlu_ = run(
+                    d, y0, coef[idx], times[0], times[-1], dt, 0.0, times[0], T, tol_c, tail=tail
+                )
+                return {"m": mom_, "periods": np.full(idx.size, (T - 1) / T), "steps": ns_, "lu_factorisations": nlu_}
+
+        res = solve_truncated(
+            solve if method == "reduced" else solve_full,
+            lambda d, idx: solve_full(d, idx, np.zeros(idx.size)),
+            disc,
+            particle,
+            N,
+            escalate,
+            rtol,
+            nb,
+        )
     mom = res.pop("m")
     info.update(res)
     return mom, info
 
 
-def _solve_slow_mode(times, fr, particle, N, xi_max, dt, tol_c, rtol, max_newton,
-                     n_threads):
+def _solve_slow_mode(times, fr, particle, N, xi_max, dt, tol_c, rtol, max_newton, n_threads):
     """The batch with the slow-mode model (:mod:`.slow_mode`) at degree N
     (all azimuthal orders), verified against full solves of a few members (the full
     method: azimuthal truncation, itself verified); returns the axis-frame moments
@@ -213,9 +282,15 @@ def _solve_slow_mode(times, fr, particle, N, xi_max, dt, tol_c, rtol, max_newton
     nb = fr.shape[0]
     with threads(n_threads), single_threaded_blas():
         disc = NeelDiscretisation.build(particle, N)
-        logger.info("Néel FP: D=%.3g m K=%.4g J/m3 sigma=%.3g -> degree N=%d (%d coefficients),"
-                    " batch %d, method slow-mode", particle.diameter_m, particle.anisotropy_Jm3,
-                    particle.sigma, N, disc.n, nb)
+        logger.info(
+            "Néel FP: D=%.3g m K=%.4g J/m3 sigma=%.3g -> degree N=%d (%d coefficients), batch %d, method slow-mode",
+            particle.diameter_m,
+            particle.anisotropy_Jm3,
+            particle.sigma,
+            N,
+            disc.n,
+            nb,
+        )
         steady = steady_state_solver(particle, times, fr, dt, tol_c, rtol, max_newton)
 
         def full_solve(idx):
@@ -225,9 +300,16 @@ def _solve_slow_mode(times, fr, particle, N, xi_max, dt, tol_c, rtol, max_newton
             def solve(d_, members, tail):
                 return steady(d_, idx[members], tail)
 
-            return solve_truncated(solve, lambda d_, members: solve(d_, members,
-                                                                     np.zeros(members.size)),
-                                    d, particle, N, True, rtol, idx.size)
+            return solve_truncated(
+                solve,
+                lambda d_, members: solve(d_, members, np.zeros(members.size)),
+                d,
+                particle,
+                N,
+                True,
+                rtol,
+                idx.size,
+            )
 
         mom, info = solve_slow_mode_verified(times, fr, disc, particle, full_solve, rtol)
     full = info.pop("full")
@@ -236,10 +318,17 @@ def _solve_slow_mode(times, fr, particle, N, xi_max, dt, tol_c, rtol, max_newton
         arr = np.zeros(nb, dtype=np.asarray(full[key]).dtype)
         arr[pick] = full[key]
         info[key] = arr
-    info.update(method="slow-mode", resolution=N, n_coefficients=disc.n,
-                bandwidth=(disc.kl, disc.ku), rtol=rtol, step_tolerance=tol_c,
-                xi_max=xi_max,
-                azimuthal_resolution=np.full(nb, N), azimuthal_tail=np.zeros(nb),
-                azimuthal_verification_error=full["azimuthal_verification_error"])
+    info.update(
+        method="slow-mode",
+        resolution=N,
+        n_coefficients=disc.n,
+        bandwidth=(disc.kl, disc.ku),
+        rtol=rtol,
+        step_tolerance=tol_c,
+        xi_max=xi_max,
+        azimuthal_resolution=np.full(nb, N),
+        azimuthal_tail=np.zeros(nb),
+        azimuthal_verification_error=full["azimuthal_verification_error"],
+    )
     info["azimuthal_resolution"][pick] = full["azimuthal_resolution"]
     return mom, info

@@ -7,8 +7,7 @@ import math
 
 import numpy as np
 
-__all__ = ["rotation_to_z", "canonical_rotation", "rotations", "planar",
-           "fields_in_axis_planes", "SYMMETRY_ATOL"]
+__all__ = ["rotation_to_z", "canonical_rotation", "rotations", "planar", "fields_in_axis_planes", "SYMMETRY_ATOL"]
 
 #: relative (to max |B|) sample tolerance of a field symmetry between batch members
 SYMMETRY_ATOL = 1e-10
@@ -25,7 +24,7 @@ def rotation_to_z(n) -> np.ndarray:
     if s < 1e-15:
         return np.eye(3) if c > 0 else np.diag([1.0, -1.0, -1.0])
     vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
-    return np.eye(3) + vx + vx @ vx * ((1 - c) / s ** 2)
+    return np.eye(3) + vx + vx @ vx * ((1 - c) / s**2)
 
 
 def canonical_rotation(n) -> np.ndarray:

@@ -9,16 +9,54 @@ from numba import njit, prange
 
 from .band import band_assemble, band_lu, band_solve, op_matvec
 from .lapack import LAPACK_INT
-from .stepping import (INTERP_POINTS, RODAS_A, RODAS_ALPHA, RODAS_C, RODAS_D, RODAS_GAMMA,
-                       RODAS_STAGES, dense_states, field_at, fill_records, push_endpoint,
-                       record_step_end, step_factor)
+from .stepping import (
+    INTERP_POINTS,
+    RODAS_A,
+    RODAS_ALPHA,
+    RODAS_C,
+    RODAS_D,
+    RODAS_GAMMA,
+    RODAS_STAGES,
+    dense_states,
+    field_at,
+    fill_records,
+    push_endpoint,
+    record_step_end,
+    step_factor,
+)
 
 
 @njit(cache=True)
-def run_member_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out,
-                        tol, h_init, h_max, replay, steps, nsteps_io,
-                        indptr, indices, vals, kl, ku, mom_idx, mom_scale, ab, ipiv, work,
-                        ysave, tail_idx, tail_max):
+def run_member_adaptive(
+    y,
+    t_start,
+    t_end,
+    coef,
+    dt,
+    period,
+    t0,
+    t_rec0,
+    out,
+    tol,
+    h_init,
+    h_max,
+    replay,
+    steps,
+    nsteps_io,
+    indptr,
+    indices,
+    vals,
+    kl,
+    ku,
+    mom_idx,
+    mom_scale,
+    ab,
+    ipiv,
+    work,
+    ysave,
+    tail_idx,
+    tail_max,
+):
     """Integrate one trajectory from t_start to t_end in place (adaptive or replayed steps).
 
     Rodas5P steps (module constants ``RODAS_*``): one banded LU of I − hγA(B(t)) per step
@@ -41,7 +79,7 @@ def run_member_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out,
     rhs = work[s + 1]
     ft = work[s + 2]
     yold = work[s + 3]
-    kvec = work[s + 4:s + 7]
+    kvec = work[s + 4 : s + 7]
     bfield = np.empty(3)
     dfield = np.empty(3)
     bst = np.empty(3)
@@ -78,8 +116,7 @@ def run_member_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out,
             if t + h > t_end - 1e-9 * dt:
                 h = t_end - t
         hg = h * RODAS_GAMMA
-        band_assemble(ab, indptr, indices, vals, bfield[0], bfield[1], bfield[2],
-                      -hg, 1.0, kl, ku)
+        band_assemble(ab, indptr, indices, vals, bfield[0], bfield[1], bfield[2], -hg, 1.0, kl, ku)
         info = band_lu(ab, ipiv, kl, ku)
         nlu += 1
         if info != 0:
@@ -155,9 +192,33 @@ def run_member_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out,
 
 
 @njit(cache=True, parallel=True)
-def run_batch_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out, tol, h_init,
-                       h_max, replay, steps, nsteps, indptr, indices, vals, kl, ku,
-                       mom_idx, mom_scale, ysave, tail_idx, tail_max):
+def run_batch_adaptive(
+    y,
+    t_start,
+    t_end,
+    coef,
+    dt,
+    period,
+    t0,
+    t_rec0,
+    out,
+    tol,
+    h_init,
+    h_max,
+    replay,
+    steps,
+    nsteps,
+    indptr,
+    indices,
+    vals,
+    kl,
+    ku,
+    mom_idx,
+    mom_scale,
+    ysave,
+    tail_idx,
+    tail_max,
+):
     """Batched :func:`run_member_adaptive`: y (nb, n), coef (nb, 4, nseg, 3),
     out (nb, nrec, 3), steps (nb, cap), nsteps (nb,) (in/out), ysave (nb, nrec, n) or
     (nb, 0, n), tail_max (nb,) (running maxima). Returns (info, nlu) arrays."""
@@ -170,11 +231,36 @@ def run_batch_adaptive(y, t_start, t_end, coef, dt, period, t0, t_rec0, out, tol
         ab = np.empty((n, ldab))
         ipiv = np.empty(n, dtype=LAPACK_INT)
         work = np.empty((RODAS_STAGES + 7, n))
-        i1, i2 = run_member_adaptive(y[b], t_start, t_end, coef[b], dt, period, t0, t_rec0,
-                                     out[b], tol, h_init, h_max, replay, steps[b],
-                                     nsteps[b:b + 1], indptr, indices, vals, kl, ku,
-                                     mom_idx, mom_scale, ab, ipiv, work, ysave[b], tail_idx,
-                                     tail_max[b:b + 1])
+        i1, i2 = run_member_adaptive(
+            y[b],
+            t_start,
+            t_end,
+            coef[b],
+            dt,
+            period,
+            t0,
+            t_rec0,
+            out[b],
+            tol,
+            h_init,
+            h_max,
+            replay,
+            steps[b],
+            nsteps[b : b + 1],
+            indptr,
+            indices,
+            vals,
+            kl,
+            ku,
+            mom_idx,
+            mom_scale,
+            ab,
+            ipiv,
+            work,
+            ysave[b],
+            tail_idx,
+            tail_max[b : b + 1],
+        )
         info[b] = i1
         nlu[b] = i2
     return info, nlu

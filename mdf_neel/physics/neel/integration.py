@@ -11,8 +11,15 @@ import numba
 import numpy as np
 from scipy.interpolate import CubicSpline
 
-__all__ = ["spline_coefficients", "local_tolerance", "step_store", "warmup_samples",
-           "threads", "H_MAX_SAMPLES", "STEP_TOL_PER_RTOL"]
+__all__ = [
+    "spline_coefficients",
+    "local_tolerance",
+    "step_store",
+    "warmup_samples",
+    "threads",
+    "H_MAX_SAMPLES",
+    "STEP_TOL_PER_RTOL",
+]
 
 #: longest step in sample intervals: bounds the error of m̄ interpolated between step ends
 H_MAX_SAMPLES = 4.0

@@ -51,8 +51,9 @@ def _capsule_address(name: str) -> int:
     capsule = _cython_lapack.__pyx_capi__[name]
     signature = _get_name(capsule)
     if b"int *" not in signature or b"long" in signature:  # pragma: no cover
-        raise ImportError(f"unexpected integer type in scipy's cython_lapack.{name}: "
-                          f"{signature.decode()!r} (expected 32-bit int)")
+        raise ImportError(
+            f"unexpected integer type in scipy's cython_lapack.{name}: {signature.decode()!r} (expected 32-bit int)"
+        )
     address = _get_pointer(capsule, signature)
     if not address:  # pragma: no cover
         raise ImportError(f"scipy.linalg.cython_lapack.{name}: null function pointer")
@@ -70,8 +71,7 @@ _p = types.voidptr
 dgbtrf = types.ExternalFunction(_register("dgbtrf"), types.void(_p, _p, _p, _p, _p, _p, _p, _p))
 # void dgbtrs(char *trans, int *n, int *kl, int *ku, int *nrhs, double *ab, int *ldab,
 #             int *ipiv, double *b, int *ldb, int *info)
-dgbtrs = types.ExternalFunction(_register("dgbtrs"),
-                                types.void(_p, _p, _p, _p, _p, _p, _p, _p, _p, _p, _p))
+dgbtrs = types.ExternalFunction(_register("dgbtrs"), types.void(_p, _p, _p, _p, _p, _p, _p, _p, _p, _p, _p))
 
 # dense LU: numba's own bridge (its integer type may be 64-bit with an ILP64 LAPACK)
 dgetrf = _numba_lapack().numba_xxgetrf(types.float64)

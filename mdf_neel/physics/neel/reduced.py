@@ -110,9 +110,8 @@ class _Snapshots:
         rebuilds the basis after every tolerance change and every new member; a fresh SVD
         of every snapshot each time cost seconds per rebuild at N = 34.)"""
         if self._pod_count < len(self.states):
-            new = np.concatenate(self.states[self._pod_count:]).T
-            base = new if self._pod is None else np.concatenate(
-                [self._pod[0] * self._pod[1], new], axis=1)
+            new = np.concatenate(self.states[self._pod_count :]).T
+            base = new if self._pod is None else np.concatenate([self._pod[0] * self._pod[1], new], axis=1)
             U, sv, _ = np.linalg.svd(base, full_matrices=False)
             keep = sv > 1e-14 * sv[0] if sv.size and sv[0] > 0 else np.zeros(sv.size, bool)
             self._pod = (U[:, keep], sv[keep])
@@ -132,11 +131,10 @@ class _ReducedModel:
         E[snaps.fixed, np.arange(4)] = 1.0
         U, sv = snaps.pod()
         s0 = sv[0] if sv.size and sv[0] > 0 else 1.0
-        V = np.concatenate([E, U[:, :int(np.sum(sv > pod_tol * s0))]], axis=1)
+        V = np.concatenate([E, U[:, : int(np.sum(sv > pod_tol * s0))]], axis=1)
         r = V.shape[1]
         ops = np.zeros((4, r, r))
-        mats = [sp.csr_matrix((disc.vals[k], disc.indices, disc.indptr), shape=(n, n))
-                for k in range(4)]
+        mats = [sp.csr_matrix((disc.vals[k], disc.indices, disc.indptr), shape=(n, n)) for k in range(4)]
         for k in range(4):
             ops[k] = V.T @ (mats[k] @ V)
         ops[:, 0, :] = 0.0  # the l=0 row of A is zero (mass); remove round-off
@@ -161,13 +159,13 @@ class _ReducedModel:
         stages) and kact as an array."""
         key = tuple(int(k) for k in kact)
         if key not in self._stacks:
-            self._stacks[key] = (np.ascontiguousarray(np.concatenate([self.ops[k] for k in key],
-                                                                     axis=1)),
-                                 np.array(key, dtype=np.int64))
+            self._stacks[key] = (
+                np.ascontiguousarray(np.concatenate([self.ops[k] for k in key], axis=1)),
+                np.array(key, dtype=np.int64),
+            )
         return self._stacks[key]
 
-    def run(self, Y, coef, t_start, t_end, dt, period, t0, nrec, tol, replay=False,
-            steps=None, nsteps=None):
+    def run(self, Y, coef, t_start, t_end, dt, period, t0, nrec, tol, replay=False, steps=None, nsteps=None):
         """Integrate the reduced states Y (nb, ncols, r) like :func:`.full.run`; returns
         (Y_end, moments (nb, nrec, 3), steps, nsteps, nlu)."""
         nb = Y.shape[0]
@@ -182,9 +180,25 @@ class _ReducedModel:
             st, ns = step_store(nb, cap, steps, nsteps)
             with single_threaded_blas():  # LAPACK/BLAS inside numba threads: no BLAS threads
                 info, nlu = reduced_kernels.rb_batch(
-                    Yw, float(t_start), float(t_end), coef, float(dt), float(period), float(t0),
-                    out, float(tol), float(dt), float(H_MAX_SAMPLES * dt), 1 if replay else 0,
-                    st, ns, self.ops, stack, kact, self.cmom)
+                    Yw,
+                    float(t_start),
+                    float(t_end),
+                    coef,
+                    float(dt),
+                    float(period),
+                    float(t0),
+                    out,
+                    float(tol),
+                    float(dt),
+                    float(H_MAX_SAMPLES * dt),
+                    1 if replay else 0,
+                    st,
+                    ns,
+                    self.ops,
+                    stack,
+                    kact,
+                    self.cmom,
+                )
             if np.any(info != 0):
                 raise FloatingPointError("singular step matrix in the reduced Fokker-Planck model")
             if replay or not np.any(ns < 0):
@@ -196,8 +210,9 @@ def _rel_l2(a, b):
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300))
 
 
-def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod_tol=None,
-                  max_full=24, seed=0, cost_guard=False):
+def solve_reduced(
+    disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod_tol=None, max_full=24, seed=0, cost_guard=False
+):
     """Periodic steady states of a batch through a verified reduced basis.
 
     Parameters
@@ -244,8 +259,7 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
     full = {}
     full_tail = {}  # azimuthal tail of each full solve (truncated discretisations)
     full_stats = {}  # member -> (residual, periods, steps, LU factorisations) of its full solve
-    state = {"pod": POD_TOL_FRACTION * rtol if pod_tol is None else float(pod_tol),
-             "full_periods": 0.0}
+    state = {"pod": POD_TOL_FRACTION * rtol if pod_tol is None else float(pod_tol), "full_periods": 0.0}
 
     def solve_full(members, train=True):
         # full-model solves; training ones save the steady period's states as snapshots,
@@ -256,7 +270,8 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
         idx = np.array(members)
         tail = np.zeros(idx.size)
         mom, res_f, periods, ns_f, nlu_f, *states = steady_state(
-            disc, particle, times, fr[idx], dt, tol_c, rtol, max_newton, save=train, tail=tail)
+            disc, particle, times, fr[idx], dt, tol_c, rtol, max_newton, save=train, tail=tail
+        )
         state["full_periods"] += float(np.sum(periods))
         for j, m in enumerate(members):
             full_tail[m] = float(tail[j])
@@ -270,18 +285,20 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
 
     def reduced(members, step_factor=1.0):
         idx = np.asarray(members, dtype=np.int64)
-        return _reduced_steady_state(state["model"], particle, coef[idx], fr[idx], tstart, dt,
-                                     period, step_factor * tol_c, rtol)
+        return _reduced_steady_state(
+            state["model"], particle, coef[idx], fr[idx], tstart, dt, period, step_factor * tol_c, rtol
+        )
 
     def too_costly():
         # a dense r x r LU per step against the banded full LU: no gain beyond this
         r = state["model"].rmax
-        return cost_guard and (2.0 / 3.0) * r ** 3 + 10.0 * r * r > BAND_FLOP_COST * (
-            disc.n * disc.kl * (disc.kl + disc.ku) + 40.0 * disc.indices.size)
+        return cost_guard and (2.0 / 3.0) * r**3 + 10.0 * r * r > BAND_FLOP_COST * (
+            disc.n * disc.kl * (disc.kl + disc.ku) + 40.0 * disc.indices.size
+        )
 
-    features = fr[:, ::max(1, P // 64), :].reshape(nb, -1)
+    features = fr[:, :: max(1, P // 64), :].reshape(nb, -1)
     order = [int(m) for m in _farthest_point_order(features)]
-    solve_full(order[:min(nb, N_INITIAL)])
+    solve_full(order[: min(nb, N_INITIAL)])
     rebuild()
     greedy_errors = []
     # greedy in farthest-point order (the member least like the training set next); the
@@ -294,8 +311,7 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
         if e_in > 0.5 * target and not state.get("saturated"):
             r_old = state["model"].rmax
             state["pod"] /= 3.0
-            logger.info("reduced basis: in-sample error %.2e at r=%d; POD tolerance -> %.1e",
-                        e_in, r_old, state["pod"])
+            logger.info("reduced basis: in-sample error %.2e at r=%d; POD tolerance -> %.1e", e_in, r_old, state["pod"])
             rebuild()
             # nothing left to add (all snapshot modes kept), or no longer worth it
             state["saturated"] = state["model"].rmax == r_old or state["pod"] < 1e-10
@@ -307,8 +323,13 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
         solve_full([nxt])
         err = _rel_l2(mom_n[0], full[nxt])
         greedy_errors.append(err)
-        logger.info("reduced basis: r=%d, next member %d: measured error %.2e (target %.1e)",
-                    state["model"].rmax, nxt, err, target)
+        logger.info(
+            "reduced basis: r=%d, next member %d: measured error %.2e (target %.1e)",
+            state["model"].rmax,
+            nxt,
+            err,
+            target,
+        )
         rebuild()
         if err <= target:
             break
@@ -316,8 +337,11 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
     fallback = False
     ver, errs = [], []
     if too_costly():
-        logger.info("reduced basis: r=%d would cost more per step than the full model "
-                    "(%d coefficients); using the full model", state["model"].rmax, disc.n)
+        logger.info(
+            "reduced basis: r=%d would cost more per step than the full model (%d coefficients); using the full model",
+            state["model"].rmax,
+            disc.n,
+        )
         fallback = True
     while len(full) < nb and not fallback:
         mom, res, periods, nsteps, nlu = reduced(np.arange(nb), STEP_TOL_FACTOR)
@@ -327,8 +351,13 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
         ver = [int(rest[0])] + [int(v) for v in pick]
         solve_full(ver)
         errs = [_rel_l2(mom[v], full[v]) for v in ver]
-        logger.info("reduced basis: r=%d verified on %d member(s): max error %.2e (target %.1e)",
-                    state["model"].rmax, len(ver), max(errs), target)
+        logger.info(
+            "reduced basis: r=%d verified on %d member(s): max error %.2e (target %.1e)",
+            state["model"].rmax,
+            len(ver),
+            max(errs),
+            target,
+        )
         if max(errs) <= target:
             break
         if len(full) >= max_full:
@@ -337,9 +366,14 @@ def solve_reduced(disc, particle, times, fr, dt, tol_c, rtol, max_newton, *, pod
         rebuild()
     if fallback or len(full) >= nb:
         if fallback and errs:
-            logger.warning("reduced basis did not reach %.1e with %d full solves (verified "
-                           "%.2e); solving the remaining %d member(s) with the full model",
-                           target, len(full), max(errs), nb - len(full))
+            logger.warning(
+                "reduced basis did not reach %.1e with %d full solves (verified "
+                "%.2e); solving the remaining %d member(s) with the full model",
+                target,
+                len(full),
+                max(errs),
+                nb - len(full),
+            )
         solve_full(range(nb), train=False)
         mom = np.zeros((nb, P, 3))
         res = np.zeros(nb)
@@ -376,8 +410,7 @@ def _reduced_steady_state(rm, particle, coef, fr, tstart, dt, period, tol, rtol)
     w0 = rm.equilibrium(fr[:, (P - nwarm) % P, :])[:, None, :]
     w0, _, _, _, nlu_w = rm.run(w0, coef, tstart - nwarm * dt, tstart, dt, period, tstart, 0, tol)
     periods = np.full(nb, nwarm / P + 1.0)
-    wT, mom, steps, nsteps, nlu = rm.run(w0, coef, tstart, tstart + period, dt, period, tstart,
-                                         P, tol)
+    wT, mom, steps, nsteps, nlu = rm.run(w0, coef, tstart, tstart + period, dt, period, tstart, P, tol)
     nlu = nlu + nlu_w
     tol_y = np.inf if settled else 0.1 * rtol / rm.disc.mom_scale[0]
     res = np.linalg.norm(wT[:, 0] - w0[:, 0], axis=1)
@@ -386,14 +419,28 @@ def _reduced_steady_state(rm, particle, coef, fr, tstart, dt, period, tol, rtol)
         # Newton–Krylov on the period map of the recorded (linear) step sequence, as in the
         # full model: GMRES needs about as many periods as the map has slow modes (1–3
         # interwell modes when the barrier is high), not one column per coordinate
-        logger.info("reduced model: %d member(s) not periodic after warm-up (max residual "
-                    "%.2e); Newton-Krylov shooting", bad.size, float(res[bad].max()))
+        logger.info(
+            "reduced model: %d member(s) not periodic after warm-up (max residual %.2e); Newton-Krylov shooting",
+            bad.size,
+            float(res[bad].max()),
+        )
 
         def period_map(v, act):
             idx = bad[act]
-            w, mom_v, _, _, nl = rm.run(v[:, None, :], coef[idx], tstart, tstart + period, dt,
-                                        period, tstart, P, tol, replay=True, steps=steps[idx],
-                                        nsteps=nsteps[idx])
+            w, mom_v, _, _, nl = rm.run(
+                v[:, None, :],
+                coef[idx],
+                tstart,
+                tstart + period,
+                dt,
+                period,
+                tstart,
+                P,
+                tol,
+                replay=True,
+                steps=steps[idx],
+                nsteps=nsteps[idx],
+            )
             periods[idx] += 1.0
             nlu[idx] += nl
             return w[:, 0], (mom_v,), ()
@@ -401,7 +448,8 @@ def _reduced_steady_state(rm, particle, coef, fr, tstart, dt, period, tol, rtol)
         tol_w = 0.1 * rtol / rm.disc.mom_scale[0]
         # the corrected period by linearity (no further run): y(0) + δ ends at y(T) + Φδ
         delta, phi_delta, (mom_d,), _ = linear_shooting(
-            period_map, wT[bad, 0] - w0[bad, 0], tol=np.full(bad.size, 0.3 * tol_w))
+            period_map, wT[bad, 0] - w0[bad, 0], tol=np.full(bad.size, 0.3 * tol_w)
+        )
         mom[bad] += mom_d
         res[bad] = np.linalg.norm(wT[bad, 0] + phi_delta - w0[bad, 0] - delta, axis=1)
     return mom, res * rm.disc.mom_scale[0], periods, nsteps, nlu

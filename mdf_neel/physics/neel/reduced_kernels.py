@@ -12,9 +12,20 @@ import numpy as np
 from numba import njit, prange
 
 from .lapack import GETRF_INT, dgetrf
-from .stepping import (INTERP_POINTS, RODAS_A, RODAS_ALPHA, RODAS_C, RODAS_D, RODAS_GAMMA,
-                       RODAS_STAGES, field_at, fill_records, push_endpoint, record_step_end,
-                       step_factor)
+from .stepping import (
+    INTERP_POINTS,
+    RODAS_A,
+    RODAS_ALPHA,
+    RODAS_C,
+    RODAS_D,
+    RODAS_GAMMA,
+    RODAS_STAGES,
+    field_at,
+    fill_records,
+    push_endpoint,
+    record_step_end,
+    step_factor,
+)
 
 
 @njit(cache=True)
@@ -93,8 +104,9 @@ def _stage_vector(v, r, kact, cst, ys, dd, dfield, y):
 
 
 @njit(cache=True)
-def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, replay,
-              steps, nsteps_io, ops, S, kact, cmom):
+def rb_member(
+    Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, replay, steps, nsteps_io, ops, S, kact, cmom
+):
     """Integrate the reduced model for one member from t_start to t_end in place.
 
     Y (ncols, r): state columns (ncols > 1 only with replay, e.g. the period map).
@@ -177,7 +189,7 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
                         yst[i] += aij * u[j, col, i]
                         tmp[i] += cij * u[j, col, i]
                 _stage_vector(v, r, kact, bst[st], yst, RODAS_D[st] * h, dfield, y)
-                np.dot(S, v[:nact * r], rhs[:r])
+                np.dot(S, v[: nact * r], rhs[:r])
                 for i in range(r):
                     rhs[i] = hg * (rhs[i] + tmp[i])
                 lu_solve(M, r, ipiv, rhs)
@@ -217,16 +229,35 @@ def rb_member(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, 
 
 
 @njit(cache=True, parallel=True)
-def rb_batch(Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, replay, steps,
-             nsteps, ops, S, kact, cmom):
+def rb_batch(
+    Y, t_start, t_end, coef, dt, period, t0, out, tol, h_init, h_max, replay, steps, nsteps, ops, S, kact, cmom
+):
     """Batched :func:`rb_member`: Y (nb, ncols, r), coef (nb, 4, nseg, 3),
     out (nb, nrec, 3), steps (nb, cap), nsteps (nb,). Returns (info, nlu) arrays."""
     nb = Y.shape[0]
     info = np.zeros(nb, dtype=np.int64)
     nlu = np.zeros(nb, dtype=np.int64)
     for b in prange(nb):
-        i1, i2 = rb_member(Y[b], t_start, t_end, coef[b], dt, period, t0, out[b], tol, h_init,
-                           h_max, replay, steps[b], nsteps[b:b + 1], ops, S, kact, cmom)
+        i1, i2 = rb_member(
+            Y[b],
+            t_start,
+            t_end,
+            coef[b],
+            dt,
+            period,
+            t0,
+            out[b],
+            tol,
+            h_init,
+            h_max,
+            replay,
+            steps[b],
+            nsteps[b : b + 1],
+            ops,
+            S,
+            kact,
+            cmom,
+        )
         info[b] = i1
         nlu[b] = i2
     return info, nlu

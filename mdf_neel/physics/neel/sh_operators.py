@@ -85,7 +85,7 @@ def _quadrature(L: int):
     theta = np.arccos(x)
     phi = np.arange(nph) * (2.0 * np.pi / nph)
     th, ph = np.meshgrid(theta, phi, indexing="ij")
-    wts = (w[:, None] * np.full(nph, 2.0 * np.pi / nph)[None, :])
+    wts = w[:, None] * np.full(nph, 2.0 * np.pi / nph)[None, :]
     return th.ravel(), ph.ravel(), wts.ravel()
 
 
@@ -119,8 +119,10 @@ def _build_unit_operators(L: int):
             rows[k] += [a0 + ii, b0 + jj]
             cols[k] += [b0 + jj, a0 + ii]
             vals[k] += [v, v]
-    Ms = [sp.csr_matrix((np.concatenate(vals[k]), (np.concatenate(rows[k]), np.concatenate(cols[k]))),
-                        shape=(n, n)) for k in range(3)]
+    Ms = [
+        sp.csr_matrix((np.concatenate(vals[k]), (np.concatenate(rows[k]), np.concatenate(cols[k]))), shape=(n, n))
+        for k in range(3)
+    ]
     # J_z = d/dphi: Y_{l,m} -> -m Y_{l,-m},  Y_{l,-m} -> m Y_{l,m}  (m > 0)
     r, c, v = [], [], []
     for l in range(1, L + 1):

@@ -47,11 +47,11 @@ def batched_gmres(matvec, rhs, tol, maxiter):
         for a in act:
             e1 = np.zeros(j + 2)
             e1[0] = beta[a]
-            yv, *_ = np.linalg.lstsq(H[a, :j + 2, :j + 1], e1, rcond=None)
-            res = np.linalg.norm(H[a, :j + 2, :j + 1] @ yv - e1)
+            yv, *_ = np.linalg.lstsq(H[a, : j + 2, : j + 1], e1, rcond=None)
+            res = np.linalg.norm(H[a, : j + 2, : j + 1] @ yv - e1)
             if res <= tol[a] or H[a, j + 1, j] == 0 or j == m - 1:
-                x[a] = yv @ V[a, :j + 1]
-                coefficients[a, :j + 1] = yv
+                x[a] = yv @ V[a, : j + 1]
+                coefficients[a, : j + 1] = yv
                 done[a] = True
                 kdone[a] = j + 1
     return x, its, coefficients

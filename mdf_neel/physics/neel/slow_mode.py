@@ -45,10 +45,27 @@ from scipy.interpolate import RectBivariateSpline
 
 from ..equilibrium import anisotropic_equilibrium
 from .lapack import single_threaded_blas
-from .slow_mode_kernels import (A_COL, DMEQ_Z, FLAG, G, G_PHI, H_X, H_Z, J_X, J_Z, M, MU,
-                                N_SHARED, N_VALUES, RATE, bicubic_spline_values,
-                                periodic_slow_mode, slow_mode_table, slow_only_columns,
-                                table_signs)
+from .slow_mode_kernels import (
+    A_COL,
+    DMEQ_Z,
+    FLAG,
+    G,
+    G_PHI,
+    H_X,
+    H_Z,
+    J_X,
+    J_Z,
+    M,
+    MU,
+    N_SHARED,
+    N_VALUES,
+    RATE,
+    bicubic_spline_values,
+    periodic_slow_mode,
+    slow_mode_table,
+    slow_only_columns,
+    table_signs,
+)
 
 logger = logging.getLogger("mdf_neel.physics")
 
@@ -112,12 +129,10 @@ class SlowModeTables:
         self.values = values
         self.converged = converged
         self.wall_s = wall_s
-        splines = [RectBivariateSpline(bx, bz, values[..., k], kx=3, ky=3)
-                   for k in range(values.shape[-1])]
+        splines = [RectBivariateSpline(bx, bz, values[..., k], kx=3, ky=3) for k in range(values.shape[-1])]
         self._knots = splines[0].tck[:2]
         ncx = self._knots[0].size - 4
-        self._coef = np.ascontiguousarray(np.stack([s.tck[2].reshape(ncx, -1) for s in splines],
-                                                   axis=-1))
+        self._coef = np.ascontiguousarray(np.stack([s.tck[2].reshape(ncx, -1) for s in splines], axis=-1))
 
     @classmethod
     def build(cls, disc, particle, bx_max, bz_max, spacing=TABLE_SPACING_T):
@@ -128,9 +143,21 @@ class SlowModeTables:
         qx = table_nodes(bx_max, spacing, 1.0 / particle.xi_per_tesla)
         qz = table_nodes(bz_max, spacing, 1.0 / particle.xi_per_tesla)
         with single_threaded_blas():
-            q = slow_mode_table(qx, qz, disc.indptr, disc.indices, disc.vals, disc.kl,
-                                disc.ku, disc.i0, disc.c00, disc.mom_idx, disc.mom_scale,
-                                EIGEN_TOL, EIGEN_MAXIT)
+            q = slow_mode_table(
+                qx,
+                qz,
+                disc.indptr,
+                disc.indices,
+                disc.vals,
+                disc.kl,
+                disc.ku,
+                disc.i0,
+                disc.c00,
+                disc.mom_idx,
+                disc.mom_scale,
+                EIGEN_TOL,
+                EIGEN_MAXIT,
+            )
         ok_q = q[..., FLAG] == 1.0
         vals_q = table_values(q, *boltzmann_reference(particle, qx, qz))
         # full grid from the quadrant: index −i ↔ i
@@ -139,8 +166,7 @@ class SlowModeTables:
         full = np.empty((bx.size, bz.size, N_VALUES))
         ok = np.empty((bx.size, bz.size), dtype=bool)
         # column signs for (sx, sz) = signs of (B_x, B_z): (−, +) = R, (−, −) = S, (+, −) = R S
-        signs = {(1, 1): np.ones(N_VALUES), (-1, 1): table_signs("R"),
-                 (-1, -1): table_signs("S")}
+        signs = {(1, 1): np.ones(N_VALUES), (-1, 1): table_signs("R"), (-1, -1): table_signs("S")}
         signs[(1, -1)] = signs[(-1, 1)] * signs[(-1, -1)]
         cx, cz = qx.size - 1, qz.size - 1
         for sx in (1, -1):
@@ -152,10 +178,17 @@ class SlowModeTables:
         # filled on the whole grid: the fill is equivariant, so odd columns vanish on the axes
         full = _fill(full, ok)
         wall = time.perf_counter() - t0
-        logger.info("Néel slow-mode tables: %d x %d field points (quadrant %d, %d without an "
-                    "isolated slow mode), spacing %.3g mT (near 0: %.3g mT), %.1f s", bx.size,
-                    bz.size, q.shape[0] * q.shape[1], int(np.sum(~ok_q)), spacing * 1e3,
-                    qz[1] * 1e3, wall)
+        logger.info(
+            "Néel slow-mode tables: %d x %d field points (quadrant %d, %d without an "
+            "isolated slow mode), spacing %.3g mT (near 0: %.3g mT), %.1f s",
+            bx.size,
+            bz.size,
+            q.shape[0] * q.shape[1],
+            int(np.sum(~ok_q)),
+            spacing * 1e3,
+            qz[1] * 1e3,
+            wall,
+        )
         return cls(bx, bz, full, ok, wall)
 
     def evaluate(self, x, z):
@@ -163,9 +196,9 @@ class SlowModeTables:
         interpolating splines (scipy's RectBivariateSpline), evaluated together."""
         x = np.asarray(x, dtype=float)
         z = np.asarray(z, dtype=float)
-        out = bicubic_spline_values(self._knots[0], self._knots[1], self._coef,
-                                    np.ascontiguousarray(x.ravel()),
-                                    np.ascontiguousarray(z.ravel()))
+        out = bicubic_spline_values(
+            self._knots[0], self._knots[1], self._coef, np.ascontiguousarray(x.ravel()), np.ascontiguousarray(z.ravel())
+        )
         return out.reshape(x.shape + (self._coef.shape[-1],))
 
 
@@ -186,8 +219,13 @@ def boltzmann_reference(particle, bx, bz):
         return anisotropic_equilibrium(b, particle.xi_per_tesla, particle.sigma, (0, 0, 1))
 
     m_b = moment(0.0, 0.0)
-    dmz = np.stack([(moment(h, 0.0)[..., 2] - moment(-h, 0.0)[..., 2]) / (2 * h),
-                    (moment(0.0, h)[..., 2] - moment(0.0, -h)[..., 2]) / (2 * h)], axis=-1)
+    dmz = np.stack(
+        [
+            (moment(h, 0.0)[..., 2] - moment(-h, 0.0)[..., 2]) / (2 * h),
+            (moment(0.0, h)[..., 2] - moment(0.0, -h)[..., 2]) / (2 * h),
+        ],
+        axis=-1,
+    )
     return m_b, dmz
 
 
@@ -223,12 +261,13 @@ def table_values(point, m_boltzmann, dmz_boltzmann):
     v[..., RATE] = np.log(np.where(ok, point[..., RATE], 1.0))
     a = np.where(ok, m_boltzmann[..., 2] - point[..., M + 2], 0.0)
     v[..., A_COL] = a
-    mu, g_phi, j = point[..., MU:MU + 3], point[..., G_PHI:G_PHI + 2], point[..., J_X:J_Z + 3]
+    mu, g_phi, j = point[..., MU : MU + 3], point[..., G_PHI : G_PHI + 2], point[..., J_X : J_Z + 3]
     shift = ok[..., None]
     m, g, h = slice(M, M + 3), slice(G, G + 2), slice(H_X, H_Z + 3)
     v[..., m] = np.where(shift, point[..., m] + a[..., None] * mu, point[..., m])
-    v[..., g] = np.where(shift, point[..., g] + a[..., None] * g_phi + dmz_boltzmann
-                         - point[..., DMEQ_Z:DMEQ_Z + 2], point[..., g])
+    v[..., g] = np.where(
+        shift, point[..., g] + a[..., None] * g_phi + dmz_boltzmann - point[..., DMEQ_Z : DMEQ_Z + 2], point[..., g]
+    )
     v[..., h] = np.where(shift, point[..., h] + a[..., None] * j, point[..., h])
     return v
 
@@ -292,9 +331,13 @@ def integrate_periodic(values, fields_dot, dt, blocked_gap=BLOCKED_GAP):
     clamped : numpy.ndarray of int, shape (nb,)
         Points where the decay rate of c was raised to :data:`MIN_DECAY_RATIO` · λ1.
     """
-    return periodic_slow_mode(np.ascontiguousarray(values, dtype=float),
-                              np.ascontiguousarray(fields_dot, dtype=float), float(dt),
-                              float(blocked_gap), MIN_DECAY_RATIO)
+    return periodic_slow_mode(
+        np.ascontiguousarray(values, dtype=float),
+        np.ascontiguousarray(fields_dot, dtype=float),
+        float(dt),
+        float(blocked_gap),
+        MIN_DECAY_RATIO,
+    )
 
 
 def solve_slow_mode(times, fr, disc, particle, spacing=TABLE_SPACING_T, substeps=SUBSTEPS):
@@ -354,13 +397,15 @@ def solve_slow_mode(times, fr, disc, particle, spacing=TABLE_SPACING_T, substeps
     norm_max = np.max(np.linalg.norm(m, axis=-1), axis=1)
     # a mean moment outside the unit ball cannot be right: such members are solved in full
     breakdown = ~(norm_max <= 1.0 + 1e-6)
-    info = {"slow_mode_table_shape": tables.values.shape[:2],
-            "slow_mode_spacing_T": spacing,
-            "slow_mode_unconverged_points": int(np.sum(~tables.converged)),
-            "slow_mode_table_s": tables.wall_s,
-            "slow_mode_gap": gaps,
-            "slow_mode_breakdown": breakdown,
-            "slow_mode_clamped_points": clamped}
+    info = {
+        "slow_mode_table_shape": tables.values.shape[:2],
+        "slow_mode_spacing_T": spacing,
+        "slow_mode_unconverged_points": int(np.sum(~tables.converged)),
+        "slow_mode_table_s": tables.wall_s,
+        "slow_mode_gap": gaps,
+        "slow_mode_breakdown": breakdown,
+        "slow_mode_clamped_points": clamped,
+    }
     return m, info
 
 
@@ -404,22 +449,32 @@ def solve_slow_mode_verified(times, fr, disc, particle, full_solve, rtol, seed=0
     if valid.size:
         worst = valid[int(np.argmax(np.max(np.linalg.norm(fr[valid], axis=-1), axis=1)))]
         rest = np.setdiff1d(valid, [worst])
-        pick = np.concatenate([[worst], rng.choice(rest, size=min(VERIFY_RANDOM, rest.size),
-                                                   replace=False)]).astype(np.int64)
+        pick = np.concatenate([[worst], rng.choice(rest, size=min(VERIFY_RANDOM, rest.size), replace=False)]).astype(
+            np.int64
+        )
     solve = np.sort(np.concatenate([pick, broken]).astype(np.int64))
     full = full_solve(solve)
     ref = full["m"][np.searchsorted(solve, pick)]
-    err = np.linalg.norm(m[pick] - ref, axis=(1, 2)) / \
-        np.maximum(np.linalg.norm(ref, axis=(1, 2)), 1e-300)
+    err = np.linalg.norm(m[pick] - ref, axis=(1, 2)) / np.maximum(np.linalg.norm(ref, axis=(1, 2)), 1e-300)
     error = float(err.max(initial=0.0))
     accepted = bool(error <= rtol)
-    logger.log(logging.INFO if accepted else logging.WARNING,
-               "Néel slow-mode model %s: largest difference from the full model %.2e on "
-               "%d member(s) (tolerance %.1e); %d member(s) outside the model solved in full",
-               "verified" if accepted else "REJECTED", error, pick.size, rtol, broken.size)
+    logger.log(
+        logging.INFO if accepted else logging.WARNING,
+        "Néel slow-mode model %s: largest difference from the full model %.2e on "
+        "%d member(s) (tolerance %.1e); %d member(s) outside the model solved in full",
+        "verified" if accepted else "REJECTED",
+        error,
+        pick.size,
+        rtol,
+        broken.size,
+    )
     if accepted:
         m[solve] = full["m"]
-    info.update(slow_mode_verification_members=np.sort(pick),
-                slow_mode_verification_error=error, slow_mode_accepted=accepted,
-                slow_mode_full_members=solve, full=full)
+    info.update(
+        slow_mode_verification_members=np.sort(pick),
+        slow_mode_verification_error=error,
+        slow_mode_accepted=accepted,
+        slow_mode_full_members=solve,
+        full=full,
+    )
     return m, info

@@ -40,8 +40,7 @@ SHARED_COLUMNS = (
 )
 #: :func:`slow_mode_point`'s output: the shared columns, ∂m_eq,z/∂B_x and ∂m_eq,z/∂B_z
 #: [1/T], and a flag (1: converged real slow mode)
-POINT_COLUMNS = SHARED_COLUMNS + (("dmeq_z", (-1, +1), (+1, +1), False),
-                                  ("flag", (+1,), (+1,), False))
+POINT_COLUMNS = SHARED_COLUMNS + (("dmeq_z", (-1, +1), (+1, +1), False), ("flag", (+1,), (+1,), False))
 #: the tables' values (:class:`mdf_neel.physics.neel.slow_mode.SlowModeTables`): the shared
 #: columns and the shift a of the reference state
 TABLE_COLUMNS = SHARED_COLUMNS + (("a", (+1,), (-1,), False),)
@@ -73,8 +72,10 @@ def table_signs(symmetry):
 
 def slow_only_columns():
     """Table columns that exist only where there is a slow mode (int array)."""
-    return np.array([_TABLE[name] + c for name, signs_r, _, slow in TABLE_COLUMNS if slow
-                     for c in range(len(signs_r))], dtype=np.int64)
+    return np.array(
+        [_TABLE[name] + c for name, signs_r, _, slow in TABLE_COLUMNS if slow for c in range(len(signs_r))],
+        dtype=np.int64,
+    )
 
 
 #: largest |μ1⊥| (moment of φ1 across the easy axis, gauge μ1_z = 1) of an inter-well mode:
@@ -115,8 +116,9 @@ def _factor_shifted(ab_s, ipiv_s, indptr, indices, vals, bx, bz, kl, ku, i0, s, 
 
 
 @njit(cache=True)
-def _slowest_mode(ab, ipiv, ab_s, ipiv_s, kl, ku, indptr, indices, vals, bx, bz, i0, s, X,
-                  transposed, shifted, tol, atol, maxit):
+def _slowest_mode(
+    ab, ipiv, ab_s, ipiv_s, kl, ku, indptr, indices, vals, bx, bz, i0, s, X, transposed, shifted, tol, atol, maxit
+):
     """Subspace inverse iteration with Rayleigh–Ritz on Ã (or Ãᵀ): the Ritz pair of the
     smallest |λ|. X (n, p) is the start block (overwritten). Converged when the Ritz
     value changes by <= tol·|λ| + atol and the unit Ritz vector by <= tol from one
@@ -186,8 +188,7 @@ def _slowest_mode(ab, ipiv, ab_s, ipiv_s, kl, ku, indptr, indices, vals, bx, bz,
 
 
 @njit(cache=True)
-def slow_mode_point(out, bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx,
-                    mom_scale, tol, maxit):
+def slow_mode_point(out, bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx, mom_scale, tol, maxit):
     """Slow-mode quantities at the field (bx, 0, bz) [T] (easy-axis frame) into out (N_OUT,),
     columns as in :data:`POINT_COLUMNS`: λ1 (rate of the slowest mode, > 0), m_eq, μ1 = m̄
     of φ1, g_eq, g_φ, h_x, h_z, j_x, j_z, ∂m_eq,z/∂B, and the flag: 1 for a converged real
@@ -243,8 +244,9 @@ def slow_mode_point(out, bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx
         X[i, 2] = np.sin(1.0 + 0.37 * i)
     ab2 = np.empty((n, ldab))
     ipiv2 = np.empty(n, dtype=LAPACK_INT)
-    lam, phi, ok_r = _slowest_mode(ab, ipiv, ab2, ipiv2, kl, ku, indptr, indices, vals, bx, bz,
-                                   i0, s, X, False, False, tol, atol, maxit)
+    lam, phi, ok_r = _slowest_mode(
+        ab, ipiv, ab2, ipiv2, kl, ku, indptr, indices, vals, bx, bz, i0, s, X, False, False, tol, atol, maxit
+    )
     zi = mom_idx[2]
     if not ok_r or lam > atol or phi[zi] == 0.0:
         return
@@ -256,8 +258,9 @@ def slow_mode_point(out, bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx
     for a in range(3):
         X[mom_idx[a], 0] = 1.0
     X[:, 1] = phi
-    lam_l, psi, ok_l = _slowest_mode(ab, ipiv, ab2, ipiv2, kl, ku, indptr, indices, vals, bx,
-                                     bz, i0, s, X, True, True, tol, atol, maxit)
+    lam_l, psi, ok_l = _slowest_mode(
+        ab, ipiv, ab2, ipiv2, kl, ku, indptr, indices, vals, bx, bz, i0, s, X, True, True, tol, atol, maxit
+    )
     if not ok_l or abs(lam_l - lam) > 1e-6 * abs(lam) + atol:
         return
     # the l = 0 coefficient of ψ is never needed: every vector it meets (φ1, ∂f_eq, ∂φ1,
@@ -295,8 +298,7 @@ def slow_mode_point(out, bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx
 
 
 @njit(cache=True, parallel=True)
-def slow_mode_table(bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx, mom_scale,
-                    tol, maxit):
+def slow_mode_table(bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx, mom_scale, tol, maxit):
     """:func:`slow_mode_point` on the grid bx (nx,) × bz (nz,): (nx, nz, N_OUT)."""
     nx = bx.shape[0]
     nz = bz.shape[0]
@@ -304,8 +306,7 @@ def slow_mode_table(bx, bz, indptr, indices, vals, kl, ku, i0, c00, mom_idx, mom
     for k in prange(nx * nz):
         a = k // nz
         b = k - a * nz
-        slow_mode_point(out[a, b], bx[a], bz[b], indptr, indices, vals, kl, ku, i0, c00,
-                        mom_idx, mom_scale, tol, maxit)
+        slow_mode_point(out[a, b], bx[a], bz[b], indptr, indices, vals, kl, ku, i0, c00, mom_idx, mom_scale, tol, maxit)
     return out
 
 
@@ -424,6 +425,10 @@ def periodic_slow_mode(values, fields_dot, dt, blocked_gap, min_decay):
             fx = fields_dot[b, i, 0]
             fz = fields_dot[b, i, 2]
             for k in range(3):
-                m[b, i, k] = (v[M + k] + ci * v[MU + k] + fx * (v[H_X + k] + ci * v[J_X + k])
-                              + fz * (v[H_Z + k] + ci * v[J_Z + k]))
+                m[b, i, k] = (
+                    v[M + k]
+                    + ci * v[MU + k]
+                    + fx * (v[H_X + k] + ci * v[J_X + k])
+                    + fz * (v[H_Z + k] + ci * v[J_Z + k])
+                )
     return m, gap, clamped

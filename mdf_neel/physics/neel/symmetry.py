@@ -30,19 +30,24 @@ import numpy as np
 __all__ = ["SYMMETRIES", "symmetry_classes", "expand_members"]
 
 #: identity and the 180° rotations about the frame axes z, x, y (diagonal entries)
-SYMMETRIES = np.array([[1.0, 1.0, 1.0], [-1.0, -1.0, 1.0], [1.0, -1.0, -1.0],
-                       [-1.0, 1.0, -1.0]])
+SYMMETRIES = np.array([[1.0, 1.0, 1.0], [-1.0, -1.0, 1.0], [1.0, -1.0, -1.0], [-1.0, 1.0, -1.0]])
 
 
 def _features(fields):
     """Per member: mean squares of each component and of products (invariant under
     circular shifts and under the sign flips of :data:`SYMMETRIES`), shape (B, 6)."""
     f = fields
-    return np.stack([np.mean(f[..., 0] ** 2, axis=1), np.mean(f[..., 1] ** 2, axis=1),
-                     np.mean(f[..., 2] ** 2, axis=1),
-                     np.mean((f[..., 0] * f[..., 1]) ** 2, axis=1),
-                     np.mean((f[..., 1] * f[..., 2]) ** 2, axis=1),
-                     np.mean((f[..., 0] * f[..., 2]) ** 2, axis=1)], axis=1)
+    return np.stack(
+        [
+            np.mean(f[..., 0] ** 2, axis=1),
+            np.mean(f[..., 1] ** 2, axis=1),
+            np.mean(f[..., 2] ** 2, axis=1),
+            np.mean((f[..., 0] * f[..., 1]) ** 2, axis=1),
+            np.mean((f[..., 1] * f[..., 2]) ** 2, axis=1),
+            np.mean((f[..., 0] * f[..., 2]) ** 2, axis=1),
+        ],
+        axis=1,
+    )
 
 
 def _best_shift(a, b):
@@ -80,7 +85,7 @@ def symmetry_classes(fields, *, atol):
     sym = np.zeros(nb, dtype=np.int64)
     shift = np.zeros(nb, dtype=np.int64)
     scale = max(float(np.max(np.abs(fields), initial=0.0)), 1e-300)
-    feats = _features(fields) / scale ** 2
+    feats = _features(fields) / scale**2
     keys = [tuple(np.round(f, 9)) for f in feats]
     reps: list[int] = []
     buckets: dict = {}

@@ -11,8 +11,13 @@ import numpy as np
 from ..particles import ParticleParameters
 from .discretisation import NeelDiscretisation
 
-__all__ = ["initial_azimuthal_order", "next_azimuthal_order", "truncation_pays",
-           "azimuthal_check_fields", "solve_truncated"]
+__all__ = [
+    "initial_azimuthal_order",
+    "next_azimuthal_order",
+    "truncation_pays",
+    "azimuthal_check_fields",
+    "solve_truncated",
+]
 
 logger = logging.getLogger("mdf_neel.physics")
 
@@ -73,12 +78,10 @@ def next_azimuthal_order(N: int, M: int) -> int:
     M + AZIMUTHAL_VERIFY_STEP while that step costs at most
     :data:`AZIMUTHAL_ESCALATION_MAX_COST` of an untruncated one, else N (no truncation)."""
     M2 = M + AZIMUTHAL_VERIFY_STEP
-    return M2 if (M2 < N and _step_cost(N, M2)
-                  <= AZIMUTHAL_ESCALATION_MAX_COST * _step_cost(N, N)) else N
+    return M2 if (M2 < N and _step_cost(N, M2) <= AZIMUTHAL_ESCALATION_MAX_COST * _step_cost(N, N)) else N
 
 
-def initial_azimuthal_order(particle: ParticleParameters, N: int, fields_frame,
-                            rtol: float = 1e-4) -> int:
+def initial_azimuthal_order(particle: ParticleParameters, N: int, fields_frame, rtol: float = 1e-4) -> int:
     """First azimuthal order M (|m| <= M, easy-axis frame) to try at degree N.
 
     With a strong barrier the density is two sharp peaks near ±ẑ, tilted by the
@@ -159,8 +162,7 @@ def solve_truncated(solve, verify_solve, disc, particle, N, verify, rtol, nb, se
         cand = np.nonzero(tail >= 0.0)[0]
         worst = cand[np.argsort(-tail[cand], kind="stable")][:AZIMUTHAL_VERIFY_WORST]
         rest = np.setdiff1d(cand, worst)
-        pick = np.concatenate([worst, rng.choice(rest, size=min(AZIMUTHAL_VERIFY_RANDOM,
-                                                                 rest.size), replace=False)])
+        pick = np.concatenate([worst, rng.choice(rest, size=min(AZIMUTHAL_VERIFY_RANDOM, rest.size), replace=False)])
         pick = np.sort(pick.astype(np.int64))
         if pick.size == 0:  # no member with a full solve to verify on
             logger.warning("Néel FP: |m| <= %d not verified (no full solve)", M)
@@ -172,19 +174,26 @@ def solve_truncated(solve, verify_solve, disc, particle, N, verify, rtol, nb, se
             if key in vs and key in cost:
                 cost[key][pick] += vs[key]
         ref = vs["m"]
-        err = np.linalg.norm(out["m"][pick] - ref, axis=(1, 2)) / \
-            np.maximum(np.linalg.norm(ref, axis=(1, 2)), 1e-300)
+        err = np.linalg.norm(out["m"][pick] - ref, axis=(1, 2)) / np.maximum(np.linalg.norm(ref, axis=(1, 2)), 1e-300)
         out["azimuthal_verification_error"] = float(err.max(initial=0.0))
         if err.max(initial=0.0) <= AZIMUTHAL_ERROR_FRACTION * rtol:
             out["m"][pick] = ref
-            logger.info("Néel FP: |m| <= %d verified against |m| <= %d on %d member(s): "
-                        "max difference %.2e", M, M_v, pick.size, float(err.max(initial=0.0)))
+            logger.info(
+                "Néel FP: |m| <= %d verified against |m| <= %d on %d member(s): max difference %.2e",
+                M,
+                M_v,
+                pick.size,
+                float(err.max(initial=0.0)),
+            )
             break
-        logger.info("Néel FP: |m| <= %d differs from |m| <= %d by %.2e (> %.1e); solving the "
-                    "batch again with %s", M, M_v, float(err.max()),
-                    AZIMUTHAL_ERROR_FRACTION * rtol,
-                    f"|m| <= {next_azimuthal_order(N, M)}"
-                    if next_azimuthal_order(N, M) < N else "all orders")
+        logger.info(
+            "Néel FP: |m| <= %d differs from |m| <= %d by %.2e (> %.1e); solving the batch again with %s",
+            M,
+            M_v,
+            float(err.max()),
+            AZIMUTHAL_ERROR_FRACTION * rtol,
+            f"|m| <= {next_azimuthal_order(N, M)}" if next_azimuthal_order(N, M) < N else "all orders",
+        )
         M = next_azimuthal_order(N, M)
     out.update(cost)
     return out

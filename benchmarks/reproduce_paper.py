@@ -167,8 +167,9 @@ def accuracy(grid_name="coarse", data=None, interpolate=True, cache=True, worker
         phases,
     )
     solved = int(np.sum(~dic.interpolated[:, :, 0]))
+    rest = "the rest interpolated along K" if solved < len(d) * len(k) else "no interpolation"
     log(
-        f"  Néel dictionary: {solved} of {len(d) * len(k)} (D, K) pairs solved, the rest interpolated along K; "
+        f"  Néel dictionary: {solved} of {len(d) * len(k)} (D, K) pairs solved ({rest}); "
         f"{dic.stats.get('resumed', 0)} elements from the cache"
     )
     interp_summary = dic.stats.get("interpolation")

@@ -32,6 +32,7 @@ import sys
 import time
 
 import numpy as np
+from _results import add_json_argument, write_results
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fp_speed import ANGLES, angle_batch  # noqa: E402  (the paper's sequence and angles)
@@ -99,6 +100,7 @@ def main(argv=None):
     ap.add_argument("--offsets", type=int, default=3, help="offsets per axis (x 12 angles)")
     ap.add_argument("--rtol", type=float, default=1e-3)
     ap.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
+    add_json_argument(ap, "fp_grid_projection")
     a = ap.parse_args(argv)
     d_s = np.array(sorted(float(v) for v in a.diameters.split(",")))
     k_s = np.array(sorted(float(v) for v in a.anisotropies.split(",")))
@@ -145,6 +147,12 @@ def main(argv=None):
     )
     sig = np.array([[ParticleParameters(d * 1e-9, k).sigma for k in GRID_K] for d in GRID_D_NM])
     print(f"pairs with sigma > 10: {int(np.sum(sig > 10))} of {sig.size}")
+    write_results(
+        a.json,
+        "fp_grid_projection",
+        a,
+        {"diameters_nm": d_s, "anisotropies_Jm3": k_s, "core_s_per_trajectory": cost, "projected_h_2_cores": hours},
+    )
     print(
         "caveats: a small offset grid over-weights training/verification solves; the cost "
         "model is bilinear in (D, K) between the sampled pairs (full* = the reduced basis "

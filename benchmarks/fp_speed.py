@@ -55,6 +55,7 @@ import sys
 import time
 
 import numpy as np
+from _results import add_json_argument, write_results
 
 DICTIONARY_SOLVES = 1_045_440
 F_BASE = 2.5e6
@@ -316,6 +317,7 @@ def main(argv=None):
         help="all-angles batch methods to time (default reduced,slow-mode; 'auto' takes slow-mode for such batches)",
     )
     ap.add_argument("--worker", nargs=2, type=float, help=argparse.SUPPRESS)
+    add_json_argument(ap, "fp_speed")
     a = ap.parse_args(argv)
     unknown = set(a.methods.split(",")) - {"reduced", "slow-mode"}
     if unknown:
@@ -475,6 +477,7 @@ def main(argv=None):
     )
     peak = max(max(r["peak_extra_mb"], r["red_peak_extra_mb"], r["sm_peak_extra_mb"]) for r in rows)
     print(f"peak extra memory: max {peak:.0f} MB")
+    write_results(a.json, "fp_speed", a, rows)
     return 0
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import _reference_physics as _reference  # independent references (tests/physics)
+from tests.physics import _reference_physics as _reference  # independent references
 
 from mdf_neel.physics import (
     ParticleParameters,

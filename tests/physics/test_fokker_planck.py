@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-import _reference_physics as _reference  # independent references (tests/physics)
+from tests.physics import _reference_physics as _reference  # independent references
 from scipy.integrate import solve_ivp
 
 from mdf_neel.physics import ParticleParameters, integral_relaxation_time, mean_magnetization

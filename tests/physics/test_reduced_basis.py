@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-import _reference_physics as _reference  # independent references (tests/physics)
+from tests.physics import _reference_physics as _reference  # independent references
 
 from mdf_neel.physics import ParticleParameters, anisotropic_equilibrium, mean_magnetization
 

@@ -37,7 +37,8 @@ tolerance of each batch and verifies both:
    loosest whose measured error stays within :data:`RETRY_AIM` of the bounds is kept;
 5. the batch is solved, and the contract errors of the checked members' rows are
    estimated (RMS over the checked positions, the batch's own row peaks); the estimate
-   must lie within :data:`ACCEPT_FRACTION` of the contract's RMS and
+   must lie within :data:`ACCEPT_FRACTION` (slow-mode model:
+   :data:`SLOW_MODE_ACCEPT_FRACTION`) of the contract's RMS and
    :data:`MAX_ACCEPT_FRACTION` of its maximum, margins for sampling;
 6. if it does not, the step tolerance is lowered by the measured convergence rate and
    the batch is solved again (from the second retry with the full model at the m̄
@@ -119,9 +120,13 @@ SLOW_MODE_MIN_BATCH = 48
 #: RMS was within 1.5x of the true one, the sampled maximum up to 2.5x below it)
 ACCEPT_FRACTION = 0.5
 MAX_ACCEPT_FRACTION = 0.3
+#: the slow-mode model's RMS margin: its error is a model error that varies more between
+#: members than the stepper's (at 22 nm / 1100 J/m³, 4 angles x 121 offsets, the 97 I_freq
+#: rows: estimate 4.6e-4, true RMS over 12 members 1.04e-3, 2.3x)
+SLOW_MODE_ACCEPT_FRACTION = 0.3
 #: Néel solver generation: part of every dictionary fingerprint (change it whenever the
 #: numerics change results beyond the contract)
-SOLVER_GENERATION = "neel-sh-galerkin-rodas5p/row-contract-2"
+SOLVER_GENERATION = "neel-sh-galerkin-rodas5p/row-contract-3"
 
 METHODS = ("auto", "full", "reduced", "slow-mode")
 #: every constant above that changes which rows a batch returns (part of the fingerprint)
@@ -145,6 +150,7 @@ _CONTRACT_CONSTANTS = (
     "RETRY_AIM",
     "ACCEPT_FRACTION",
     "MAX_ACCEPT_FRACTION",
+    "SLOW_MODE_ACCEPT_FRACTION",
     "PILOT_MIN_BATCH",
     "SLOW_MODE_MIN_BATCH",
 )
@@ -315,9 +321,10 @@ def _estimate(norm_rows, norm_groups, checked_rows, ref_rows, checked_groups) ->
     return contract_summary(np.sqrt(np.mean(scaled**2, axis=-1)))
 
 
-def _ratio(est: dict, rtol: float) -> float:
+def _ratio(est: dict, rtol: float, rms_fraction: float | None = None) -> float:
     """How far an estimate is from the acceptance bounds (<= 1: accepted)."""
-    return max(est["rms"] / (ACCEPT_FRACTION * rtol), est["max"] / (MAX_ACCEPT_FRACTION * MAX_ROW_FACTOR * rtol))
+    rms_fraction = ACCEPT_FRACTION if rms_fraction is None else rms_fraction
+    return max(est["rms"] / (rms_fraction * rtol), est["max"] / (MAX_ACCEPT_FRACTION * MAX_ROW_FACTOR * rtol))
 
 
 def _retarget(tol: float, est: dict, rtol: float) -> float:
@@ -400,7 +407,8 @@ def verified_neel_magnetization(
         rows = rows_of(m)
         est = _estimate(rows, groups, rows[:, :, members], ref_rows, groups[members])
         history.append({"step_tolerance": tol, "method": info.get("method", method), "degree": degree, **est})
-        met = _ratio(est, solver.rtol) <= 1.0
+        slow = info.get("method", method) == "slow-mode"
+        met = _ratio(est, solver.rtol, SLOW_MODE_ACCEPT_FRACTION if slow else None) <= 1.0
         logger.info(
             "row contract, %s at degree %d, step tolerance %.3g: estimated RMS %.3g, max %.3g (contract %.3g / %.3g)%s",
             info.get("method", method),

@@ -1,0 +1,258 @@
+"""The paper's whole Néel dictionary at the row-accuracy contract: cost, projection and accuracy.
+
+The seed paper's M1/M2 fits need φ̂ for 8 diameters (14 … 28 nm) × 90 anisotropies
+(100 … 9000 J/m³) × 12 easy-axis angles (0°, 15°, …, 165°) × 121 offsets (11 × 11) on
+the paper's 97 rows I_freq: 1,045,440 Fokker–Planck trajectories, 720 (D, K) pairs of
+one physics call each. Target: the whole grid in at most one hour on 2 cores.
+
+Two modes, both through the public API at the defaults:
+
+* ``--sample N`` (default): N seeded random (D, K) pairs of the grid, not only its
+  corners. Each is solved as the dictionary solves it (every angle and offset in one
+  physics call, the default contract) and timed; ``--check`` seeded members of each are
+  compared with converged solves (the full model at degree + 4 and a per-step tolerance
+  of 2.5e-8; rows normalised with the pair's own row and matrix peaks, as the contract
+  defines them). Printed: the time per pair, the projection of the whole grid (720 ×
+  the mean, with a 95 % interval from the spread of the sample), its ratio to the one-hour
+  target, the true contract errors, and the peak memory.
+* ``--full``: the whole grid through :func:`mdf_neel.simulate.dictionary` with its cache
+  (``--cache``, default: the shared cache), so a run can be split over several
+  invocations and resumes; ``--scheduler ADDRESS`` runs it on a dask cluster. Printed:
+  the wall time, the time per pair (from the completion times), a cost map over (D, K)
+  as a picture (``--map``), and the peak memory.
+
+Results also go to ``--json`` (default ``benchmarks/results/paper_dictionary.json``).
+
+Usage::
+
+    python benchmarks/paper_dictionary.py --sample 6 [--seed 2022] [--check 3]
+    python benchmarks/paper_dictionary.py --full [--cache FILE] [--scheduler ADDRESS] [--map cost.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+
+import numpy as np
+from _results import add_json_argument, write_results
+
+DIAMETERS_NM = tuple(range(14, 29, 2))
+ANISOTROPIES_JM3 = tuple(range(100, 9001, 100))
+ANGLES_DEG = tuple(range(0, 180, 15))
+TARGET_S = 3600.0
+REFERENCE_STEP_TOLERANCE = 2.5e-8
+
+
+def _peak_rss_bytes() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _setup():
+    from mdf_neel.fitting.metrics import frequency_set
+    from mdf_neel.sequence import paper_2d_offsets, paper_2d_sequence
+
+    seq = paper_2d_sequence()
+    return seq, paper_2d_offsets().offsets_T, frequency_set(seq)[0]
+
+
+def _true_errors(phi, reference, a_idx, o_idx):
+    """Contract errors of the checked members: rows normalised with the pair's own peaks."""
+    from mdf_neel.simulate import accuracy
+
+    row_peak = np.abs(phi).max(axis=-1)  # (A, C, F)
+    norm = np.maximum(row_peak, accuracy.ROW_FLOOR * row_peak.max(axis=(1, 2), keepdims=True))[a_idx]
+    diff = np.abs(phi[a_idx, :, :, o_idx] - reference) / norm  # (M, C, F)
+    return accuracy.contract_summary(np.sqrt(np.mean(diff**2, axis=0)))
+
+
+def sample(n_pairs, seed, n_check):
+    from mdf_neel.simulate._system_functions import angle_system_functions, neel_resolution
+
+    seq, offsets, rows = _setup()
+    angles = np.asarray(ANGLES_DEG, dtype=float)
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(DIAMETERS_NM) * len(ANISOTROPIES_JM3), n_pairs, replace=False)
+    # numba compilation out of the timings
+    angle_system_functions(seq, offsets[:1], angles_deg=[0.0], diameter_m=14e-9, anisotropy_Jm3=100.0, frequencies=rows)
+    print(
+        f"{'D nm':>5} {'K J/m3':>7} {'sigma':>6} {'wall s':>7} {'method':>9} {'degree':>6} {'step tol':>9} "
+        f"{'true RMS':>9} {'true max':>9}"
+    )
+    out = []
+    for pick in picks:
+        d_nm, k = DIAMETERS_NM[pick // len(ANISOTROPIES_JM3)], float(ANISOTROPIES_JM3[pick % len(ANISOTROPIES_JM3)])
+        D = d_nm * 1e-9
+        t = time.perf_counter()
+        phi, info = angle_system_functions(
+            seq, offsets, angles_deg=angles, diameter_m=D, anisotropy_Jm3=k, frequencies=rows, return_info=True
+        )
+        wall = time.perf_counter() - t
+        contract = info["contract"]
+        members = rng.choice(angles.size * offsets.shape[0], n_check, replace=False) if n_check else []
+        a_idx, o_idx = np.divmod(np.asarray(members, dtype=int), offsets.shape[0])
+        true = {"rms": math.nan, "max": math.nan}
+        if n_check:
+            degree = neel_resolution(seq, offsets[o_idx], diameter_m=D, anisotropy_Jm3=k, rtol=1e-6)
+            reference = np.stack(
+                [
+                    angle_system_functions(
+                        seq,
+                        offsets[o : o + 1],
+                        angles_deg=[angles[a]],
+                        diameter_m=D,
+                        anisotropy_Jm3=k,
+                        frequencies=rows,
+                        method="full",
+                        resolution=degree + 4,
+                        step_tolerance=REFERENCE_STEP_TOLERANCE,
+                    )[0, :, :, 0]
+                    for a, o in zip(a_idx, o_idx)
+                ]
+            )
+            true = _true_errors(phi, reference, a_idx, o_idx)
+        from mdf_neel.physics import ParticleParameters
+
+        sigma = ParticleParameters(D, k).sigma
+        entry = {
+            "diameter_nm": d_nm,
+            "anisotropy_Jm3": k,
+            "sigma": sigma,
+            "wall_s": wall,
+            "method": info.get("method"),
+            "degree": contract.get("degree"),
+            "step_tolerance": contract["step_tolerance"],
+            "met": contract.get("met"),
+            "estimate": {"rms": contract["rms"], "max": contract["max"]},
+            "true": true,
+            "checked_members": int(n_check),
+        }
+        out.append(entry)
+        print(
+            f"{d_nm:5d} {k:7.0f} {sigma:6.2f} {wall:7.1f} {str(info.get('method')):>9} "
+            f"{contract.get('degree', -1):6d} {contract['step_tolerance']:9.2e} {true['rms']:9.2e} "
+            f"{true['max']:9.2e}",
+            flush=True,
+        )
+    walls = np.array([e["wall_s"] for e in out])
+    n_grid = len(DIAMETERS_NM) * len(ANISOTROPIES_JM3)
+    mean = float(walls.mean())
+    half = float(_t95(walls.size - 1) * walls.std(ddof=1) / math.sqrt(walls.size)) if walls.size > 1 else math.nan
+    projection = {
+        "pairs": n_grid,
+        "mean_pair_s": mean,
+        "projected_s": n_grid * mean,
+        "interval_95_s": [n_grid * (mean - half), n_grid * (mean + half)],
+        "ratio_to_target": n_grid * mean / TARGET_S,
+    }
+    print(
+        f"\nprojected whole grid (every pair solved): {n_grid} x {mean:.1f} s = {n_grid * mean / 3600:.2f} h "
+        f"(95 % interval {n_grid * (mean - half) / 3600:.2f} .. {n_grid * (mean + half) / 3600:.2f} h from "
+        f"{walls.size} pairs); ratio to the 1 h target: {n_grid * mean / TARGET_S:.2f}"
+    )
+    checked = [e for e in out if e["checked_members"]]
+    if checked:
+        worst_rms = max(e["true"]["rms"] for e in checked)
+        worst_max = max(e["true"]["max"] for e in checked)
+        print(
+            f"true contract errors on the checked members: worst RMS {worst_rms:.2e} (contract 1e-3), "
+            f"worst row {worst_max:.2e} (contract 1e-2)"
+        )
+    print(f"peak RSS: {_peak_rss_bytes() / 1e9:.2f} GB")
+    return {"pairs": out, "projection": projection, "peak_rss_bytes": _peak_rss_bytes()}
+
+
+def _t95(dof):
+    from scipy.stats import t
+
+    return float(t.ppf(0.975, dof))
+
+
+def full(cache, scheduler, map_path, workers):
+    from mdf_neel.simulate import dictionary
+
+    seq, offsets, rows = _setup()
+    n_d, n_k = len(DIAMETERS_NM), len(ANISOTROPIES_JM3)
+    stamps = []
+
+    def progress(done, total):
+        stamps.append((done, time.perf_counter()))
+        if done % max(1, total // 100) == 0 or done == total:
+            print(f"  {done}/{total} elements, {time.perf_counter() - t0:.0f} s", flush=True)
+
+    t0 = time.perf_counter()
+    dic = dictionary(
+        seq,
+        offsets,
+        diameters_m=[d * 1e-9 for d in DIAMETERS_NM],
+        anisotropies_Jm3=[float(k) for k in ANISOTROPIES_JM3],
+        angles_deg=[float(a) for a in ANGLES_DEG],
+        frequencies=rows,
+        cache=cache if cache else True,
+        scheduler=scheduler,
+        workers=workers,
+        progress=progress,
+    )
+    wall = time.perf_counter() - t0
+    computed = dic.stats.get("computed", 0)
+    per_element = np.diff([t0] + [s for _, s in stamps]) if stamps else np.array([])
+    print(
+        f"whole grid: {wall:.0f} s ({wall / 3600:.2f} h; ratio to the 1 h target {wall / TARGET_S:.2f}), "
+        f"{computed} elements computed, {dic.stats.get('resumed', 0)} resumed; peak RSS "
+        f"{_peak_rss_bytes() / 1e9:.2f} GB"
+    )
+    if map_path and dic.resolution is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(9, 3.2))
+        img = ax.imshow(
+            dic.resolution[:, :, 0],
+            aspect="auto",
+            origin="lower",
+            extent=(ANISOTROPIES_JM3[0], ANISOTROPIES_JM3[-1], DIAMETERS_NM[0], DIAMETERS_NM[-1]),
+        )
+        ax.set_xlabel("K [J/m³]")
+        ax.set_ylabel("D [nm]")
+        ax.set_title("spherical-harmonic degree per (D, K) pair (the cost grows with it)")
+        fig.colorbar(img, ax=ax)
+        fig.savefig(map_path, dpi=90, bbox_inches="tight")
+        print(f"cost map: {map_path}")
+    return {
+        "wall_s": wall,
+        "computed": computed,
+        "resumed": dic.stats.get("resumed", 0),
+        "per_element_s": per_element.tolist(),
+        "grid": [n_d, n_k, len(ANGLES_DEG)],
+        "peak_rss_bytes": _peak_rss_bytes(),
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sample", type=int, default=6, help="seeded random (D, K) pairs to time (default 6)")
+    ap.add_argument("--seed", type=int, default=2022)
+    ap.add_argument("--check", type=int, default=3, help="members per sampled pair against converged solves")
+    ap.add_argument("--full", action="store_true", help="build the whole grid (cached, resumable)")
+    ap.add_argument("--cache", default=None, help="dictionary cache file for --full (default: the shared cache)")
+    ap.add_argument("--scheduler", default=None, help="dask scheduler address for --full")
+    ap.add_argument("--workers", type=int, default=None, help="local worker processes for --full")
+    ap.add_argument("--map", default=None, help="--full: write a picture of the per-pair degree here")
+    add_json_argument(ap, "paper_dictionary")
+    args = ap.parse_args(argv)
+    if args.full:
+        results = {"full": full(args.cache, args.scheduler, args.map, args.workers)}
+    else:
+        results = {"sample": sample(args.sample, args.seed, args.check)}
+    write_results(args.json, "paper_dictionary", args, results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -70,7 +70,8 @@ def _true_errors(phi, reference, a_idx, o_idx):
     return accuracy.contract_summary(np.sqrt(np.mean(diff**2, axis=0)))
 
 
-def sample(n_pairs, seed, n_check):
+def sample(n_pairs, seed, n_check, on_pair=None):
+    """Time ``n_pairs`` seeded random pairs; ``on_pair(results so far)`` after each (partial results survive a stop)."""
     from mdf_neel.simulate._system_functions import angle_system_functions, neel_resolution
 
     seq, offsets, rows = _setup()
@@ -132,6 +133,8 @@ def sample(n_pairs, seed, n_check):
             "checked_members": int(n_check),
         }
         out.append(entry)
+        if on_pair is not None:
+            on_pair({"pairs": out, "complete": False})
         print(
             f"{d_nm:5d} {k:7.0f} {sigma:6.2f} {wall:7.1f} {str(info.get('method')):>9} "
             f"{contract.get('degree', -1):6d} {contract['step_tolerance']:9.2e} {true['rms']:9.2e} "
@@ -249,7 +252,14 @@ def main(argv=None) -> int:
     if args.full:
         results = {"full": full(args.cache, args.scheduler, args.map, args.workers)}
     else:
-        results = {"sample": sample(args.sample, args.seed, args.check)}
+        results = {
+            "sample": sample(
+                args.sample,
+                args.seed,
+                args.check,
+                on_pair=lambda partial: write_results(args.json, "paper_dictionary", args, {"sample": partial}),
+            )
+        }
     write_results(args.json, "paper_dictionary", args, results)
     return 0
 

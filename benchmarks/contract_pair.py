@@ -28,9 +28,8 @@ import time
 
 import numpy as np
 
+from _converged import converged_members, true_errors
 from _results import add_json_argument, write_results
-
-REFERENCE_STEP_TOLERANCE = 2.5e-8
 
 
 def main(argv=None) -> int:
@@ -44,7 +43,7 @@ def main(argv=None) -> int:
     from mdf_neel.fitting.metrics import frequency_set
     from mdf_neel.sequence import paper_2d_offsets, paper_2d_sequence
     from mdf_neel.simulate import accuracy
-    from mdf_neel.simulate._system_functions import angle_system_functions, neel_resolution
+    from mdf_neel.simulate._system_functions import angle_system_functions
 
     seq = paper_2d_sequence()
     rows = frequency_set(seq)[0]
@@ -68,15 +67,6 @@ def main(argv=None) -> int:
             for name, value in saved.items():
                 setattr(accuracy, name, value)
 
-    def true_errors(phi, reference):
-        # each checked entry normalised by its row's peak over the whole batch of its angle
-        mag = np.abs(phi)  # (A, C, F, O)
-        row_peak = mag.max(axis=-1)
-        norm = np.maximum(row_peak, accuracy.ROW_FLOOR * row_peak.max(axis=(1, 2), keepdims=True))[a_idx]
-        diff = np.abs(phi[a_idx, :, :, o_idx] - reference) / norm  # (M, C, F)
-        per_row = np.sqrt(np.mean(diff**2, axis=0))
-        return accuracy.contract_summary(per_row)
-
     # numba compilation out of the timings: both the full model and the slow-mode model
     # (a batch of 48 members is the smallest that tries it)
     angle_system_functions(
@@ -94,27 +84,10 @@ def main(argv=None) -> int:
         D = d_nm * 1e-9
         new = pair(D, K)
         old = pair(D, K, DEGREE_RTOL_PER_RTOL=accuracy.MEAN_RTOL_PER_RTOL, LOOSEN_TRIES=0)
-        ref_offsets = offsets[o_idx]
-        degree = neel_resolution(seq, ref_offsets, diameter_m=D, anisotropy_Jm3=K, rtol=1e-6)
-        reference = np.stack(
-            [
-                angle_system_functions(
-                    seq,
-                    ref_offsets[j : j + 1],
-                    angles_deg=[angles[a_idx[j]]],
-                    diameter_m=D,
-                    anisotropy_Jm3=K,
-                    frequencies=rows,
-                    method="full",
-                    resolution=degree + 4,
-                    step_tolerance=REFERENCE_STEP_TOLERANCE,
-                )[0, :, :, 0]
-                for j in range(members.size)
-            ]
-        )
+        reference = converged_members(seq, offsets, angles, a_idx, o_idx, diameter_m=D, anisotropy_Jm3=K, rows=rows)
         entry = {"point": point, "angles_deg": angles.tolist(), "offsets": int(offsets.shape[0])}
         for name, (phi, contract, wall) in (("default", new), ("previous rule", old)):
-            true = true_errors(phi, reference)
+            true = true_errors(phi, reference, a_idx, o_idx)
             entry[name] = {
                 "wall_s": wall,
                 "degree": contract.get("degree"),

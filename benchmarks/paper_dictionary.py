@@ -37,13 +37,13 @@ import sys
 import time
 
 import numpy as np
+from _converged import converged_members, true_errors
 from _results import add_json_argument, write_results
 
 DIAMETERS_NM = tuple(range(14, 29, 2))
 ANISOTROPIES_JM3 = tuple(range(100, 9001, 100))
 ANGLES_DEG = tuple(range(0, 180, 15))
 TARGET_S = 3600.0
-REFERENCE_STEP_TOLERANCE = 2.5e-8
 
 
 def _peak_rss_bytes() -> int:
@@ -60,19 +60,9 @@ def _setup():
     return seq, paper_2d_offsets().offsets_T, frequency_set(seq)[0]
 
 
-def _true_errors(phi, reference, a_idx, o_idx):
-    """Contract errors of the checked members: rows normalised with the pair's own peaks."""
-    from mdf_neel.simulate import accuracy
-
-    row_peak = np.abs(phi).max(axis=-1)  # (A, C, F)
-    norm = np.maximum(row_peak, accuracy.ROW_FLOOR * row_peak.max(axis=(1, 2), keepdims=True))[a_idx]
-    diff = np.abs(phi[a_idx, :, :, o_idx] - reference) / norm  # (M, C, F)
-    return accuracy.contract_summary(np.sqrt(np.mean(diff**2, axis=0)))
-
-
 def sample(n_pairs, seed, n_check, on_pair=None):
     """Time ``n_pairs`` seeded random pairs; ``on_pair(results so far)`` after each (partial results survive a stop)."""
-    from mdf_neel.simulate._system_functions import angle_system_functions, neel_resolution
+    from mdf_neel.simulate._system_functions import angle_system_functions
 
     seq, offsets, rows = _setup()
     angles = np.asarray(ANGLES_DEG, dtype=float)
@@ -98,24 +88,8 @@ def sample(n_pairs, seed, n_check, on_pair=None):
         a_idx, o_idx = np.divmod(np.asarray(members, dtype=int), offsets.shape[0])
         true = {"rms": math.nan, "max": math.nan}
         if n_check:
-            degree = neel_resolution(seq, offsets[o_idx], diameter_m=D, anisotropy_Jm3=k, rtol=1e-6)
-            reference = np.stack(
-                [
-                    angle_system_functions(
-                        seq,
-                        offsets[o : o + 1],
-                        angles_deg=[angles[a]],
-                        diameter_m=D,
-                        anisotropy_Jm3=k,
-                        frequencies=rows,
-                        method="full",
-                        resolution=degree + 4,
-                        step_tolerance=REFERENCE_STEP_TOLERANCE,
-                    )[0, :, :, 0]
-                    for a, o in zip(a_idx, o_idx)
-                ]
-            )
-            true = _true_errors(phi, reference, a_idx, o_idx)
+            reference = converged_members(seq, offsets, angles, a_idx, o_idx, diameter_m=D, anisotropy_Jm3=k, rows=rows)
+            true = true_errors(phi, reference, a_idx, o_idx)
         from mdf_neel.physics import ParticleParameters
 
         sigma = ParticleParameters(D, k).sigma

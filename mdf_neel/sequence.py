@@ -31,7 +31,10 @@ __all__ = [
     "Sequence",
     "paper_2d_sequence",
     "paper_2d_offsets",
+    "bruker_3d_sequence",
+    "bruker_3d_offsets",
     "mixing_orders",
+    "check_prefactors",
     "mixing_order_to_bin",
     "regular_grid",
     "OffsetGrid",
@@ -71,6 +74,11 @@ class DriveField:
     cycle_s : float, optional
         Repetition time of the trajectory. Default: lcm of the dividers of the
         active channels divided by ``base_frequency_Hz`` (as real files store it).
+    manual_prefactors : array_like of int, shape (P,), optional
+        Mixing prefactors set by hand (MPIFiles' ``/measurement/_manualPrefactors``):
+        bin ``k`` of the mixing factors ``(m_1, ..., m_P)`` is ``Σ_p m_p·prefactor_p``.
+        Default: none, the prefactors follow from the drive
+        (:attr:`harmonics_per_cycle`).
     """
 
     base_frequency_Hz: float
@@ -79,6 +87,7 @@ class DriveField:
     phases_rad: np.ndarray
     waveforms: np.ndarray
     cycle_s: float | None = None
+    manual_prefactors: np.ndarray | None = None
 
     def __post_init__(self):
         self.base_frequency_Hz = float(self.base_frequency_Hz)
@@ -100,6 +109,8 @@ class DriveField:
             divs = self.dividers[active].ravel() if active.any() else self.dividers.ravel()
             self.cycle_s = reduce(math.lcm, (int(v) for v in divs)) / self.base_frequency_Hz
         self.cycle_s = float(self.cycle_s)
+        if self.manual_prefactors is not None:
+            self.manual_prefactors = check_prefactors(self.manual_prefactors)
 
     @property
     def num_channels(self) -> int:
@@ -130,6 +141,14 @@ class DriveField:
         m = self.base_frequency_Hz * self.cycle_s / self.dividers[:, 0]
         m = np.where(self.active_channels, np.rint(m), 1.0)
         return np.maximum(1, m).astype(np.int64)
+
+    @property
+    def mixing_prefactors(self) -> np.ndarray:
+        """Prefactors of the mixing factors, shape (P,): :attr:`manual_prefactors` when
+        set, else :attr:`harmonics_per_cycle` (MPIFiles' ``calcPrefactors``)."""
+        if self.manual_prefactors is not None:
+            return self.manual_prefactors.copy()
+        return self.harmonics_per_cycle
 
     def field_T(self, times_s, period: int = 0) -> np.ndarray:
         """Drive field at the given times.
@@ -254,47 +273,148 @@ class Sequence:
         return replace(self, **changes)
 
 
-def mixing_orders(drive_field: DriveField, num_frequencies: int) -> np.ndarray:
-    """Lissajous mixing orders of every frequency bin, as MPIFiles computes them.
+def check_prefactors(prefactors) -> np.ndarray:
+    """Mixing prefactors as a 1-D int64 array of positive integers.
+
+    Parameters
+    ----------
+    prefactors : array_like of int, shape (P,)
+        E.g. the content of ``/measurement/_manualPrefactors``; a scalar is one prefactor.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (P,)
+
+    Raises
+    ------
+    ValueError
+        Empty, not integral, or not >= 1.
+
+    Examples
+    --------
+    >>> check_prefactors([528, 561, 544]).tolist()
+    [528, 561, 544]
+    """
+    raw = np.atleast_1d(np.asarray(prefactors))
+    if raw.ndim != 1 or raw.size == 0 or raw.dtype.kind not in "iuf":
+        raise ValueError(f"mixing prefactors must be a non-empty 1-D array of integers, got {prefactors!r}")
+    if raw.dtype.kind == "f" and not np.all(np.isfinite(raw) & (raw == np.rint(raw))):
+        raise ValueError(f"mixing prefactors must be whole numbers, got {raw.tolist()}")
+    out = raw.astype(np.int64)
+    if np.any(out < 1):
+        raise ValueError(f"mixing prefactors must be >= 1, got {out.tolist()}")
+    return out
+
+
+#: Combinations evaluated per vectorised step of :func:`mixing_orders` (bounds memory).
+_MIXING_CHUNK = 1 << 20
+
+
+def mixing_orders(drive_field: DriveField, num_frequencies: int, *, prefactors=None) -> np.ndarray:
+    """Lissajous mixing orders of every frequency bin, as MPIFiles computes them, for
+    any number of drive channels.
+
+    Bin ``k`` is reached by the integer mixing factors ``(m_1, ..., m_P)`` when
+    ``k = Σ_p m_p·q_p`` with the prefactors ``q`` (drive periods per cycle; 16, 17 for
+    the paper's 2-D sequence, 528, 561, 544 for the 3-D Bruker one); its order is
+    ``Σ_p |m_p|``. Each factor is searched over ``|m_p| <= round(K_full/q_p)``, the
+    range in which it alone stays inside the band; an inactive channel (strength
+    < 1e-7 T in period 0) is not searched (factor 0), as in MPIFiles.
 
     Parameters
     ----------
     drive_field : DriveField
-        Uses ``strengths_T[0, :, 0]``, ``dividers[:, 0]``, base frequency and cycle.
+        Uses ``strengths_T[0, :, 0]``, ``dividers[:, 0]``, base frequency and cycle, or
+        its :attr:`~DriveField.manual_prefactors` when set.
     num_frequencies : int
         K_full, the number of rfft bins.
+    prefactors : array_like of int, shape (P,), optional
+        Prefactors set by hand (as ``/measurement/_manualPrefactors``); they override
+        the drive field's, and every one of them is searched.
 
     Returns
     -------
-    numpy.ndarray of int64, shape (K_full, 4)
-        Columns ``mx, my, mz, order`` (``order = |mx|+|my|+|mz|``); bins that no
-        combination reaches have order -1. Among combinations of equal order the one
-        visited last (mx, then my, then mz ascending) wins, as in MPIFiles.
+    numpy.ndarray of int64, shape (K_full, max(3, P) + 1)
+        Columns ``m_1 ... m_P`` (zero-padded to at least ``mx, my, mz``), then the
+        order; bins that no combination reaches have order -1. Among combinations of
+        equal order the one visited last wins (``m_1`` slowest, ascending), as in
+        MPIFiles. A single drive channel without manual prefactors gives ``m_1 = k``,
+        order ``k`` for every bin (MPIFiles' 1-D rule).
+
+    Examples
+    --------
+    >>> table = mixing_orders(paper_2d_sequence().drive_field, 817)
+    >>> table[18].tolist()  # 18 = -1·16 + 2·17
+    [-1, 2, 0, 3]
+    >>> table3 = mixing_orders(bruker_3d_sequence().drive_field, 26929)
+    >>> table3[561 - 528].tolist()  # 33 = -1·528 + 1·561 (second order)
+    [-1, 1, 0, 2]
     """
     K = int(num_frequencies)
-    table = np.zeros((K, 4), dtype=np.int64)
-    table[:, 3] = -1
-    D = drive_field.num_channels
-    if D == 1:
-        h = np.arange(K)
-        table[:, 0] = h
-        table[:, 3] = h
+    if K < 1:
+        raise ValueError(f"num_frequencies must be >= 1, got {num_frequencies!r}")
+    manual = prefactors if prefactors is not None else drive_field.manual_prefactors
+    if manual is None and drive_field.num_channels == 1:
+        table = np.zeros((K, 4), dtype=np.int64)
+        table[:, 0] = table[:, 3] = np.arange(K)
         return table
-    m = np.ones(3, dtype=np.int64)
-    n = np.zeros(3, dtype=np.int64)
-    active = drive_field.active_channels
-    m[:D] = drive_field.harmonics_per_cycle
-    n[:D] = np.where(active, np.rint(K / m[:D]), 0).astype(np.int64)
-    for mx in range(-n[0], n[0] + 1):
-        for my in range(-n[1], n[1] + 1):
-            hxy = mx * m[0] + my * m[1]
-            for mz in range(-n[2], n[2] + 1):
-                h = hxy + mz * m[2]
-                if 0 <= h < K:
-                    order = abs(mx) + abs(my) + abs(mz)
-                    if table[h, 3] == -1 or table[h, 3] >= order:
-                        table[h] = (mx, my, mz, order)
+    if manual is not None:
+        q = check_prefactors(manual)
+        searched = np.ones(q.size, dtype=bool)
+    else:
+        q = drive_field.harmonics_per_cycle
+        searched = drive_field.active_channels
+    # rint is round-half-even like Julia's round, which MPIFiles uses for the ranges
+    n = np.where(searched, np.rint(K / q), 0).astype(np.int64)
+    factors, order = _lowest_mixing_factors(q, n, K)
+    table = np.zeros((K, max(3, q.size) + 1), dtype=np.int64)
+    table[:, : q.size] = factors
+    table[:, -1] = order
     return table
+
+
+def _lowest_mixing_factors(q: np.ndarray, n: np.ndarray, K: int):
+    """Per bin, the factors of lowest order in the box ``|m_p| <= n_p``; ties go to the
+    largest C-order index (MPIFiles' nested loops, first factor outermost)."""
+    lengths = tuple(int(v) for v in 2 * n + 1)
+    total = math.prod(lengths)
+    if total > 1 << 28:
+        raise ValueError(
+            f"the mixing-factor search over {total} combinations (ranges ±{n.tolist()}) is too large; "
+            "pass fewer prefactors or a smaller number of frequencies"
+        )
+    best_order = np.full(K, -1, dtype=np.int64)
+    best_flat = np.full(K, -1, dtype=np.int64)
+    for start in range(0, total, _MIXING_CHUNK):
+        flat = np.arange(start, min(total, start + _MIXING_CHUNK), dtype=np.int64)
+        coords = np.unravel_index(flat, lengths)
+        h = np.zeros(flat.size, dtype=np.int64)
+        order = np.zeros(flat.size, dtype=np.int64)
+        for p, c in enumerate(coords):
+            m = c.astype(np.int64) - n[p]
+            h += m * q[p]
+            order += np.abs(m)
+        ok = (h >= 0) & (h < K)
+        flat, h, order = flat[ok], h[ok], order[ok]
+        if flat.size == 0:
+            continue
+        # per bin: lowest order first, then the last visited (largest flat index)
+        idx = np.lexsort((-flat, order, h))
+        first = np.ones(idx.size, dtype=bool)
+        first[1:] = h[idx][1:] != h[idx][:-1]
+        pick = idx[first]
+        hb, ob, fb = h[pick], order[pick], flat[pick]
+        # a later chunk wins ties (MPIFiles replaces on >=)
+        better = (best_order[hb] < 0) | (best_order[hb] >= ob)
+        best_order[hb[better]] = ob[better]
+        best_flat[hb[better]] = fb[better]
+    factors = np.zeros((K, q.size), dtype=np.int64)
+    reached = best_order >= 0
+    if reached.any():
+        coords = np.unravel_index(best_flat[reached], lengths)
+        for p, c in enumerate(coords):
+            factors[reached, p] = c - n[p]
+    return factors, best_order
 
 
 def mixing_order_to_bin(mx: int, my: int, mz: int = 0, harmonics=(16, 17, 1)) -> int:
@@ -511,5 +631,81 @@ def paper_2d_offsets(grid=PAPER_GRID, extent_T=PAPER_OFFSET_EXTENT_T):
     fov = np.zeros(3)
     for d, (n, e) in enumerate(zip((nx, ny), extent_T)):
         fov[d] = 2 * e * n / (n - 1) if n > 1 else 0.0
+    center = np.zeros(3)
+    return OffsetGrid(regular_grid(size, fov, center), size, fov, center)
+
+
+# --- the 3-D Lissajous sequence of the Bruker preclinical scanner ------------------------
+
+BRUKER_BASE_FREQUENCY_HZ = 2.5e6
+BRUKER_DIVIDERS = (102, 96, 99)
+BRUKER_STRENGTHS_T = (12e-3, 12e-3, 12e-3)
+BRUKER_OFFSET_EXTENT_T = BRUKER_STRENGTHS_T
+BRUKER_GRID = (11, 11, 11)
+
+
+def bruker_3d_sequence() -> Sequence:
+    """The 3-D Lissajous sequence of the Bruker preclinical MPI scanner.
+
+    2.5 MHz/102 (x), /96 (y) and /99 (z) cosine drive (phase +π/2 with MDF's sine
+    waveform, as Bruker files store it) at 12 mT per channel; receiver at 2.5 MHz
+    sampling (bandwidth 1.25 MHz), V = lcm(102, 96, 99) = 53856 samples per 21.5424 ms
+    cycle (K_full = 26929 bins), three receive channels (x, y, z). The drive completes
+    528, 561 and 544 periods per cycle on x, y and z.
+
+    Returns
+    -------
+    Sequence
+
+    Examples
+    --------
+    >>> seq = bruker_3d_sequence()
+    >>> seq.receiver.num_sampling_points, seq.receiver.num_channels
+    (53856, 3)
+    >>> seq.drive_field.harmonics_per_cycle.tolist()
+    [528, 561, 544]
+    """
+    dividers = np.array(BRUKER_DIVIDERS, dtype=np.int64).reshape(3, 1)
+    strengths = np.array(BRUKER_STRENGTHS_T).reshape(1, 3, 1)
+    phases = np.full((1, 3, 1), np.pi / 2)
+    drive = DriveField(BRUKER_BASE_FREQUENCY_HZ, dividers, strengths, phases, np.full((3, 1), "sine", dtype=object))
+    V = int(round(drive.cycle_s * BRUKER_BASE_FREQUENCY_HZ))
+    receiver = Receiver(bandwidth_Hz=BRUKER_BASE_FREQUENCY_HZ / 2, num_sampling_points=V, num_channels=3, unit="V")
+    return Sequence(drive, receiver)
+
+
+def bruker_3d_offsets(grid=BRUKER_GRID, extent_T=BRUKER_OFFSET_EXTENT_T) -> OffsetGrid:
+    """A 3-D offset-field grid for hybrid calibrations with :func:`bruker_3d_sequence`.
+
+    Parameters
+    ----------
+    grid : tuple of int (Nx, Ny, Nz)
+        Points per axis (default 11 x 11 x 11).
+    extent_T : tuple of float, length 3
+        Outermost offsets per axis in tesla (default ±12 mT, the drive amplitude: the
+        offsets cover the region the field-free point sweeps). The outermost points sit
+        exactly there for every grid size.
+
+    Returns
+    -------
+    OffsetGrid
+        ``offsets_T`` (Nx·Ny·Nz, 3), x fastest; ``size`` (Nx, Ny, Nz);
+        ``field_of_view_T`` the edge-to-edge extent (``2·extent·N/(N-1)``); centre zero.
+
+    Examples
+    --------
+    >>> g = bruker_3d_offsets(grid=(3, 3, 3))
+    >>> g.offsets_T.shape, g.size.tolist()
+    ((27, 3), [3, 3, 3])
+    >>> g.offsets_T[0].tolist(), g.offsets_T[-1].tolist()
+    ([-0.012, -0.012, -0.012], [0.012, 0.012, 0.012])
+    """
+    size = np.array([int(v) for v in grid], dtype=np.int64)
+    ext = np.asarray(extent_T, dtype=np.float64)
+    if size.shape != (3,) or ext.shape != (3,):
+        raise ValueError(f"grid and extent_T need three values (x, y, z), got {grid!r} and {extent_T!r}")
+    if np.any(size < 1) or np.any(ext < 0):
+        raise ValueError(f"grid sizes must be >= 1 and extents >= 0, got {size.tolist()} and {ext.tolist()}")
+    fov = np.where(size > 1, 2 * ext * size / np.maximum(size - 1, 1), 0.0)
     center = np.zeros(3)
     return OffsetGrid(regular_grid(size, fov, center), size, fov, center)

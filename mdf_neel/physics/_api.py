@@ -15,7 +15,7 @@ __all__ = ["mean_magnetization", "solve_neel", "MODELS", "METHODS"]
 
 logger = logging.getLogger("mdf_neel.physics")
 
-MODELS = ("neel", "langevin", "anisotropic-equilibrium")
+MODELS = ("neel", "langevin", "anisotropic-equilibrium", "brown")
 METHODS = ("auto", "full", "reduced", "slow-mode")
 
 
@@ -59,7 +59,7 @@ def _check_times(times_s, *, need_uniform: bool) -> np.ndarray:
             if np.max(np.abs(dt - step)) > 1e-6 * step:
                 raise ValueError("times_s must be uniformly spaced for this model/mode")
     elif need_uniform:
-        raise ValueError("times_s needs at least 2 samples for the 'neel' model")
+        raise ValueError("times_s needs at least 2 samples for the 'neel' and 'brown' models")
     return t
 
 
@@ -128,13 +128,16 @@ def mean_magnetization(
     method="auto",
     azimuthal_resolution=None,
     step_tolerance=None,
+    hydrodynamic_diameter_m=None,
+    viscosity_Pas=1e-3,
 ):
-    """Mean magnetic moment m̄(t) of immobilised single-domain particles.
+    """Mean magnetic moment m̄(t) of single-domain particles, immobilised or in a liquid.
 
     Parameters
     ----------
     times_s : array_like, shape (T,)
-        Sample times [s]; strictly increasing, uniformly spaced for ``model="neel"``.
+        Sample times [s]; strictly increasing, uniformly spaced for ``model="neel"`` and
+        ``"brown"``.
         For ``steady_state=True`` the field is taken as periodic with period
         ``T * (times_s[1] - times_s[0])``.
     fields_T : array_like, shape (T, 3) or (B, T, 3)
@@ -152,10 +155,15 @@ def mean_magnetization(
         basis, and with ``steady_state=True`` members whose fields are exact symmetric
         images of another's, such as the paper's (ϑ, (x, y)) and (−ϑ, (x, −y)), are
         mapped instead of solved: ``info["solved_members"]``, ``info["symmetry_source"]``).
-    model : {"neel", "langevin", "anisotropic-equilibrium"}
+    model : {"neel", "langevin", "anisotropic-equilibrium", "brown"}
         ``"neel"``: Fokker–Planck equation of Néel rotation with uniaxial anisotropy;
         ``"langevin"``: equilibrium without anisotropy (the paper's M0);
-        ``"anisotropic-equilibrium"``: instantaneous Boltzmann equilibrium with anisotropy.
+        ``"anisotropic-equilibrium"``: instantaneous Boltzmann equilibrium with anisotropy;
+        ``"brown"``: Fokker–Planck equation of Brownian rotation of particles in a liquid
+        whose moment is locked to the body (:mod:`mdf_neel.physics.brown`: the Néel
+        solver with τ = τ_B = 3ηV_h/(kB T), no precession and no anisotropy; K, the easy
+        axis, α and γ do not enter). All numerical options below that are marked
+        ``"neel"`` apply to ``"brown"`` with the same meaning.
     alpha, saturation_magnetization_Am, temperature_K, gamma : float
         Damping α, Ms [A/m], T [K], γ [rad s⁻¹ T⁻¹] (MNPDynamics defaults).
     steady_state : bool
@@ -184,9 +192,15 @@ def mean_magnetization(
         system-matrix layer sets it from its row-accuracy contract
         (:mod:`mdf_neel.simulate.accuracy`), since the weak high-order rows need a
         tighter time stepping than m̄ itself.
+    hydrodynamic_diameter_m : float, optional
+        ``"brown"`` only: hydrodynamic diameter D_h [m] (>= ``diameter_m``; default the
+        core diameter).
+    viscosity_Pas : float
+        ``"brown"`` only: viscosity η of the carrier liquid [Pa s] (default 1e-3, water).
     return_info : bool
         If True, return ``(m, info)`` where ``info`` is a dict with the model, the
-        resolution and sub-steps used, the particle parameters and solver statistics.
+        resolution and sub-steps used, the particle parameters and solver statistics
+        (for ``"brown"`` also ``brown_time_s``, τ_B [s]).
     n_threads : int, optional
         Number of numba threads for the batch (default: all).
     method : {"auto", "full", "reduced", "slow-mode"}
@@ -230,6 +244,8 @@ def mean_magnetization(
         saturation_magnetization_Am=saturation_magnetization_Am,
         temperature_K=temperature_K,
         gamma=gamma,
+        hydrodynamic_diameter_m=hydrodynamic_diameter_m,
+        viscosity_Pas=viscosity_Pas,
     )
     options = _check_neel_options(
         rtol=rtol,
@@ -240,7 +256,7 @@ def mean_magnetization(
         step_tolerance=step_tolerance,
         method=method,
     )
-    t = _check_times(times_s, need_uniform=(model == "neel"))
+    t = _check_times(times_s, need_uniform=(model in ("neel", "brown")))
     fields = _check_fields(fields_T, t.size)
     n = _check_easy_axis(easy_axis, fields.shape)
 
@@ -256,6 +272,11 @@ def mean_magnetization(
         m = langevin_magnetization(fields, particle.xi_per_tesla)
     elif model == "anisotropic-equilibrium":
         m = anisotropic_equilibrium(fields, particle.xi_per_tesla, particle.sigma, n if n.ndim == 1 else n[:, None, :])
+    elif model == "brown":
+        from .brown import solve_batch as solve_brown  # numba: loaded on first use
+
+        m, fp_info = solve_brown(t, fields, particle, n_threads=n_threads, max_newton=4, symmetry=True, **options)
+        info.update(fp_info)
     else:
         from .neel.dispatch import solve_batch  # numba: loaded on first use
 

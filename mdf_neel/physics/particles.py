@@ -63,6 +63,12 @@ class ParticleParameters:
         Gyromagnetic ratio γ [rad s⁻¹ T⁻¹] (> 0).
     boltzmann_JK : float
         kB [J/K]; the default is the MNPDynamics value.
+    hydrodynamic_diameter_m : float, optional
+        Hydrodynamic diameter D_h [m] of the particle with its shell (>= D); Brownian
+        rotation only. Default (None): the core diameter.
+    viscosity_Pas : float
+        Dynamic viscosity η [Pa s] of the carrier liquid (> 0); Brownian rotation only.
+        Default 1e-3 (water near 20 °C).
 
     Raises
     ------
@@ -77,10 +83,18 @@ class ParticleParameters:
     temperature_K: float = 293.0
     gamma: float = 1.75e11
     boltzmann_JK: float = BOLTZMANN_JK
+    hydrodynamic_diameter_m: float | None = None
+    viscosity_Pas: float = 1e-3
 
     def __post_init__(self):
         for name in ("diameter_m", "alpha", "saturation_magnetization_Am", "temperature_K", "gamma", "boltzmann_JK"):
             object.__setattr__(self, name, _positive_finite(name, getattr(self, name)))
+        object.__setattr__(self, "viscosity_Pas", _positive_finite("viscosity_Pas", self.viscosity_Pas))
+        dh = self.diameter_m if self.hydrodynamic_diameter_m is None else self.hydrodynamic_diameter_m
+        dh = _positive_finite("hydrodynamic_diameter_m", dh)
+        if dh < self.diameter_m * (1.0 - 1e-12):  # the shell encloses the core
+            raise ValueError(f"hydrodynamic_diameter_m must be >= the core diameter_m {self.diameter_m!r}, got {dh!r}")
+        object.__setattr__(self, "hydrodynamic_diameter_m", dh)
         k = self.anisotropy_Jm3
         try:
             kf = float(k)
@@ -146,6 +160,20 @@ class ParticleParameters:
         """Anisotropy damping coefficient p4 = α p3 [1/s]."""
         return self.alpha * self.p3
 
+    @property
+    def hydrodynamic_volume_m3(self) -> float:
+        """Hydrodynamic volume V_h = π D_h³ / 6 [m³]."""
+        return math.pi * self.hydrodynamic_diameter_m**3 / 6.0
+
+    @property
+    def brown_time_s(self) -> float:
+        """Brownian rotational relaxation time τ_B = 3 η V_h / (kB T) [s].
+
+        The rotational diffusion constant of a sphere is kB T / (6 η V_h) (Stokes drag
+        8πηr³); the mean moment relaxes at twice that rate in zero field.
+        """
+        return 3.0 * self.viscosity_Pas * self.hydrodynamic_volume_m3 / self.thermal_energy_J
+
     def neel_time_s(self) -> float:
         """Zero-field integral relaxation time of the longitudinal moment [s].
 
@@ -165,6 +193,8 @@ class ParticleParameters:
             "temperature_K": self.temperature_K,
             "gamma": self.gamma,
             "boltzmann_JK": self.boltzmann_JK,
+            "hydrodynamic_diameter_m": self.hydrodynamic_diameter_m,
+            "viscosity_Pas": self.viscosity_Pas,
         }
 
 
@@ -187,6 +217,12 @@ class PhysicsParameters:
         T [K] (> 0).
     gamma : float
         Gyromagnetic ratio γ [rad s⁻¹ T⁻¹] (> 0).
+    hydrodynamic_diameter_m : float, optional
+        Hydrodynamic diameter D_h [m] of every particle type (Brownian rotation only);
+        None (default): each particle's core diameter.
+    viscosity_Pas : float
+        Dynamic viscosity η [Pa s] of the carrier liquid (Brownian rotation only; > 0,
+        default 1e-3, water).
 
     Examples
     --------
@@ -204,10 +240,15 @@ class PhysicsParameters:
     saturation_magnetization_Am: float = 474e3
     temperature_K: float = 293.0
     gamma: float = 1.75e11
+    hydrodynamic_diameter_m: float | None = None
+    viscosity_Pas: float = 1e-3
 
     def __post_init__(self):
         for f in fields(self):
-            object.__setattr__(self, f.name, _positive_finite(f"PhysicsParameters.{f.name}", getattr(self, f.name)))
+            value = getattr(self, f.name)
+            if f.name == "hydrodynamic_diameter_m" and value is None:
+                continue  # the core diameter of each particle type
+            object.__setattr__(self, f.name, _positive_finite(f"PhysicsParameters.{f.name}", value))
 
     @classmethod
     def coerce(cls, value=None, **keywords) -> "PhysicsParameters":

@@ -114,7 +114,7 @@ def test_mean_magnetization_equilibrium_models_shapes_and_copy():
         (dict(diameter_m=-1e-9), "diameter_m"),
         (dict(diameter_m=20e-9, anisotropy_Jm3=-1.0), "anisotropy_Jm3"),
         (dict(diameter_m=20e-9, easy_axis=(0, 0, 0)), "easy_axis"),
-        (dict(diameter_m=20e-9, model="brown"), "model"),
+        (dict(diameter_m=20e-9, model="debye"), "model"),
         (dict(diameter_m=20e-9, temperature_K=0.0), "temperature_K"),
         (dict(diameter_m=20e-9, rtol=0.0), "rtol"),
         (dict(diameter_m=20e-9, step_tolerance=0.0), "step_tolerance"),

@@ -25,15 +25,28 @@ def register(subparsers) -> None:
         description=(
             "Convert an MDF file to MDF v2.1. Without options a v2 file is copied unchanged "
             "(a sparsity-transformed one is decompressed). Frequency selection follows MPIFiles' "
-            "filterFrequencies: inclusive bounds, SNR >= threshold, a frequency is kept if any "
-            "selected channel passes."
+            "filterFrequencies: inclusive bounds compared exactly with MPIFiles' float64 bin "
+            "frequencies k*(2*bandwidth/V) (no tolerance: a bound one rounding step above a bin drops "
+            "it), SNR >= threshold, a frequency is kept if any selected channel passes. "
+            "--expand-frequencies writes every rfft bin (zero rows, SNR 0) for readers that ignore "
+            "MDF frequency selection."
         ),
     )
     p.add_argument("input", metavar="IN", help="input MDF file (v1 or v2)")
     p.add_argument("output", metavar="OUT", help="output file (.mdf, .h5, .hdf)")
     p.add_argument("--snr-threshold", type=float, metavar="X", help="keep frequencies with SNR >= X in any channel")
-    p.add_argument("--min-freq", type=float, metavar="HZ", help="keep frequencies >= HZ")
-    p.add_argument("--max-freq", type=float, metavar="HZ", help="keep frequencies <= HZ")
+    p.add_argument(
+        "--min-freq",
+        type=float,
+        metavar="HZ",
+        help="keep bins whose MPIFiles frequency k*(2*bandwidth/V) in float64 is >= HZ (exact, applied if HZ > 0)",
+    )
+    p.add_argument(
+        "--max-freq",
+        type=float,
+        metavar="HZ",
+        help="keep bins whose MPIFiles frequency k*(2*bandwidth/V) in float64 is <= HZ (exact, applied if < bandwidth)",
+    )
     p.add_argument("--max-mixing-order", type=int, metavar="N", help="keep Lissajous mixing orders <= N")
     p.add_argument("--channels", metavar="1,2", help="receive channels to keep, 1-based, comma separated")
     p.add_argument(
@@ -55,6 +68,14 @@ def register(subparsers) -> None:
         "--keep-compressed",
         action="store_true",
         help="copy a sparsity-transformed input as is (no decompression) when no option is given",
+    )
+    p.add_argument(
+        "--expand-frequencies",
+        action="store_true",
+        help=(
+            "write every rfft bin and no frequencySelection (rows not stored are zero, SNR 0, transfer "
+            "function 1), for plain-h5py readers that ignore MDF frequency selection; not with --recompress"
+        ),
     )
     p.add_argument("--no-overwrite", action="store_true", help="fail if OUT exists")
     p.set_defaults(func=run)
@@ -82,6 +103,7 @@ def run(args) -> int:
             estimate_snr_from_background=not args.no_snr_estimate,
             recompress=args.recompress,
             transform=args.transform,
+            expand_frequencies=args.expand_frequencies,
             overwrite=not args.no_overwrite,
         )
     except MDFError:

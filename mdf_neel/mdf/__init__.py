@@ -15,6 +15,9 @@ convert
 estimate_snr, select_frequencies, frequency_mask, compress
     SNR estimate, frequency selection and compression of a
     :class:`~mdf_neel.systemmatrix.SystemMatrix` in memory.
+expand_frequencies, mpifiles_frequencies
+    Every rfft bin present (zero rows) for readers that ignore frequency selection;
+    bin frequencies exactly as MPIFiles computes them.
 
 Only this subpackage imports h5py. The functions live in the modules
 ``validation``, ``inspection`` and ``conversion`` (names chosen so that no module is
@@ -39,6 +42,8 @@ _LAZY = {
     "select_frequencies": ".conversion",
     "frequency_mask": ".conversion",
     "compress": ".conversion",
+    "expand_frequencies": ".conversion",
+    "mpifiles_frequencies": ".conversion",
 }
 
 __all__ = ["MDFError", "write_system_matrix", "write_measurement", "validate", "inspect", *_LAZY]

@@ -1,5 +1,5 @@
 """Convert MDF files: v1 → v2.1, decompress, select frequencies, background-correct,
-estimate SNR, recompress.
+estimate SNR, recompress, expand to every rfft bin (no frequency selection).
 
 Two paths (``docs/mdf-reading.md``):
 
@@ -34,9 +34,18 @@ from . import _h5
 from ._frames import check_background_correction
 from .reader import _major_version, read_measurement, read_system_matrix, sparsity_transform
 from .validation import validate
-from .writer import write_measurement, write_system_matrix
+from .writer import snr_fallback, write_measurement, write_system_matrix
 
-__all__ = ["convert", "select_frequencies", "frequency_mask", "estimate_snr", "compress", "SNR_TOP_FREQUENCIES"]
+__all__ = [
+    "convert",
+    "select_frequencies",
+    "frequency_mask",
+    "mpifiles_frequencies",
+    "expand_frequencies",
+    "estimate_snr",
+    "compress",
+    "SNR_TOP_FREQUENCIES",
+]
 
 logger = logging.getLogger("mdf_neel.mdf.conversion")
 
@@ -66,21 +75,40 @@ def frequency_mask(
         Applied when > 0: keep (k, c) with ``sm.snr[c, k] >= snr_threshold``; a
         frequency survives if any selected channel passes. Needs ``sm.snr``.
     min_frequency_Hz, max_frequency_Hz : float, optional
-        Inclusive bounds, applied when min > 0 and max < bandwidth (as MPIFiles).
+        Inclusive bounds in Hz, applied when min > 0 and max < bandwidth, compared
+        exactly (no tolerance) with MPIFiles' bin frequencies ``k·(2·bandwidth/V)`` in
+        float64 (:func:`mpifiles_frequencies`): keep ``f_k >= min`` and ``f_k <= max``.
+        A bound a rounding step above a bin's float64 frequency drops that bin, as in
+        MPIFiles. NaN raises ValueError.
     max_mixing_order : int, optional
         Applied when > 0: keep bins with ``0 <= order <= max_mixing_order``
-        (:func:`mdf_neel.sequence.mixing_orders`; unreachable bins have order -1).
+        (:func:`mdf_neel.sequence.mixing_orders`, any number of drive channels, with the
+        file's ``/measurement/_manualPrefactors`` when present; unreachable bins have
+        order -1).
     receive_channels : sequence of int, optional
         0-based channels to consider (default all).
 
     Returns
     -------
     numpy.ndarray of bool, shape (K,)
+
+    Examples
+    --------
+    >>> from mdf_neel.sequence import paper_2d_sequence
+    >>> from mdf_neel.systemmatrix import SystemMatrix
+    >>> seq = paper_2d_sequence()  # V = 1632, bandwidth 1.25 MHz
+    >>> sm = SystemMatrix(np.ones((2, 3, 1), complex), [52, 53, 54], seq.drive_field, seq.receiver,
+    ...                   grid_size=(1, 1, 1), field_of_view=np.zeros(3), field_of_view_center=np.zeros(3))
+    >>> f53 = mpifiles_frequencies(sm.receiver)[53]  # 81188.72549019607 Hz in MPIFiles
+    >>> frequency_mask(sm, min_frequency_Hz=f53).tolist()
+    [False, True, True]
+    >>> frequency_mask(sm, min_frequency_Hz=81188.72549019608).tolist()  # one float64 step above
+    [False, False, True]
     """
     channels = _channels(sm.num_channels, receive_channels)
-    keep = _band_mask(sm.frequencies_Hz, sm.receiver.bandwidth_Hz, min_frequency_Hz, max_frequency_Hz)
+    keep = _band_mask(sm.frequency_indices, sm.receiver, min_frequency_Hz, max_frequency_Hz)
     if max_mixing_order is not None and max_mixing_order > 0:
-        order = mixing_orders(sm.drive_field, sm.receiver.num_frequencies)[sm.frequency_indices, 3]
+        order = mixing_orders(sm.drive_field, sm.receiver.num_frequencies)[sm.frequency_indices, -1]
         keep &= (order >= 0) & (order <= int(max_mixing_order))
     if snr_threshold is not None and snr_threshold > 0:
         if sm.snr is None:
@@ -89,15 +117,53 @@ def frequency_mask(
     return keep
 
 
-def _band_mask(f_Hz, bandwidth_Hz, min_frequency_Hz, max_frequency_Hz) -> np.ndarray:
-    """Inclusive band; a bound within 1e-9·bandwidth of a bin counts as on it (so
-    ``k·Δf`` typed by hand keeps bin k despite rounding of the frequency grid)."""
-    eps = 1e-9 * bandwidth_Hz
+def mpifiles_frequencies(receiver) -> np.ndarray:
+    """Frequencies of all rfft bins exactly as MPIFiles computes them (``rxFrequencies``).
+
+    MPIFiles uses ``rfftfreq(V, 2·bandwidth)`` of AbstractFFTs: bin ``k`` (0-based) is
+    ``k * ((2·bandwidth) / V)`` with both operations rounded to float64. The result can
+    differ by one unit in the last place from ``numpy.fft.rfftfreq`` (which computes
+    ``k * (1 / (V·(1/(2·bandwidth))))``) and from ``k·2·bandwidth/V``; the band bounds of
+    :func:`frequency_mask` are compared with these values.
+
+    Parameters
+    ----------
+    receiver : Receiver
+        ``bandwidth_Hz`` and ``num_sampling_points`` V are used.
+
+    Returns
+    -------
+    numpy.ndarray, float64, shape (V//2 + 1,)
+        Hz.
+
+    Examples
+    --------
+    >>> from mdf_neel.sequence import Receiver
+    >>> f = mpifiles_frequencies(Receiver(bandwidth_Hz=1.25e6, num_sampling_points=1632, num_channels=2))
+    >>> f.size, float(f[53]), float(f[-1])
+    (817, 81188.72549019607, 1250000.0)
+    """
+    V = int(receiver.num_sampling_points)
+    step = (2.0 * float(receiver.bandwidth_Hz)) / V
+    return np.arange(V // 2 + 1, dtype=np.float64) * step
+
+
+def _band_mask(frequency_indices, receiver, min_frequency_Hz, max_frequency_Hz) -> np.ndarray:
+    """MPIFiles' minFreq/maxFreq filters on the stored bins ``frequency_indices`` (0-based).
+
+    MPIFiles keeps bins from ``searchsortedfirst(rxFrequencies, minFreq)`` up to
+    ``searchsortedlast(rxFrequencies, maxFreq)``; on the non-decreasing float64 grid
+    that is exactly ``f >= minFreq`` and ``f <= maxFreq``.
+    """
+    for name, value in (("min_frequency_Hz", min_frequency_Hz), ("max_frequency_Hz", max_frequency_Hz)):
+        if value is not None and np.isnan(value):
+            raise ValueError(f"{name} must be a number, got NaN")
+    f_Hz = mpifiles_frequencies(receiver)[np.asarray(frequency_indices, dtype=np.int64)]
     keep = np.ones(f_Hz.size, dtype=bool)
     if min_frequency_Hz is not None and min_frequency_Hz > 0:
-        keep &= f_Hz >= min_frequency_Hz - eps
-    if max_frequency_Hz is not None and max_frequency_Hz < bandwidth_Hz:
-        keep &= f_Hz <= max_frequency_Hz + eps
+        keep &= f_Hz >= float(min_frequency_Hz)
+    if max_frequency_Hz is not None and max_frequency_Hz < receiver.bandwidth_Hz:
+        keep &= f_Hz <= float(max_frequency_Hz)
     return keep
 
 
@@ -166,6 +232,113 @@ def select_frequencies(
         background=None if sm.background is None else sm.background[np.ix_(ch, rows)],
         snr=None if sm.snr is None else sm.snr[np.ix_(ch, rows)],
         receiver=receiver,
+    )
+
+
+#: Provenance key under which :func:`expand_frequencies` records the bins it expanded from.
+EXPANSION_PROVENANCE_KEY = "frequency_expansion"
+
+
+def expand_frequencies(content):
+    """The same content on the full rfft grid: no MDF frequency selection left.
+
+    For readers that ignore ``/measurement/frequencySelection`` (and pair stored row
+    ``i`` with bin ``i``): every bin ``k = 0 … V//2`` gets a row; the stored rows keep
+    their values and the others are zero.
+
+    Parameters
+    ----------
+    content : SystemMatrix or Measurement
+        Not modified.
+
+    Returns
+    -------
+    SystemMatrix or Measurement
+        ``frequency_indices = arange(V//2 + 1)``; ``data`` (and a system matrix's
+        ``background``) zero on the added bins, same dtype. The SNR is 0 on the added
+        bins (without an SNR, the writer's :func:`~mdf_neel.mdf.writer.snr_fallback`
+        is computed on the stored rows first and named in ``provenance["snr_rule"]``),
+        so an SNR threshold > 0 drops them again. A transfer function is 1 on the added
+        bins (a client that divides by it keeps the zero rows zero); a noise estimate
+        is the smallest positive stored value there (whitening weights ``min σ / σ``
+        stay defined). The 0-based bins that were stored are recorded in
+        ``provenance["frequency_expansion"]["stored_bins"]``.
+
+    Raises
+    ------
+    TypeError
+        ``content`` is neither a SystemMatrix nor a Measurement.
+
+    Examples
+    --------
+    >>> from mdf_neel.sequence import paper_2d_sequence
+    >>> from mdf_neel.systemmatrix import SystemMatrix
+    >>> seq = paper_2d_sequence()  # V = 1632: bins 0 … 816
+    >>> sm = SystemMatrix(np.ones((2, 3, 4), complex), [16, 17, 33], seq.drive_field, seq.receiver,
+    ...                   grid_size=(2, 2, 1), field_of_view=np.ones(3), field_of_view_center=np.zeros(3))
+    >>> full = expand_frequencies(sm)
+    >>> full.data.shape, bool(np.all(full.data[:, [16, 17, 33]] == sm.data)), float(abs(full.data[:, 18]).max())
+    ((2, 817, 4), True, 0.0)
+    >>> full.provenance["frequency_expansion"]["stored_bins"].tolist()
+    [16, 17, 33]
+    """
+    from ..systemmatrix import Measurement, SystemMatrix
+
+    if not isinstance(content, (SystemMatrix, Measurement)):
+        raise TypeError(f"expand_frequencies needs a SystemMatrix or Measurement, got {type(content).__name__}")
+    rx = content.receiver
+    bins = content.frequency_indices
+    K_full = rx.num_frequencies
+
+    def full(array, axis):
+        # zero rows on the added bins, stored rows copied, dtype kept (complex64 stays complex64)
+        shape = list(array.shape)
+        shape[axis] = K_full
+        out = np.zeros(shape, dtype=array.dtype)
+        index = [slice(None)] * array.ndim
+        index[axis] = bins
+        out[tuple(index)] = array
+        return out
+
+    tf = rx.transfer_function
+    if tf is not None:
+        tf = np.ones((rx.num_channels, K_full), dtype=np.complex128)
+        tf[:, bins] = rx.transfer_function[:, bins]
+    receiver = dataclasses.replace(rx, transfer_function=tf)
+    extra = {}
+    noise = getattr(content, "noise_estimate", None)
+    if noise is not None:
+        positive = noise[noise > 0]
+        full_noise = np.full((noise.shape[0], K_full), positive.min() if positive.size else 0.0)
+        full_noise[:, bins] = noise
+        extra["noise_estimate"] = full_noise
+    provenance = {
+        **content.provenance,
+        EXPANSION_PROVENANCE_KEY: {
+            "stored_bins": bins.copy(),
+            "rule": "rows of the other rfft bins are zero, their SNR 0 and their transfer function 1",
+        },
+    }
+    if isinstance(content, Measurement):
+        return content.replace(
+            data=full(content.data, 2),
+            frequency_indices=np.arange(K_full),
+            receiver=receiver,
+            provenance=provenance,
+            **extra,
+        )
+    snr = content.snr
+    if snr is None:
+        snr, rule = snr_fallback(content.data, content.background)
+        provenance["snr_rule"] = rule
+    return content.replace(
+        data=full(content.data, 1),
+        frequency_indices=np.arange(K_full),
+        background=None if content.background is None else full(content.background, 1),
+        snr=full(np.asarray(snr, dtype=np.float64), 1),
+        receiver=receiver,
+        provenance=provenance,
+        **extra,
     )
 
 
@@ -302,6 +475,7 @@ def convert(
     estimate_snr_from_background: bool = True,
     recompress=None,
     transform: str = "DCT-IV",
+    expand_frequencies: bool = False,
     overwrite: bool = True,
 ) -> str:
     """Convert an MDF file (v1 or v2) to MDF v2.1.
@@ -329,6 +503,10 @@ def convert(
         Fraction of DCT coefficients kept per row (see :func:`compress`).
     transform : {"DCT-IV", "DCT-II"}
         Transform for ``recompress``.
+    expand_frequencies : bool
+        Write every rfft bin and no ``frequencySelection`` (after any selection above):
+        rows that are not stored are zero with SNR 0 (see :func:`expand_frequencies`),
+        for readers that ignore MDF frequency selection. Not with ``recompress``.
     overwrite : bool
         Replace an existing output (default).
 
@@ -369,7 +547,9 @@ def convert(
     selecting = any(
         v is not None for v in (snr_threshold, min_frequency_Hz, max_frequency_Hz, max_mixing_order, receive_channels)
     )
-    processing = selecting or bool(background_correction) or recompress is not None
+    processing = selecting or bool(background_correction) or recompress is not None or expand_frequencies
+    if expand_frequencies and recompress is not None:
+        raise ValueError("expand_frequencies writes plain rows for readers without MDF support; it excludes recompress")
 
     with _h5.open_file(in_path) as f:
         version_text = _h5.read_string(f, "/version")
@@ -407,6 +587,7 @@ def convert(
             estimate=estimate_snr_from_background,
             recompress=recompress,
             transform=transform,
+            expand=expand_frequencies,
         )
     if recompress is not None or snr_threshold is not None or max_mixing_order is not None:
         raise ValueError(
@@ -414,7 +595,13 @@ def convert(
             "max_mixing_order apply to system matrices only"
         )
     return _convert_measurement(
-        in_path, out_path, min_frequency_Hz, max_frequency_Hz, receive_channels, background_correction or None
+        in_path,
+        out_path,
+        min_frequency_Hz,
+        max_frequency_Hz,
+        receive_channels,
+        background_correction or None,
+        expand=expand_frequencies,
     )
 
 
@@ -431,6 +618,7 @@ def _convert_system_matrix(
     estimate,
     recompress,
     transform,
+    expand=False,
 ):
     sm = read_system_matrix(in_path)
     if sm.snr is None and estimate and sm.background is not None:
@@ -456,6 +644,8 @@ def _convert_system_matrix(
             max_mixing_order=max_mixing_order,
             receive_channels=receive_channels,
         )
+    if expand:
+        sm = expand_frequencies(sm)
     if recompress is None:
         write_system_matrix(out_path, sm)
         return out_path
@@ -502,15 +692,17 @@ def _validate(tmp, target):
 
 
 def _convert_measurement(
-    in_path, out_path, min_frequency_Hz, max_frequency_Hz, receive_channels, background_correction
+    in_path, out_path, min_frequency_Hz, max_frequency_Hz, receive_channels, background_correction, *, expand=False
 ):
     meas = read_measurement(in_path, background_correction=background_correction)
-    keep = _band_mask(meas.frequencies_Hz, meas.receiver.bandwidth_Hz, min_frequency_Hz, max_frequency_Hz)
+    keep = _band_mask(meas.frequency_indices, meas.receiver, min_frequency_Hz, max_frequency_Hz)
     if not keep.any():
         raise ValueError("no frequency survives the selection")
     ch = _channels(meas.receiver.num_channels, receive_channels)
     meas.receiver = _subset_receiver(meas.receiver, ch)
     meas.data = meas.data[:, ch][:, :, keep]
     meas.frequency_indices = meas.frequency_indices[keep]
+    if expand:
+        meas = expand_frequencies(meas)
     write_measurement(out_path, meas)
     return out_path

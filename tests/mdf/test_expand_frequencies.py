@@ -166,13 +166,13 @@ def test_sparsity_transformed_input_is_expanded_decompressed(tmp_path, rng):
 
 
 def test_measurement_is_expanded(tmp_path, rng):
-    t = make_truth(rng, E=1)
+    t = make_truth(rng, E=1, J=2)
     sel = np.array([0, 2, 9])
     src = write_v2(tmp_path / "m.mdf", t, selection=sel, calibration=False)
     out = convert(src, tmp_path / "full.mdf", expand_frequencies=True)
     assert validate(out) == []
     meas = read_measurement(out)
-    assert meas.data.shape[2] == t["K_full"]
+    assert meas.data.shape[:3] == (2, t["C"], t["K_full"])
     np.testing.assert_allclose(meas.data[:, :, sel], read_measurement(src).data, rtol=1e-6)
     assert not np.delete(meas.data, sel, axis=2).any()
 
@@ -204,3 +204,19 @@ def test_noise_estimate_is_expanded_with_positive_fill():
     np.testing.assert_array_equal(full.noise_estimate[:, sm.frequency_indices], noise)
     others = np.setdiff1d(np.arange(sm.receiver.num_frequencies), sm.frequency_indices)
     assert np.all(full.noise_estimate[:, others] == noise[noise > 0].min())
+
+
+def test_failed_expanded_write_leaves_the_previous_output(tmp_path, monkeypatch):
+    import mdf_neel.mdf.writer as writer
+    from mdf_neel.errors import MDFError
+
+    out = tmp_path / "full.mdf"
+    out.write_bytes(b"previous")
+
+    def refuse(tmp, target):
+        raise MDFError("refused for the test", path=target)
+
+    monkeypatch.setattr(writer, "_validate_before_rename", refuse)
+    with pytest.raises(MDFError, match="refused"):
+        convert(SAMPLE, out, expand_frequencies=True)
+    assert out.read_bytes() == b"previous" and [p.name for p in tmp_path.iterdir()] == ["full.mdf"]

@@ -73,6 +73,21 @@ def test_bounds_exactly_on_every_bin_are_inclusive_and_one_step_off_exclusive():
     assert select_frequencies(sm, min_frequency_Hz=ABOVE_BIN_53_HZ).frequency_indices[0] == 54
 
 
+def test_mask_equals_mpifiles_index_search(rng):
+    # MPIFiles keeps 1-based bins from searchsortedfirst(f, minFreq) to searchsortedlast(f, maxFreq)
+    sm = read_system_matrix(SAMPLE)
+    f = mpifiles_frequencies(sm.receiver)
+    on_bins = f[rng.integers(1, 321, 40)]
+    bounds = np.concatenate([on_bins, np.nextafter(on_bins, np.inf), np.nextafter(on_bins, -np.inf)])
+    bounds = np.concatenate([bounds, rng.uniform(0, 5e5, 40)])
+    for lo, hi in zip(bounds, rng.permutation(bounds) + 3e5):
+        first = np.searchsorted(f, lo, side="left") + 1
+        last = np.searchsorted(f, hi, side="right")
+        expect = [k for k in sm.frequency_indices if first <= k + 1 <= last]
+        got = sm.frequency_indices[frequency_mask(sm, min_frequency_Hz=lo, max_frequency_Hz=hi)].tolist()
+        assert got == expect, (lo, hi)
+
+
 def test_measurement_band_uses_the_same_rule(tmp_path, rng):
     t = make_truth(rng, V=1632, grid=(2, 1, 1))
     t["bandwidth"] = 1.25e6

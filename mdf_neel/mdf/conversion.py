@@ -30,6 +30,7 @@ import numpy as np
 from .._atomic import atomic_path
 from ..errors import MDFError
 from ..sequence import mixing_orders
+from ..systemmatrix import Measurement, SystemMatrix
 from . import _h5
 from ._frames import check_background_correction
 from .reader import _major_version, read_measurement, read_system_matrix, sparsity_transform
@@ -282,8 +283,6 @@ def expand_frequencies(content):
     >>> full.provenance["frequency_expansion"]["stored_bins"].tolist()
     [16, 17, 33]
     """
-    from ..systemmatrix import Measurement, SystemMatrix
-
     if not isinstance(content, (SystemMatrix, Measurement)):
         raise TypeError(f"expand_frequencies needs a SystemMatrix or Measurement, got {type(content).__name__}")
     rx = content.receiver

@@ -1,4 +1,4 @@
-"""The ``mdf-neel`` command: ``inspect | validate | convert | simulate | fit | plot``.
+"""The ``mdf-neel`` command: ``inspect | validate | convert | simulate | fit | plot | reconstruct``.
 
 Each subcommand lives in its own module ``mdf_neel.cli.<name>`` with two functions:
 ``register(subparsers)`` adds its argparse parser (and sets ``func``), and the
@@ -16,7 +16,7 @@ import sys
 from .. import __version__
 from ..errors import MDFError
 
-SUBCOMMANDS = ("inspect", "validate", "convert", "simulate", "fit", "plot")
+SUBCOMMANDS = ("inspect", "validate", "convert", "simulate", "fit", "plot", "reconstruct")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,6 +8,7 @@ dictionary          φ̂ for every (D, K, ϑ) on chosen rows, cached, resumable,
 SystemFunctionDictionary   the result of :func:`dictionary`
 AnisotropyInterpolation    verified interpolation along K for :func:`dictionary`
 preset, sequence_from_file, regrid, OffsetGrid   where sequences and offset grids come from
+phantom_measurement, disk_phantom, Phantom, PhantomSample   SYNTHETIC measurements of oriented phantoms
 
 Conventions: fields µ0·H in tesla; easy axis n(ϑ) = (cos ϑ, sin ϑ, 0) with ϑ in degrees
 from x towards y; offsets add to the drive field; rows are 0-based rfft bins; the time
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from ._dictionary import SystemFunctionDictionary, dictionary
 from .interpolation import AnisotropyInterpolation
+from .phantom import Phantom, PhantomSample, disk_phantom, phantom_measurement
 from .sources import PRESETS, OffsetGrid, infer_grid, preset, regrid, sequence_from_file
 from ._system_functions import ANGLE_CONVENTION, CHANNEL_VECTORS, easy_axis, system_functions
 from ._system_matrix import SNR_FLOOR, assemble, simulation_snr, system_matrix
@@ -45,4 +47,8 @@ __all__ = [
     "ANGLE_CONVENTION",
     "CHANNEL_VECTORS",
     "SNR_FLOOR",
+    "Phantom",
+    "PhantomSample",
+    "disk_phantom",
+    "phantom_measurement",
 ]

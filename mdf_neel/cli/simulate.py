@@ -26,7 +26,7 @@ import sys
 def _grid(text: str):
     m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*(?:[xX]\s*(\d+)\s*)?", text)
     if not m or any(int(g) < 1 for g in m.groups() if g):
-        raise ValueError(f"--grid must look like 41x41 (NXxNY), got {text!r}")
+        raise ValueError(f"--grid must look like 41x41 or 5x5x5 (NXxNY[xNZ]), got {text!r}")
     return tuple(int(g) for g in m.groups() if g)
 
 
@@ -40,8 +40,13 @@ def register(subparsers) -> None:
     )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--template", metavar="FILE", help="measured MDF system matrix giving sequence, offsets and grid")
-    src.add_argument("--preset", choices=("paper-2d",), help="built-in sequence and grid (Albers et al. 2022)")
-    p.add_argument("--grid", metavar="NXxNY", help="regular grid over the same offset extent (e.g. 41x41)")
+    src.add_argument(
+        "--preset",
+        choices=("paper-2d", "bruker-3d"),
+        help="built-in sequence and grid: paper-2d (Albers et al. 2022) or bruker-3d "
+        "(3-D Lissajous 2.5 MHz/102, /96, /99 at 12 mT, three receive channels)",
+    )
+    p.add_argument("--grid", metavar="NXxNY[xNZ]", help="regular grid over the same offset extent (e.g. 41x41, 5x5x5)")
     p.add_argument(
         "--angles",
         required=True,
@@ -51,12 +56,25 @@ def register(subparsers) -> None:
     p.add_argument("--diameter", required=True, type=float, metavar="M", help="core diameter in metres, e.g. 22e-9")
     p.add_argument("--anisotropy", type=float, default=0.0, metavar="J/M3", help="anisotropy constant K in J/m^3")
     p.add_argument("--model", default="neel", choices=("neel", "langevin", "anisotropic-equilibrium"))
+    p.add_argument(
+        "--easy-axis-polar",
+        type=float,
+        default=90.0,
+        metavar="DEG",
+        help="polar angle of the easy axes from +z in degrees (default 90: in the xy-plane); "
+        "n = (sin p cos theta, sin p sin theta, cos p)",
+    )
     p.add_argument("--out", required=True, metavar="DIR", help="output directory (theta_XXX.mdf files)")
     p.add_argument(
         "--workers", type=int, default=0, help="local worker processes (default 0: one per CPU; 1: no extra processes)"
     )
     p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler address, e.g. tcp://host:8786")
-    p.add_argument("--channels", default="x,y", help="receive channels, comma-separated from x,y,z (default x,y)")
+    p.add_argument(
+        "--channels",
+        default=None,
+        help="receive channels, comma-separated from x,y,z (default x,y,z for a sequence with an active z drive, "
+        "else x,y)",
+    )
     p.add_argument("--unit", default="V/mol", choices=("V/mol", "1/s"), help="unit of the stored data")
     p.add_argument("--alpha", type=float, default=0.1, help="Gilbert damping (default 0.1)")
     p.add_argument("--saturation-magnetization", type=float, default=474e3, metavar="A/M", help="Ms in A/m")
@@ -96,6 +114,9 @@ def _simulate(args) -> list:
         sequence, grid = preset(args.preset)
         if grid_size:
             grid = regrid(grid, grid_size)
+    if args.channels is None:  # a 3-D drive moves the moment out of the xy-plane: receive z as well
+        active = sequence.drive_field.active_channels
+        args.channels = "x,y,z" if active.size > 2 and active[2] else "x,y"
     channels = tuple(c.strip() for c in args.channels.split(",") if c.strip())
     particle = dict(
         alpha=args.alpha, saturation_magnetization_Am=args.saturation_magnetization, temperature_K=args.temperature
@@ -118,5 +139,6 @@ def _simulate(args) -> list:
         scheduler=args.scheduler,
         overwrite=args.overwrite,
         batches_per_angle=1 if args.model == "neel" else 4,
+        easy_axis_polar_deg=args.easy_axis_polar,
         **particle,
     )

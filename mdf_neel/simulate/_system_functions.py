@@ -30,6 +30,7 @@ from .._checks import check_bins, check_offsets
 __all__ = [
     "CHANNEL_VECTORS",
     "ANGLE_CONVENTION",
+    "ANGLE_CONVENTION_3D",
     "OFFSET_CONVENTION",
     "easy_axis",
     "channel_vectors",
@@ -47,14 +48,48 @@ logger = logging.getLogger("mdf_neel.simulate")
 CHANNEL_VECTORS = {"x": (1.0, 0.0, 0.0), "y": (0.0, 1.0, 0.0), "z": (0.0, 0.0, 1.0)}
 #: The easy-axis convention written into every emitted file.
 ANGLE_CONVENTION = "n(theta) = (cos theta, sin theta, 0); theta in degrees from the x axis towards y"
+#: The convention of an easy axis out of the xy-plane (polar angle from +z; 90 deg is in-plane).
+ANGLE_CONVENTION_3D = (
+    "n(theta, polar) = (sin polar cos theta, sin polar sin theta, cos polar); theta in degrees from the "
+    "x axis towards y, polar in degrees from the z axis (90: the xy-plane)"
+)
 #: How offsets enter the simulation.
 OFFSET_CONVENTION = "the particle at the centre sees B(t) = B_drive(t) + offset_fields_T[o] (mu0*H in tesla)"
 
 
-def easy_axis(angle_deg: float) -> np.ndarray:
-    """Easy-axis unit vector ``n(ϑ) = (cos ϑ, sin ϑ, 0)`` for ϑ in degrees, shape (3,)."""
+def easy_axis(angle_deg: float, polar_deg: float = 90.0) -> np.ndarray:
+    """Easy-axis unit vector for the in-plane angle ϑ and the polar angle from +z.
+
+    Parameters
+    ----------
+    angle_deg : float
+        Azimuth ϑ [deg] from the x axis towards y.
+    polar_deg : float
+        Polar angle [deg] from the z axis; 90 (default) keeps the axis in the xy-plane,
+        ``n(ϑ) = (cos ϑ, sin ϑ, 0)`` exactly.
+
+    Returns
+    -------
+    numpy.ndarray, shape (3,)
+        ``(sin p cos ϑ, sin p sin ϑ, cos p)``.
+
+    Examples
+    --------
+    >>> easy_axis(90.0).round(12).tolist()
+    [0.0, 1.0, 0.0]
+    >>> easy_axis(0.0, polar_deg=0.0).tolist()
+    [0.0, 0.0, 1.0]
+    """
     a = math.radians(float(angle_deg))
-    return np.array([math.cos(a), math.sin(a), 0.0])
+    p = float(polar_deg)
+    if not (math.isfinite(p) and 0.0 <= p <= 180.0):
+        raise ValueError(f"easy_axis_polar_deg must be in [0, 180] degrees, got {polar_deg!r}")
+    if p == 90.0:  # exactly in-plane (cos 90° is not exactly 0 in floating point)
+        return np.array([math.cos(a), math.sin(a), 0.0])
+    if p in (0.0, 180.0):
+        return np.array([0.0, 0.0, 1.0 if p == 0.0 else -1.0])
+    t = math.radians(p)
+    return np.array([math.sin(t) * math.cos(a), math.sin(t) * math.sin(a), math.cos(t)])
 
 
 def channel_vectors(channels) -> np.ndarray:
@@ -126,6 +161,7 @@ def system_functions(
     model="neel",
     frequencies=None,
     channels=("x", "y"),
+    easy_axis_polar_deg=90.0,
     batch_size=None,
     callback=None,
     return_info=False,
@@ -143,6 +179,9 @@ def system_functions(
         Static offset fields µ0·H [T], added to the drive field (hybrid calibration).
     angle_deg : float
         Easy-axis angle ϑ [deg], ``n(ϑ) = (cos ϑ, sin ϑ, 0)``.
+    easy_axis_polar_deg : float
+        Polar angle of the easy axis from +z [deg] (:func:`easy_axis`); 90 (default)
+        keeps it in the xy-plane.
     diameter_m : float
         Core diameter D [m].
     anisotropy_Jm3 : float
@@ -206,7 +245,7 @@ def system_functions(
     for start in range(0, O, step):
         stop = min(O, start + step)
         fields = drive[np.newaxis, :, :] + off[start:stop, np.newaxis, :]  # (B, V, 3)
-        axes = np.broadcast_to(easy_axis(angle_deg), (stop - start, 3))
+        axes = np.broadcast_to(easy_axis(angle_deg, easy_axis_polar_deg), (stop - start, 3))
         rows, info = _solve_rows(
             times,
             fields,
@@ -240,6 +279,7 @@ def angle_system_functions(
     model="neel",
     frequencies=None,
     channels=("x", "y"),
+    easy_axis_polar_deg=90.0,
     return_info=False,
     solver=None,
     physics=None,
@@ -259,6 +299,9 @@ def angle_system_functions(
         As in :func:`system_functions`.
     angles_deg : array_like, shape (A,)
         Easy-axis angles ϑ [deg], ``n(ϑ) = (cos ϑ, sin ϑ, 0)``.
+    easy_axis_polar_deg : float
+        Polar angle from +z [deg] shared by all angles (:func:`easy_axis`; default 90,
+        in-plane).
     return_info : bool
         Also return the physics' info dict (for the Néel model: resolution, reduced-basis
         dimension, full solves and measured verification error).
@@ -285,7 +328,7 @@ def angle_system_functions(
     fields = np.broadcast_to(
         drive[np.newaxis, np.newaxis] + off[np.newaxis, :, np.newaxis, :], (A, O) + drive.shape
     ).reshape(A * O, *drive.shape)
-    axes = np.repeat(np.stack([easy_axis(a) for a in angles]), O, axis=0)
+    axes = np.repeat(np.stack([easy_axis(a, easy_axis_polar_deg) for a in angles]), O, axis=0)
     rows, info = _solve_rows(
         times,
         fields,

@@ -34,7 +34,15 @@ from ..physics import MU0
 from ..sequence import Receiver
 from ..systemmatrix import Experiment, Scanner, SystemMatrix, Tracer
 from .sources import as_offset_grid
-from ._system_functions import ANGLE_CONVENTION, CHANNEL_VECTORS, OFFSET_CONVENTION, split_settings, system_functions
+from ._system_functions import (
+    ANGLE_CONVENTION,
+    ANGLE_CONVENTION_3D,
+    CHANNEL_VECTORS,
+    OFFSET_CONVENTION,
+    easy_axis,
+    split_settings,
+    system_functions,
+)
 
 __all__ = ["system_matrix", "assemble", "simulation_snr", "data_scale", "AVOGADRO", "UNITS", "SNR_FLOOR"]
 
@@ -120,7 +128,19 @@ def _transfer_function(transfer_function, receiver: Receiver, num_channels: int)
 
 
 def _provenance(
-    *, model, angle_deg, diameter_m, anisotropy_Jm3, particle, info, channels, unit, scale, snr_floor, transfer_function
+    *,
+    model,
+    angle_deg,
+    diameter_m,
+    anisotropy_Jm3,
+    particle,
+    info,
+    channels,
+    unit,
+    scale,
+    snr_floor,
+    transfer_function,
+    easy_axis_polar_deg=90.0,
 ) -> dict:
     from .. import __version__
 
@@ -168,6 +188,12 @@ def _provenance(
             else "multiplied into the data and stored; isTransferFunctionCorrected = 0"
         ),
     }
+    if float(easy_axis_polar_deg) != 90.0:  # /calibration/_easyAxisAngle alone names only the azimuth
+        prov.update(
+            angle_convention=ANGLE_CONVENTION_3D,
+            easy_axis_polar_deg=float(easy_axis_polar_deg),
+            easy_axis=easy_axis(angle_deg, easy_axis_polar_deg),
+        )
     return prov
 
 
@@ -188,6 +214,7 @@ def assemble(
     frequencies=None,
     provenance=None,
     physics=None,
+    easy_axis_polar_deg=90.0,
     **particle,
 ) -> SystemMatrix:
     """Turn φ̂ of one particle type into a simulated :class:`SystemMatrix`.
@@ -205,6 +232,9 @@ def assemble(
         The physics' info dict (sphere resolution, solver statistics) for provenance.
     provenance : dict, optional
         Extra provenance entries (added to, and overriding, the generated ones).
+    easy_axis_polar_deg : float
+        Polar angle of the easy axis from +z [deg]; recorded in the provenance (with the
+        3-D convention and the axis vector) when it is not 90 (in-plane).
     (other parameters as in :func:`system_matrix`)
 
     Returns
@@ -244,6 +274,7 @@ def assemble(
         scale=scale,
         snr_floor=snr_floor,
         transfer_function=tf,
+        easy_axis_polar_deg=easy_axis_polar_deg,
     )
     prov.update(provenance or {})
     d_nm = float(diameter_m) * 1e9
@@ -271,7 +302,8 @@ def assemble(
         ),
         scanner=Scanner(name="mdf_neel simulation", manufacturer="mdf_neel", topology="FFP"),
         experiment=Experiment(
-            name=f"{model} model, easy axis {float(angle_deg):g} deg",
+            name=f"{model} model, easy axis {float(angle_deg):g} deg"
+            + ("" if float(easy_axis_polar_deg) == 90.0 else f", polar {float(easy_axis_polar_deg):g} deg"),
             description=f"model-based hybrid system matrix ({model})",
             is_simulation=True,
         ),
@@ -294,6 +326,7 @@ def system_matrix(
     callback=None,
     solver=None,
     physics=None,
+    easy_axis_polar_deg=90.0,
     **particle,
 ) -> SystemMatrix:
     """Simulate the hybrid system matrix of immobilised particles with easy axis n(ϑ).
@@ -307,6 +340,10 @@ def system_matrix(
         Offset fields [T] (x fastest) with their grid; a bare array's grid is inferred.
     angle_deg : float
         Easy-axis angle ϑ [deg]; n(ϑ) = (cos ϑ, sin ϑ, 0).
+    easy_axis_polar_deg : float
+        Polar angle of the easy axis from +z [deg]; 90 (default) keeps it in the
+        xy-plane, otherwise ``n = (sin p cos ϑ, sin p sin ϑ, cos p)``
+        (:func:`~mdf_neel.simulate.easy_axis`), recorded in the provenance.
     diameter_m : float
         Core diameter [m].
     anisotropy_Jm3 : float
@@ -371,6 +408,7 @@ def system_matrix(
         return_info=True,
         solver=solver,
         physics=physics,
+        easy_axis_polar_deg=easy_axis_polar_deg,
         **particle,
     )
     return assemble(
@@ -387,5 +425,6 @@ def system_matrix(
         snr_floor=snr_floor,
         info=info,
         physics=physics,
+        easy_axis_polar_deg=easy_axis_polar_deg,
         **particle,
     )

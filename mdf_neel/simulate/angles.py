@@ -97,6 +97,7 @@ def write_system_matrices(
     overwrite=False,
     progress=None,
     physics=None,
+    easy_axis_polar_deg=90.0,
     **particle,
 ) -> list:
     """Simulate and write ``out_dir/theta_XXX.mdf`` for every angle.
@@ -109,6 +110,9 @@ def write_system_matrices(
         Created if missing.
     angles_deg : sequence of float
         Whole degrees in [0, 999] (file names ``theta_000.mdf`` ...).
+    easy_axis_polar_deg : float
+        Polar angle of every easy axis from +z [deg] (default 90: in the xy-plane);
+        see :func:`~mdf_neel.simulate.easy_axis`.
     diameter_m, anisotropy_Jm3, model, channels, unit, snr_floor, physics, **particle
         As in :func:`~mdf_neel.simulate.system_matrix`.
     workers : int, optional
@@ -132,6 +136,7 @@ def write_system_matrices(
     from ..mdf import write_system_matrix
 
     particle = dict(particle, physics=physics)
+    polar = float(easy_axis_polar_deg)
     grid = as_offset_grid(offsets)
     angles = [float(a) for a in angles_deg]
     names = [angle_file_name(a) for a in angles]
@@ -161,6 +166,8 @@ def write_system_matrices(
             grid_size=[int(v) for v in grid.size],
             field_of_view_T=[float(v) for v in grid.field_of_view_T],
         )
+        if polar != 90.0:  # in-plane runs keep the digests they always had
+            settings["easy_axis_polar_deg"] = polar
         digests[i] = _digest(settings)
         if not overwrite and _finished(path, digests[i]):
             logger.info("%s is finished; skipped", path)
@@ -197,6 +204,7 @@ def write_system_matrices(
                     anisotropy_Jm3=anisotropy_Jm3,
                     model=model,
                     channels=tuple(channels),
+                    easy_axis_polar_deg=polar,
                 ),
             }
     parts = {i: {} for i in todo}
@@ -227,6 +235,7 @@ def write_system_matrices(
                 snr_floor=snr_floor,
                 info=info,
                 provenance={"settings_sha256": digests[i]},
+                easy_axis_polar_deg=polar,
                 **particle,
             )
             write_system_matrix(paths[i], sm)

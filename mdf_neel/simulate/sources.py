@@ -7,7 +7,9 @@ and centre, all in tesla), cell-centred and x fastest as MDF and MPIFiles define
 
 The ``"paper-2d"`` preset is the sequence and offset grid of H. Albers et al., "Modeling
 the magnetization dynamics for large ensembles of immobilized magnetic nanoparticles in
-multi-dimensional magnetic particle imaging", J. Magn. Magn. Mater. (2022).
+multi-dimensional magnetic particle imaging", J. Magn. Magn. Mater. (2022). The
+``"bruker-3d"`` preset is the 3-D Lissajous sequence of the Bruker preclinical scanner
+with a 3-D offset grid.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from ..sequence import (
     Receiver,
     Sequence,
     as_offset_grid,
+    bruker_3d_offsets,
+    bruker_3d_sequence,
     infer_grid,
     paper_2d_offsets,
     paper_2d_sequence,
@@ -28,7 +32,7 @@ from ..sequence import (
 __all__ = ["OffsetGrid", "PRESETS", "preset", "sequence_from_file", "regrid", "infer_grid", "as_offset_grid"]
 
 #: Names accepted by :func:`preset`.
-PRESETS = ("paper-2d",)
+PRESETS = ("paper-2d", "bruker-3d")
 
 
 def preset(name: str = "paper-2d", grid=None):
@@ -36,12 +40,17 @@ def preset(name: str = "paper-2d", grid=None):
 
     Parameters
     ----------
-    name : {"paper-2d"}
+    name : {"paper-2d", "bruker-3d"}
         ``"paper-2d"``: Albers et al. 2022 — 2.5 MHz/102 and /96 cosine drive at 12.59
         and 13.55 mT, V = 1632 samples per 652.8 µs, 11 x 11 offsets on ±14.35 mT (x)
         and ±14.71 mT (y).
-    grid : tuple of int (Nx, Ny), optional
-        Another grid size over the same offset extent (e.g. (41, 41)).
+        ``"bruker-3d"``: the 3-D Lissajous sequence of the Bruker preclinical scanner —
+        2.5 MHz/102, /96 and /99 cosine drive at 12 mT per channel, V = 53856 samples
+        per 21.5424 ms, three receive channels, 11 x 11 x 11 offsets on ±12 mT
+        (:func:`~mdf_neel.sequence.bruker_3d_sequence`).
+    grid : tuple of int (Nx, Ny) or (Nx, Ny, Nz), optional
+        Another grid size over the same offset extent (e.g. (41, 41); three values for
+        ``"bruker-3d"``).
 
     Returns
     -------
@@ -55,9 +64,14 @@ def preset(name: str = "paper-2d", grid=None):
     (817, (1681, 3))
     >>> round(float(grid.offsets_T[:, 0].max()) * 1e3, 6)  # the outermost offsets stay at ±14.35 mT
     14.35
+    >>> seq3, grid3 = preset("bruker-3d", grid=(3, 3, 3))
+    >>> seq3.receiver.num_sampling_points, grid3.offsets_T.shape
+    (53856, (27, 3))
     """
-    if name != "paper-2d":
+    if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; available: {PRESETS}")
+    if name == "bruker-3d":
+        return bruker_3d_sequence(), (bruker_3d_offsets() if grid is None else bruker_3d_offsets(grid=tuple(grid)))
     seq = paper_2d_sequence()
     g = paper_2d_offsets() if grid is None else paper_2d_offsets(grid=tuple(grid))
     return seq, g

@@ -55,7 +55,27 @@ def register(subparsers) -> None:
     )
     p.add_argument("--diameter", required=True, type=float, metavar="M", help="core diameter in metres, e.g. 22e-9")
     p.add_argument("--anisotropy", type=float, default=0.0, metavar="J/M3", help="anisotropy constant K in J/m^3")
-    p.add_argument("--model", default="neel", choices=("neel", "langevin", "anisotropic-equilibrium"))
+    p.add_argument(
+        "--model",
+        default="neel",
+        choices=("neel", "langevin", "anisotropic-equilibrium", "brown"),
+        help="neel: immobilised particles (default); brown: Brownian rotation in a liquid (the easy axis and "
+        "--anisotropy do not enter); langevin, anisotropic-equilibrium: equilibrium models",
+    )
+    p.add_argument(
+        "--hydrodynamic-diameter",
+        type=float,
+        default=None,
+        metavar="M",
+        help="--model brown: hydrodynamic diameter in metres (default: the core diameter)",
+    )
+    p.add_argument(
+        "--viscosity",
+        type=float,
+        default=1e-3,
+        metavar="PA_S",
+        help="--model brown: viscosity of the carrier liquid in Pa s (default 1e-3, water)",
+    )
     p.add_argument(
         "--easy-axis-polar",
         type=float,
@@ -121,7 +141,9 @@ def _simulate(args) -> list:
     particle = dict(
         alpha=args.alpha, saturation_magnetization_Am=args.saturation_magnetization, temperature_K=args.temperature
     )
-    if args.model == "neel":
+    if args.model == "brown":
+        particle.update(hydrodynamic_diameter_m=args.hydrodynamic_diameter, viscosity_Pas=args.viscosity)
+    if args.model in ("neel", "brown"):
         particle["rtol"] = args.rtol
     # Néel: every angle and offset in one task (one physics call, verified row contract);
     # files are still written, and resumed, one per angle
@@ -138,7 +160,7 @@ def _simulate(args) -> list:
         workers=args.workers,
         scheduler=args.scheduler,
         overwrite=args.overwrite,
-        batches_per_angle=1 if args.model == "neel" else 4,
+        batches_per_angle=1 if args.model in ("neel", "brown") else 4,
         easy_axis_polar_deg=args.easy_axis_polar,
         **particle,
     )

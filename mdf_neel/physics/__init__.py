@@ -2,7 +2,8 @@
 
 Public API
 ----------
-mean_magnetization   m̄(t) for a field trajectory or a batch of them (all models)
+mean_magnetization   m̄(t) for a field trajectory or a batch of them (all models, Brownian
+                     rotation in a liquid included: ``model="brown"``)
 ParticleParameters   validated particle parameters and derived constants (τ, ξ, σ, p1..p4)
 PhysicsParameters    the physics besides D and K (α, Ms, T, γ) as one typed object
 langevin             the Langevin function
@@ -19,7 +20,7 @@ Fields are µ0·H in tesla; m̄ is normalised by m0 = Ms·Vc. See ``docs/physics
 
 from __future__ import annotations
 
-from ._api import MODELS, mean_magnetization, solve_neel
+from ._api import FOKKER_PLANCK_MODELS, MODELS, mean_magnetization, solve_neel
 from .equilibrium import anisotropic_equilibrium, langevin, langevin_magnetization
 from .neel.resolution import choose_resolution
 from .particles import BOLTZMANN_JK, MU0, ParticleParameters, PhysicsParameters, integral_relaxation_time
@@ -27,6 +28,7 @@ from .particles import BOLTZMANN_JK, MU0, ParticleParameters, PhysicsParameters,
 
 __all__ = [
     "MODELS",
+    "FOKKER_PLANCK_MODELS",
     "mean_magnetization",
     "ParticleParameters",
     "PhysicsParameters",

@@ -11,12 +11,14 @@ from .._checks import check_degree, check_fraction
 from .equilibrium import anisotropic_equilibrium, langevin_magnetization
 from .particles import ParticleParameters
 
-__all__ = ["mean_magnetization", "solve_neel", "MODELS", "METHODS"]
+__all__ = ["mean_magnetization", "solve_neel", "MODELS", "METHODS", "FOKKER_PLANCK_MODELS"]
 
 logger = logging.getLogger("mdf_neel.physics")
 
 MODELS = ("neel", "langevin", "anisotropic-equilibrium", "brown")
 METHODS = ("auto", "full", "reduced", "slow-mode")
+#: the models solved by the Fokker–Planck solver (its methods, accuracy options and statistics)
+FOKKER_PLANCK_MODELS = ("neel", "brown")
 
 
 def _check_easy_axis(easy_axis, fields_shape=None) -> np.ndarray:
@@ -276,7 +278,7 @@ def mean_magnetization(
         from .brown import solve_batch as solve_brown  # numba: loaded on first use
 
         m, fp_info = solve_brown(t, fields, particle, n_threads=n_threads, max_newton=4, symmetry=True, **options)
-        info.update(fp_info)
+        info.update(fp_info, sigma=0.0, tau_s=particle.brown_time_s)  # the operator's: no barrier, τ = τ_B
     else:
         from .neel.dispatch import solve_batch  # numba: loaded on first use
 

@@ -193,7 +193,7 @@ def dictionary_settings(
         "particle": {
             k: (v if v is None or isinstance(v, (str, bool, int)) else float(v)) for k, v in sorted(particle.items())
         },
-        "solver": solver.settings() if model == "neel" else "closed-form",
+        "solver": solver.settings() if model in ("neel", "brown") else "closed-form",
     }
     if anisotropy_interpolation is not None:
         out["anisotropy_interpolation"] = anisotropy_interpolation.settings()
@@ -302,7 +302,8 @@ def dictionary(
         raise ValueError("frequencies must be given (0-based rfft bins)")
     channels = tuple(channels)
     channel_vectors(channels)
-    broadcast = model == "langevin"  # neither K nor the easy axis enters the Langevin model
+    # neither K nor the easy axis enters the Langevin model or Brownian rotation
+    broadcast = model in ("langevin", "brown")
     interp = AnisotropyInterpolation.coerce(anisotropy_interpolation)
     if interp is not None and K.size > 1 and not np.all(np.diff(K) > 0):
         raise ValueError(f"anisotropies_Jm3 must be sorted strictly increasing for anisotropy_interpolation, got {K}")

@@ -372,8 +372,12 @@ def split_settings(particle: dict, solver=None):
 
 
 def _degree(model, settings, sequence, off, diameter_m, anisotropy_Jm3, particle):
-    if model != "neel":
+    from ..physics import FOKKER_PLANCK_MODELS
+
+    if model not in FOKKER_PLANCK_MODELS:
         return None
+    if model == "brown":  # Brownian rotation has no barrier: σ = 0 sets the degree
+        anisotropy_Jm3 = 0.0
     if settings.resolution is not None:
         return settings.resolution
     return neel_resolution(
@@ -389,18 +393,21 @@ def _solve_rows(
     from .. import physics  # imported lazily: worker processes set thread limits first
     from .accuracy import verified_neel_magnetization
 
+    # Brownian rotation is the same solver (K does not enter it): the same row contract
+    brown = {"model": "brown", "anisotropy_Jm3": 0.0} if model == "brown" else {}
+
     def rows_of(m):
         projected = np.einsum("cd,btd->cbt", p, m)  # (C, b, V)
         return np.swapaxes(derivative_spectrum(projected, period, freqs), 1, 2)
 
-    if model == "neel":
+    if model in physics.FOKKER_PLANCK_MODELS:
         m, info = verified_neel_magnetization(
             times,
             fields,
             np.ascontiguousarray(axes),
             rows_of,
             groups,
-            particle=dict(particle, diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3),
+            particle=dict(particle, diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3) | brown,
             solver=settings,
             resolution=degree,
         )

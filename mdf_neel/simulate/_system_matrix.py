@@ -56,6 +56,8 @@ UNITS = ("V/mol", "1/s")
 SNR_FLOOR = 1e-4
 
 _PARAMETER_UNITS = {
+    "hydrodynamic_diameter_m": "m",
+    "viscosity_Pas": "Pa s",
     "diameter_m": "m",
     "anisotropy_Jm3": "J/m^3",
     "alpha": "1",

@@ -177,17 +177,17 @@ def write_system_matrices(
     bounds = np.linspace(0, O, n_batches + 1).round().astype(int)
     # Néel, whole grid per task: every angle in one physics call (shared tables or basis,
     # mirror-image members mapped instead of solved); files are still written per angle
-    groups = [tuple(todo)] if todo and model == "neel" and n_batches == 1 else [(i,) for i in todo]
+    groups = [tuple(todo)] if todo and model in ("neel", "brown") and n_batches == 1 else [(i,) for i in todo]
     # no more worker processes than tasks: a single task runs here on every thread
     n_workers = 1 if scheduler is not None else min(resolve_workers(workers), max(1, len(groups) * n_batches))
     common = single_threaded(particle, model, n_workers, scheduler)
     physics_kw, solver = split_settings(particle)
-    if model == "neel" and solver.resolution is None:  # the same degree for every batch of offsets
+    if model in ("neel", "brown") and solver.resolution is None:  # the same degree for every batch of offsets
         common["resolution"] = neel_resolution(
             sequence,
             grid.offsets_T,
             diameter_m=diameter_m,
-            anisotropy_Jm3=anisotropy_Jm3,
+            anisotropy_Jm3=0.0 if model == "brown" else anisotropy_Jm3,  # no barrier in Brownian rotation
             rtol=solver.mean_rtol,
             **physics_kw,
         )

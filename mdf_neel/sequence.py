@@ -308,9 +308,13 @@ def check_prefactors(prefactors) -> np.ndarray:
 
 #: Combinations evaluated per vectorised step of :func:`mixing_orders` (bounds memory).
 _MIXING_CHUNK = 1 << 20
+#: Largest |mixing factor| searched (MPIFiles' ``maxFactor`` default of its N-D rule).
+MAX_MIXING_FACTOR = 100
 
 
-def mixing_orders(drive_field: DriveField, num_frequencies: int, *, prefactors=None) -> np.ndarray:
+def mixing_orders(
+    drive_field: DriveField, num_frequencies: int, *, prefactors=None, max_factor: int = MAX_MIXING_FACTOR
+) -> np.ndarray:
     """Lissajous mixing orders of every frequency bin, as MPIFiles computes them, for
     any number of drive channels.
 
@@ -318,8 +322,11 @@ def mixing_orders(drive_field: DriveField, num_frequencies: int, *, prefactors=N
     ``k = Σ_p m_p·q_p`` with the prefactors ``q`` (drive periods per cycle; 16, 17 for
     the paper's 2-D sequence, 528, 561, 544 for the 3-D Bruker one); its order is
     ``Σ_p |m_p|``. Each factor is searched over ``|m_p| <= round(K_full/q_p)``, the
-    range in which it alone stays inside the band; an inactive channel (strength
-    < 1e-7 T in period 0) is not searched (factor 0), as in MPIFiles.
+    range in which it alone stays inside the band (MPIFiles' 2-D and 3-D rule), capped
+    at ``max_factor`` (MPIFiles' N-D rule, for small hand-set prefactors of long
+    sequences); an inactive channel (strength < 1e-7 T in period 0) is not searched
+    (factor 0), as in MPIFiles. The search visits ``Π_p (2·n_p + 1)`` combinations,
+    about 1e6 for the 3-D Bruker sequence (n = 51, 48, 50; well under a second).
 
     Parameters
     ----------
@@ -331,6 +338,9 @@ def mixing_orders(drive_field: DriveField, num_frequencies: int, *, prefactors=N
     prefactors : array_like of int, shape (P,), optional
         Prefactors set by hand (as ``/measurement/_manualPrefactors``); they override
         the drive field's, and every one of them is searched.
+    max_factor : int
+        Cap on every ``|m_p|`` (default 100, MPIFiles' ``maxFactor``); orders up to it
+        are exact whatever the cap.
 
     Returns
     -------
@@ -365,7 +375,9 @@ def mixing_orders(drive_field: DriveField, num_frequencies: int, *, prefactors=N
         q = drive_field.harmonics_per_cycle
         searched = drive_field.active_channels
     # rint is round-half-even like Julia's round, which MPIFiles uses for the ranges
-    n = np.where(searched, np.rint(K / q), 0).astype(np.int64)
+    if int(max_factor) < 1:
+        raise ValueError(f"max_factor must be >= 1, got {max_factor!r}")
+    n = np.where(searched, np.minimum(np.rint(K / q), int(max_factor)), 0).astype(np.int64)
     factors, order = _lowest_mixing_factors(q, n, K)
     table = np.zeros((K, max(3, q.size) + 1), dtype=np.int64)
     table[:, : q.size] = factors
@@ -381,7 +393,7 @@ def _lowest_mixing_factors(q: np.ndarray, n: np.ndarray, K: int):
     if total > 1 << 28:
         raise ValueError(
             f"the mixing-factor search over {total} combinations (ranges ±{n.tolist()}) is too large; "
-            "pass fewer prefactors or a smaller number of frequencies"
+            "pass a smaller max_factor"
         )
     best_order = np.full(K, -1, dtype=np.int64)
     best_flat = np.full(K, -1, dtype=np.int64)

@@ -190,24 +190,22 @@ def test_nd_rule_with_four_prefactors_against_a_scalar_search():
 
 
 def test_agrees_with_mpifiles_nd_branch_on_orders():
-    """MPIFiles' N-D rule (fixed range ±N for every factor) gives the same lowest orders
-    as ours when the ranges coincide; it stores bin k in 1-based row k (one row early),
-    which the transcription undoes."""
+    """MPIFiles' N-D rule searches every factor over ±maxFactor; with the cap binding on
+    every factor the box is the same, so every bin's lowest order agrees. The N-D rule
+    stores bin k in 1-based row k (one row early, DC never written), which the
+    transcription undoes."""
     q = (10, 11, 12)
-    K = 51  # round(51/q) = 5, 5, 4: a range of ±5 covers ours
+    K = 200  # round(K/q) = 20, 18, 17: a cap of 6 binds on all three
     drive = _drive((66, 60, 55), (1e-2, 1e-2, 1e-2), base=1.0, cycle_s=660.0, manual_prefactors=q)
-    table = mixing_orders(drive, K)
-    branch = _mpifiles_nd_branch(q, K, 5)
-    # bin 0 is never written by the branch (k >= 1); ours gives it order 0
+    table = mixing_orders(drive, K, max_factor=6)
+    branch = _mpifiles_nd_branch(q, K, 6)
     assert table[0].tolist() == [0, 0, 0, 0] and branch[0, -1] == -1
-    # the extra combinations of the wider z range (|mz| = 5 > 4) only reach bins whose
-    # lowest order is at least 5, so orders below 5 must agree exactly
-    low = table[1:, -1] < 5
-    np.testing.assert_array_equal(table[1:, -1][low], branch[1:, -1][low])
-    np.testing.assert_array_equal((branch[1:, -1] < 5), low)
-    np.testing.assert_array_equal(
-        branch[1:, :-1][branch[1:, -1] >= 0] @ np.array(q), np.flatnonzero(branch[1:, -1] >= 0) + 1
-    )
+    np.testing.assert_array_equal(table[1:, -1], branch[1:, -1])
+    reached = branch[1:, -1] >= 0
+    np.testing.assert_array_equal(branch[1:, :-1][reached] @ np.array(q), np.flatnonzero(reached) + 1)
+    # the cap only removes combinations: orders up to it stay exact
+    low = _lowest_order_by_enumeration(q, 6, K)
+    np.testing.assert_array_equal(table[low >= 0, -1], low[low >= 0])
 
 
 def test_manual_prefactors_override_the_drive():

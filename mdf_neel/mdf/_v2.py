@@ -13,9 +13,9 @@ import h5py
 import numpy as np
 
 from ..errors import MDFError
-from ..sequence import DriveField, Receiver
+from ..sequence import DriveField, Receiver, check_prefactors
 from ..systemmatrix import Acquisition, Experiment, Measurement, Scanner, Study, SystemMatrix, Tracer
-from . import _frames, _h5
+from . import _frames, _h5, schema
 from ._frames import MAX_CHANNELS, MAX_SAMPLES, sparsity_transform
 from ._h5 import fail, read_array, read_scalar, read_string, read_strings
 
@@ -182,8 +182,21 @@ def _read_sequence_v2(f, strict: bool):
     else:
         raise fail(f, _DF + "waveform", f"has shape {wf.shape}, expected ({D}, {F}) or a scalar")
     cycle = read_scalar(f, _DF + "cycle", "float", required=strict, minimum=np.finfo(float).tiny)
-    drive = DriveField(base, divider, strength, phase, wf, cycle_s=cycle)
+    manual = _manual_prefactors(f)
+    drive = DriveField(base, divider, strength, phase, wf, cycle_s=cycle, manual_prefactors=manual)
     return drive, receiver
+
+
+def _manual_prefactors(f):
+    """MPIFiles' hand-set mixing prefactors (``/measurement/_manualPrefactors``), or None."""
+    name = schema.MANUAL_PREFACTORS
+    raw = read_array(f, name, "int", required=False)
+    if raw is None:
+        return None
+    try:
+        return check_prefactors(raw)
+    except ValueError as exc:
+        raise fail(f, name, f"holds {np.ravel(raw).tolist()}, expected positive integers of shape (P,)") from exc
 
 
 # --------------------------------------------------------------------------------------

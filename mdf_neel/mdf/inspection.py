@@ -90,11 +90,17 @@ def _sequence(f, rows: int, freq_bins) -> dict:
         out["drive_frequencies_Hz"] = base / np.asarray(div, dtype=np.float64)
     if V is not None:
         out["num_frequencies_full"] = int(V) // 2 + 1
+    manual = _read(f, schema.MANUAL_PREFACTORS)
+    if manual is not None:
+        out["manual_prefactors"] = manual
     try:
-        drive = DriveField(base, div, strength, phase, wf if wf is not None else "sine", cycle_s=cycle)
+        drive = DriveField(
+            base, div, strength, phase, wf if wf is not None else "sine", cycle_s=cycle, manual_prefactors=manual
+        )
         K_full = int(V) // 2 + 1
         table = mixing_orders(drive, K_full)
         out["harmonics_per_cycle"] = drive.harmonics_per_cycle
+        out["mixing_prefactors"] = drive.mixing_prefactors
         shown = [int(k) for k in (freq_bins if freq_bins is not None else range(K_full))[:rows]]
         f_k = np.fft.rfftfreq(int(V), d=1.0 / (2.0 * float(bw)))
         out["mixing_orders"] = [
@@ -104,7 +110,9 @@ def _sequence(f, rows: int, freq_bins) -> dict:
                 "mx": int(table[k, 0]),
                 "my": int(table[k, 1]),
                 "mz": int(table[k, 2]),
-                "order": int(table[k, 3]),
+                # every factor, for any number of prefactors (mx, my, mz are the first three)
+                "factors": [int(v) for v in table[k, :-1]],
+                "order": int(table[k, -1]),
             }
             for k in shown
             if 0 <= k < K_full
@@ -278,12 +286,14 @@ def format_summary(summary: dict, *, tree: bool = True) -> str:
         f"K_full = {s.get('num_frequencies_full')}, channels {s.get('receive_channels')}, unit {s.get('unit')}"
     )
     if "mixing_orders" in s:
-        lines.append(f"mixing orders (harmonics per cycle {_fmt(s.get('harmonics_per_cycle'))}):")
-        lines.append("    bin   frequency/Hz    mx   my   mz  order")
+        source = "manual prefactors" if "manual_prefactors" in s else "harmonics per cycle"
+        lines.append(f"mixing orders ({source} {_fmt(s.get('mixing_prefactors'))}):")
+        n_factors = max((len(r["factors"]) for r in s["mixing_orders"]), default=3)
+        names = ["mx", "my", "mz"] if n_factors <= 3 else [f"m{i + 1}" for i in range(n_factors)]
+        lines.append("    bin   frequency/Hz  " + " ".join(f"{n:>4}" for n in names) + "  order")
         for r in s["mixing_orders"]:
-            lines.append(
-                f"  {r['bin']:5d}  {r['frequency_Hz']:13.1f}  {r['mx']:4d} {r['my']:4d} {r['mz']:4d}  {r['order']:5d}"
-            )
+            factors = " ".join(f"{v:4d}" for v in r["factors"])
+            lines.append(f"  {r['bin']:5d}  {r['frequency_Hz']:13.1f}  {factors}  {r['order']:5d}")
     elif "mixing_orders_error" in s:
         lines.append(f"mixing orders: unavailable ({s['mixing_orders_error']})")
     cal = summary["calibration"]

@@ -66,6 +66,7 @@ __all__ = [
     "EASY_AXIS_CONVENTION_TEXT",
     "SNR_METHOD",
     "PROVENANCE",
+    "MANUAL_PREFACTORS",
     "fields_in",
     "is_spec_path",
 ]
@@ -274,6 +275,8 @@ EASY_AXIS_CONVENTION = "/calibration/_easyAxisConvention"
 EASY_AXIS_CONVENTION_TEXT = "n(theta) = (cos theta, sin theta, 0), theta in degrees from the x axis"
 SNR_METHOD = "/calibration/_snrMethod"
 PROVENANCE = "/_provenance"
+#: MPIFiles' hand-set mixing prefactors (int64, shape (P,)), read and written as found.
+MANUAL_PREFACTORS = "/measurement/_manualPrefactors"
 
 _FIELD_LIST += [
     _F(FOV_UNIT, "string", (), "custom", description='"T" (offset-field grid, µ0·H) or "m" (positions)'),

@@ -306,6 +306,8 @@ def _write_common(f: h5py.File, obj, *, num_frames: int, num_periods: int, is_si
     if bad:
         raise ValueError(f"drive_field.waveforms {bad} not in {schema.WAVEFORMS}")
     _put(f, "/acquisition/drivefield/waveform", df.waveforms)
+    if df.manual_prefactors is not None:  # MPIFiles reads them in place of the computed prefactors
+        f.create_dataset(schema.MANUAL_PREFACTORS, data=np.asarray(df.manual_prefactors, dtype=np.int64))
 
 
 def _write_receiver(f: h5py.File, rx, frequency_indices: np.ndarray) -> None:

@@ -160,23 +160,37 @@ def test_out_of_plane_axis_along_the_field_is_the_one_dimensional_boltzmann_aver
     np.testing.assert_allclose(phi, expected, rtol=0, atol=1e-9 * np.abs(expected).max())
 
 
-@pytest.mark.parametrize("model", ["anisotropic-equilibrium", "langevin"])
-def test_rotation_covariance_with_out_of_plane_axes(model):
+@pytest.mark.parametrize(
+    "model, atol",
+    [
+        # the equilibria depend only on n·B and |B|: rounding of the rotated inputs only
+        ("anisotropic-equilibrium", 1e-11),
+        ("langevin", 1e-11),
+        # Néel: the two solves differ by a rotation about the easy axis in the solver frame,
+        # under which the operator is invariant; allow the steady state's rtol of 1e-4
+        ("neel", 1e-4),
+    ],
+)
+def test_rotation_covariance_with_out_of_plane_axes(model, atol):
     """Rotating the fields and the easy axis together by a 3-D rotation R rotates m̄ by R."""
     seq = short_3d_sequence()
     t = seq.times_s()
     offsets = bruker_3d_offsets(grid=(2, 2, 2), extent_T=(4e-3, 3e-3, 5e-3)).offsets_T
-    fields = seq.field_T()[None] + offsets[:, None, :]  # (8, V, 3)
+    if model == "neel":
+        offsets = offsets[[0, 7]]  # two members keep the Fokker–Planck solves short
+    B = offsets.shape[0]
+    fields = seq.field_T()[None] + offsets[:, None, :]  # (B, V, 3)
     n = easy_axis(20.0, 50.0)
     R = _rotation([0.3, -0.8, 0.5])
-    kw = dict(diameter_m=18e-9, anisotropy_Jm3=2500.0, model=model)
-    m = mean_magnetization(t, fields, easy_axis=np.broadcast_to(n, (8, 3)), **kw)
-    m_rot = mean_magnetization(t, fields @ R.T, easy_axis=np.broadcast_to(R @ n, (8, 3)), **kw)
-    # the models depend only on the invariants n·B and |B|: rounding of the rotated inputs only
-    np.testing.assert_allclose(m_rot, m @ R.T, rtol=0, atol=1e-11)
+    kw = dict(diameter_m=16e-9, anisotropy_Jm3=2500.0, model=model)
+    if model == "neel":
+        kw["rtol"] = 1e-4
+    m = mean_magnetization(t, fields, easy_axis=np.broadcast_to(n, (B, 3)), **kw)
+    m_rot = mean_magnetization(t, fields @ R.T, easy_axis=np.broadcast_to(R @ n, (B, 3)), **kw)
+    np.testing.assert_allclose(m_rot, m @ R.T, rtol=0, atol=atol)
     if model == "anisotropic-equilibrium":
         # and the axis matters: a different out-of-plane axis gives a different m̄
-        other = mean_magnetization(t, fields, easy_axis=np.broadcast_to(easy_axis(20.0, 130.0), (8, 3)), **kw)
+        other = mean_magnetization(t, fields, easy_axis=np.broadcast_to(easy_axis(20.0, 130.0), (B, 3)), **kw)
         assert np.abs(other - m).max() > 1e-2
 
 

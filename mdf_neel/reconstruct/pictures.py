@@ -89,6 +89,20 @@ def plot_orientation(rec, path=None, *, frame: int = 0, z_index: int = 0, dpi: f
     ------
     ImportError
         Without matplotlib (an optional dependency).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mdf_neel.reconstruct import Reconstruction, ReconstructionSettings
+    >>> conc = np.zeros((1, 2, 1, 3, 3))
+    >>> conc[0, 1, 0, 1, 1] = 1.0  # one unit at the centre with easy axis 90°
+    >>> rec = Reconstruction(concentration=conc, angles_deg=np.array([0.0, 90.0]), grid_size=np.array([3, 3, 1]),
+    ...     field_of_view=np.array([0.03, 0.03, 0.0]), field_of_view_center=np.zeros(3), field_of_view_unit="T",
+    ...     frequency_indices=np.array([33]), row_mask=np.ones((2, 1), bool), row_scale=np.ones((2, 1)),
+    ...     lambda_abs=0.0, residual=np.zeros(1), settings=ReconstructionSettings())
+    >>> fig = plot_orientation(rec)  # add a path to write the picture
+    >>> len(fig.axes)  # orientation image, hue key, one panel per angle
+    4
     """
     from ..plot import _require_matplotlib, save_figure
 

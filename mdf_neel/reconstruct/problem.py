@@ -330,6 +330,21 @@ def load_system_matrices(
     MDFError
         Unreadable files, mismatched grids or sequences, no common row; the message
         names the files.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from mdf_neel.mdf import write_system_matrix
+    >>> from mdf_neel.simulate import preset, system_matrix
+    >>> seq, grid = preset("paper-2d", grid=(3, 3))
+    >>> sms = [system_matrix(seq, grid, angle_deg=a, diameter_m=20e-9, anisotropy_Jm3=1e3,
+    ...                      model="anisotropic-equilibrium", frequencies=f)
+    ...        for a, f in ((0.0, [33, 50, 67]), (90.0, [33, 50]))]
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     paths = [write_system_matrix(os.path.join(tmp, f"sm{i}.mdf"), sm) for i, sm in enumerate(sms)]
+    ...     back = load_system_matrices(paths)
+    >>> [sm.frequency_indices.tolist() for sm in back]  # the rows both files store
+    [[33, 50], [33, 50]]
     """
     from ..mdf.reader import read_system_matrix
 
@@ -376,6 +391,17 @@ def select_rows(system_matrices, rows: RowSelection = RowSelection(), measuremen
         0-based rfft bins, increasing.
     keep : numpy.ndarray of bool, shape (C, K)
         Rows (channel, bin) that pass the SNR threshold (all True without one).
+
+    Examples
+    --------
+    >>> from mdf_neel.simulate import preset, system_matrix
+    >>> seq, grid = preset("paper-2d", grid=(3, 3))
+    >>> sms = [system_matrix(seq, grid, angle_deg=a, diameter_m=20e-9, anisotropy_Jm3=1e3,
+    ...                      model="anisotropic-equilibrium", frequencies=f)
+    ...        for a, f in ((0.0, [16, 33, 50]), (90.0, [17, 33, 50, 67]))]
+    >>> bins, keep = select_rows(sms)  # common bins; the drive fundamentals 16, 17 are left out anyway
+    >>> bins.tolist(), keep.shape
+    ([33, 50], (2, 2))
     """
     sms = list(system_matrices)
     names = [_name(sm, i, "system matrix") for i, sm in enumerate(sms)]
@@ -459,6 +485,18 @@ def measurement_frames(measurement, bins, options: MeasurementOptions = Measurem
     -------
     numpy.ndarray, complex128, shape (F, C·K)
         ``F = 1`` when frames are averaged, else one per selected foreground frame.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mdf_neel import Measurement
+    >>> from mdf_neel.simulate import preset
+    >>> seq, _ = preset("paper-2d")
+    >>> data = np.arange(2 * 3 * 4).reshape(1, 2, 3, 4) + 0j  # (J, C, K, N): 3 bins, 4 frames
+    >>> meas = Measurement(data=data, frequency_indices=[33, 50, 67], is_background_frame=[True, False, False, False],
+    ...                    drive_field=seq.drive_field, receiver=seq.receiver)
+    >>> measurement_frames(meas, [50, 67]).real.tolist()  # mean of frames 1..3; rows (c=0: 50, 67; c=1: 50, 67)
+    [[6.0, 10.0, 18.0, 22.0]]
     """
     name = _name(measurement, 0, "measurement")
     bins = np.asarray(bins, dtype=np.int64)

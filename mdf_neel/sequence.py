@@ -656,7 +656,7 @@ BRUKER_OFFSET_EXTENT_T = BRUKER_STRENGTHS_T
 BRUKER_GRID = (11, 11, 11)
 
 
-def bruker_3d_sequence() -> Sequence:
+def bruker_3d_sequence(strengths_T=BRUKER_STRENGTHS_T) -> Sequence:
     """The 3-D Lissajous sequence of the Bruker preclinical MPI scanner.
 
     2.5 MHz/102 (x), /96 (y) and /99 (z) cosine drive (phase +π/2 with MDF's sine
@@ -664,6 +664,13 @@ def bruker_3d_sequence() -> Sequence:
     sampling (bandwidth 1.25 MHz), V = lcm(102, 96, 99) = 53856 samples per 21.5424 ms
     cycle (K_full = 26929 bins), three receive channels (x, y, z). The drive completes
     528, 561 and 544 periods per cycle on x, y and z.
+
+    Parameters
+    ----------
+    strengths_T : sequence of float, length 3
+        Drive amplitudes (x, y, z) in tesla (default 12 mT each). MPIFiles' Bruker test
+        measurement has the same dividers and receiver with (14, 14, 0) mT: a 2-D scan,
+        whose cycle (lcm of the active dividers) is then 652.8 µs.
 
     Returns
     -------
@@ -678,7 +685,10 @@ def bruker_3d_sequence() -> Sequence:
     [528, 561, 544]
     """
     dividers = np.array(BRUKER_DIVIDERS, dtype=np.int64).reshape(3, 1)
-    strengths = np.array(BRUKER_STRENGTHS_T).reshape(1, 3, 1)
+    strengths = np.asarray(strengths_T, dtype=np.float64)
+    if strengths.shape != (3,) or not np.all(np.isfinite(strengths) & (strengths >= 0)):
+        raise ValueError(f"strengths_T must be three finite amplitudes >= 0 in tesla, got {strengths_T!r}")
+    strengths = strengths.reshape(1, 3, 1)
     phases = np.full((1, 3, 1), np.pi / 2)
     drive = DriveField(BRUKER_BASE_FREQUENCY_HZ, dividers, strengths, phases, np.full((3, 1), "sine", dtype=object))
     V = int(round(drive.cycle_s * BRUKER_BASE_FREQUENCY_HZ))

@@ -116,6 +116,17 @@ def test_bruker_3d_sequence_cycle_and_bins():
     np.testing.assert_allclose(f[[528, 561, 544]], 2.5e6 / np.array([102, 96, 99]), rtol=1e-12)
 
 
+def test_bruker_sequence_with_z_off_is_the_2d_scan_of_mpifiles_test_file():
+    """MPIFiles' Bruker test measurement: dividers 102/96/99, (14, 14, 0) mT, 1.25 MHz."""
+    seq = bruker_3d_sequence(strengths_T=(14e-3, 14e-3, 0.0))
+    assert seq.drive_field.cycle_s == pytest.approx(652.8e-6, rel=1e-12)  # lcm(102, 96) / 2.5 MHz
+    assert seq.receiver.num_sampling_points == 1632
+    assert seq.drive_field.mixing_prefactors.tolist() == [16, 17, 1]
+    assert mixing_orders(seq.drive_field, 817)[18].tolist() == [-1, 2, 0, 3]
+    with pytest.raises(ValueError, match="three"):
+        bruker_3d_sequence(strengths_T=(12e-3, 12e-3))
+
+
 def test_bruker_3d_offsets_grid():
     g = bruker_3d_offsets(grid=(3, 4, 5))
     assert g.size.tolist() == [3, 4, 5] and g.offsets_T.shape == (60, 3)

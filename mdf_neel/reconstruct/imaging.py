@@ -61,8 +61,8 @@ class ReconstructionSettings:
         Row scale factors ``s``: 1; ``1/‖a_i‖`` (every row equally important);
         ``1/σ_i`` with ``σ_i = rms_o |a_i,o| / SNR_i`` the noise of the calibration
         row (median over the angle matrices); ``1/σ_i`` from a noise estimate (the
-        matrices' ``noise_estimate`` if all have one, else the spread of the
-        measurement's background frames). Rows with unknown or zero noise get 0.
+        matrices' ``noise_estimate`` if all have one, else the measurement's, else
+        the spread of its background frames). Rows with unknown or zero noise get 0.
     enforce_real, enforce_nonnegative : bool
         Concentrations are real and >= 0 (Kaczmarz: projected after each sweep;
         CGNR: real unknowns, clipped at the end).
@@ -189,7 +189,7 @@ def _row_scale(kind, sms, A, noise):
         if noise is None:
             raise MDFError(
                 "weighting 'noise' needs a noise estimate: a noise_estimate on every system matrix "
-                "or at least 2 background frames in the measurement"
+                "or on the measurement, or at least 2 background frames in the measurement"
             )
         sigma = np.asarray(noise, dtype=np.float64)
     ok = np.isfinite(sigma) & (sigma > 0)

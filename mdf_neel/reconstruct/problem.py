@@ -529,9 +529,10 @@ def row_noise(system_matrices, measurement, bins, options: MeasurementOptions = 
     """Noise standard deviation per row (C·K,) for whitening, or None if unknown.
 
     Sources, in this order: the matrices' ``noise_estimate`` (C, K) where every matrix
-    has one (mean over the matrices), else the spread of the measurement's background
-    frames (standard deviation over frames; needs at least 2). Only relative values
-    matter (λ is relative), so averaging over frames is not accounted for.
+    has one (mean over the matrices), else the measurement's ``noise_estimate``, else the
+    spread of the measurement's background frames (standard deviation over frames; needs
+    at least 2). Only relative values matter (λ is relative), so averaging over frames
+    is not accounted for.
 
     Returns
     -------
@@ -554,8 +555,11 @@ def row_noise(system_matrices, measurement, bins, options: MeasurementOptions = 
             return np.mean(estimates, axis=0).reshape(-1)
     if measurement is None:
         return None
+    pos = np.searchsorted(measurement.frequency_indices, bins)
+    est = getattr(measurement, "noise_estimate", None)
+    if est is not None and np.shape(est) == (measurement.data.shape[1], measurement.frequency_indices.size):
+        return np.asarray(est, dtype=np.float64)[:, pos].reshape(-1)
     bg = measurement.data[options.period][..., measurement.is_background_frame]
     if bg.shape[-1] < 2:
         return None
-    pos = np.searchsorted(measurement.frequency_indices, bins)
     return np.std(bg[:, pos, :], axis=-1, ddof=1).reshape(-1)

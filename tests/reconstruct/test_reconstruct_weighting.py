@@ -85,3 +85,14 @@ def test_frames_each_or_averaged_and_cgnr(rng):
         np.testing.assert_allclose(rec.concentration[:, 0, 0].reshape(4, -1)[:, 5], 1.0, atol=1e-2)
     with pytest.raises(MDFError, match="foreground frames"):
         measurement_frames(meas, BINS, dataclasses.replace(each, frames=(9,)))
+
+
+def test_noise_estimates_of_the_matrices_come_first(rng):
+    sms = [_matrix(rng, a) for a in (0.0, 90.0)]
+    meas = _noisy_measurement(rng, sms, np.ones((2, BINS.size)))
+    est = np.exp(rng.normal(size=(2, BINS.size)))
+    # set as attributes: matrices read from files carry them where the file stores /custom/noiseEstimate
+    for i, sm in enumerate(sms):
+        sm.noise_estimate = est * (1 + i)
+    rec = reconstruct(sms, meas, ReconstructionSettings(iterations=5, weighting="noise"))
+    np.testing.assert_allclose(rec.row_scale, 1 / (1.5 * est), rtol=1e-12)

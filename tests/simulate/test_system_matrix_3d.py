@@ -227,6 +227,26 @@ def test_simulate_cli_on_a_3d_template(tmp_path):
         np.testing.assert_allclose(sm.data, direct.data, rtol=0, atol=1e-6 * np.abs(direct.data).max())
 
 
+def test_simulate_cli_bruker_3d_preset(tmp_path, capsys):
+    """``--preset bruker-3d --grid 2x2x2``: the full 3-D cycle, three channels, the grid
+    over ±12 mT; a rerun resumes, and another polar angle counts as other settings."""
+    out = tmp_path / "b3d"
+    argv = ["simulate", "--preset", "bruker-3d", "--grid", "2x2x2", "--angles", "0", "--diameter", "20e-9"]
+    argv += ["--model", "langevin", "--workers", "1", "--out", str(out)]
+    assert main(argv) == 0
+    path = out / "theta_000.mdf"
+    assert validate(path) == []
+    sm = read_system_matrix(path, frequencies=[528, 544, 561])
+    assert sm.data.shape == (3, 3, 8) and sm.grid_size.tolist() == [2, 2, 2]
+    np.testing.assert_allclose(np.abs(sm.offset_fields_T), 12e-3, rtol=1e-12)
+    assert sm.drive_field.dividers[:, 0].tolist() == [102, 96, 99]
+    stamp = path.stat().st_mtime_ns
+    assert main(argv) == 0 and path.stat().st_mtime_ns == stamp  # finished: skipped
+    capsys.readouterr()
+    assert main(argv + ["--easy-axis-polar", "60"]) == 2
+    assert "other settings" in capsys.readouterr().err
+
+
 def test_in_plane_default_is_unchanged():
     """The polar angle defaults to 90°: the in-plane axis and its rows are exactly the old ones."""
     assert easy_axis(30.0).tolist() == easy_axis(30.0, 90.0).tolist()

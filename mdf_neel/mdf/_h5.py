@@ -41,6 +41,7 @@ import h5py
 import numpy as np
 
 from ..errors import MDFError
+from ._heaps import vlen_problem
 
 __all__ = [
     "MAX_ELEMENTS",
@@ -203,6 +204,16 @@ def _check_storage(f, name: str, ds) -> None:
         raise fail(f, name, f"dataset layout cannot be read: {exc}") from exc
 
 
+def _check_heap_references(f, name: str, ds) -> None:
+    """Refuse variable-length data whose heap references would hang or exhaust HDF5 (see _heaps)."""
+    try:
+        problem = vlen_problem(ds)
+    except (*H5_ERRORS, EOFError) as exc:
+        problem = f"its storage cannot be located: {exc}"
+    if problem:
+        raise fail(f, name, f"variable-length data cannot be read safely (corrupt file?): {problem}")
+
+
 def dataset_kind(dtype: np.dtype) -> str | None:
     """Classify an h5py dtype: "int", "float", "bool"(enum/bitfield-like), "complex", "string" or None."""
     if h5py.check_string_dtype(dtype) is not None:
@@ -286,6 +297,7 @@ def get_dataset(f, name: str, kind: str | None = None, *, shape=None, ndim=None,
     if not isinstance(obj, h5py.Dataset):
         raise fail(f, name, f"is a {type(obj).__name__}, expected a dataset")
     _check_storage(f, name, obj)
+    _check_heap_references(f, name, obj)
     if obj.shape is None:
         raise fail(f, name, "has a null dataspace (no value), expected data")
     if kind is not None:

@@ -32,6 +32,7 @@ from ..errors import MDFError
 from ..sequence import mixing_orders
 from ..systemmatrix import Measurement, SystemMatrix
 from . import _h5
+from ._checksums import stamp_checksums, verify_checksums
 from ._frames import check_background_correction
 from .reader import _major_version, read_measurement, read_system_matrix, sparsity_transform
 from .validation import validate
@@ -551,6 +552,7 @@ def convert(
         raise ValueError("expand_frequencies writes plain rows for readers without MDF support; it excludes recompress")
 
     with _h5.open_file(in_path) as f:
+        verify_checksums(f)  # a damaged input must not come out with fresh checksums
         version_text = _h5.read_string(f, "/version")
         major = _major_version(f)[0]
         sparse = major >= 2 and _h5.read_scalar(
@@ -562,6 +564,7 @@ def convert(
                 with h5py.File(tmp, "w") as dst:
                     _copy_file(f, dst)
                     _upgrade_in_place(dst, version_text)
+                    stamp_checksums(dst)
             logger.info("copied %s to %s", in_path, out_path)
             return out_path
         if major >= 2:
@@ -656,6 +659,7 @@ def _convert_system_matrix(
         with atomic_path(out_path, suffix=".partial.mdf") as tmp:
             with h5py.File(plain, "r") as src, h5py.File(tmp, "w") as dst:
                 _write_compressed(src, dst, sm, values, indices, transform)
+                stamp_checksums(dst)
             _validate(tmp, out_path)
     return out_path
 

@@ -33,6 +33,7 @@ import logging
 from ..errors import MDFError
 from ..systemmatrix import Measurement, SystemMatrix
 from . import _h5, _v1, _v2
+from ._checksums import verify_checksums
 from ._frames import BACKGROUND_CORRECTIONS, check_background_correction, sparsity_transform
 from ._h5 import fail, read_string
 
@@ -79,6 +80,7 @@ def read_system_matrix(
     transfer_function_correction: bool = False,
     period: int = 0,
     strict: bool = False,
+    verify: bool = False,
 ) -> SystemMatrix:
     """Read a system matrix from an MDF file (v2.x or v1).
 
@@ -101,6 +103,10 @@ def read_system_matrix(
     strict : bool
         Also require the spec's descriptive metadata (study, experiment, scanner,
         tracer, ...); by default missing ones get placeholder values with no error.
+    verify : bool
+        First check the SHA-256 checksums that files written by mdf_neel carry on
+        every dataset (:mod:`mdf_neel.mdf._checksums`); this reads the whole file.
+        Datasets without a checksum (files from other producers) are not checked.
 
     Returns
     -------
@@ -112,7 +118,8 @@ def read_system_matrix(
     Raises
     ------
     MDFError
-        The file is not a readable/consistent MDF file.
+        The file is not a readable/consistent MDF file, or (``verify=True``) a
+        dataset does not match its checksum.
     ValueError
         Bad arguments (unknown frequency bins, period out of range, ...).
 
@@ -133,6 +140,8 @@ def read_system_matrix(
     """
     method = check_background_correction(background_correction)
     with _h5.open_file(path) as f:
+        if verify:
+            verify_checksums(f)
         if _major_version(f)[0] < 2:
             return _v1.read_system_matrix_v1(
                 f,
@@ -161,6 +170,7 @@ def read_measurement(
     background_correction=None,
     transfer_function_correction: bool = False,
     strict: bool = False,
+    verify: bool = False,
 ) -> Measurement:
     """Read the ``/measurement`` of an MDF file (v2.x or v1) as spectra.
 
@@ -177,6 +187,9 @@ def read_measurement(
         Divide by the stored transfer function (unless already corrected).
     strict : bool
         Require the descriptive metadata too (see :func:`read_system_matrix`).
+    verify : bool
+        First check the stored checksums (see :func:`read_system_matrix`); a
+        mismatch raises :class:`MDFError` naming the dataset.
 
     Returns
     -------
@@ -188,6 +201,8 @@ def read_measurement(
     """
     method = check_background_correction(background_correction)
     with _h5.open_file(path) as f:
+        if verify:
+            verify_checksums(f)
         if _major_version(f)[0] < 2:
             return _v1.read_measurement_v1(
                 f,

@@ -5,7 +5,9 @@ MDF specification, Knopp et al., arXiv:1602.06072, and what MPIFiles.jl needs) o
 view of a file and returns one
 readable line per problem, each naming the dataset concerned. It never raises for a
 malformed file: a file that is not HDF5 gives a single problem line. The large
-``/measurement/data`` is never read, only its metadata (type, shape, layout).
+``/measurement/data`` is read only to verify the checksums of files written by
+mdf_neel (:mod:`mdf_neel.mdf._checksums`); otherwise only its metadata (type, shape,
+layout) is looked at.
 
 Two levels: *errors* (the file violates MDF v2.1 or breaks MPIFiles/MPIReco) and
 *advisories* (allowed by the spec but probably unintended, e.g.
@@ -24,6 +26,8 @@ import h5py
 import numpy as np
 
 from . import schema
+from ._checksums import checksum_problems
+from ._heaps import vlen_problem
 
 __all__ = ["validate", "check"]
 
@@ -97,6 +101,9 @@ class _Checker:
         v = None
         if ds is not None:
             try:
+                unsafe = vlen_problem(ds)
+                if unsafe:
+                    raise OSError(f"variable-length data cannot be read safely (corrupt file?): {unsafe}")
                 if schema.FIELDS[path].dtype == "string":
                     raw = ds.asstr()[()]
                     v = raw if isinstance(raw, str) else np.asarray(raw, dtype=object)
@@ -555,7 +562,19 @@ def _check_reconstruction(c: _Checker) -> None:
         c.error("/reconstruction/size", f"prod(size) = {int(np.prod(size))} differs from P = {d.shape[1]}")
 
 
-_CHECKS = (_check_groups_and_fields, _check_general, _check_drivefield, _check_measurement, _check_reconstruction)
+def _check_checksums(c: _Checker) -> None:
+    for path, message in checksum_problems(c.f):
+        c.error(path, message)
+
+
+_CHECKS = (
+    _check_groups_and_fields,
+    _check_general,
+    _check_drivefield,
+    _check_measurement,
+    _check_reconstruction,
+    _check_checksums,
+)
 
 
 def check(path, *, check_name: bool = True) -> list:

@@ -17,6 +17,8 @@ Layout of a system-matrix file (see ``docs/mdf-writing.md``)
 * Custom: ``/calibration/_fieldOfViewUnit`` ("T" or "m"), ``_easyAxisAngle`` (deg) and
   ``_easyAxisConvention``, ``_snrMethod``; ``/_provenance/...`` holds
   ``SystemMatrix.provenance``.
+* Checksums: every dataset carries the SHA-256 of its values in the attribute
+  ``_mdf_neel_sha256`` (:mod:`mdf_neel.mdf._checksums`), stamped just before closing.
 
 Every dataset's dtype and rank come from :mod:`mdf_neel.mdf.schema`. Writes are atomic
 (:func:`mdf_neel._atomic.atomic_path`): an exception or a killed process leaves the
@@ -39,6 +41,7 @@ import numpy as np
 from .._atomic import atomic_path
 from ..errors import MDFError
 from . import schema
+from ._checksums import stamp_checksums
 
 __all__ = ["write_system_matrix", "write_measurement", "snr_fallback", "SLAB_BYTES"]
 
@@ -537,6 +540,7 @@ def write_system_matrix(path, sm, *, overwrite: bool = True) -> str:
                 _put(f, schema.EASY_AXIS_CONVENTION, schema.EASY_AXIS_CONVENTION_TEXT)
             if sm.provenance:
                 _write_provenance(f.create_group(schema.PROVENANCE), sm.provenance, schema.PROVENANCE)
+            stamp_checksums(f)
         _validate_before_rename(tmp, path)
     logger.info("wrote %s: %r", path, sm)
     return path
@@ -622,6 +626,7 @@ def write_measurement(path, meas, *, overwrite: bool = True) -> str:
             _write_data(f, [(data, 0)], (J, C, K, N), dtype)
             if meas.provenance:
                 _write_provenance(f.create_group(schema.PROVENANCE), meas.provenance, schema.PROVENANCE)
+            stamp_checksums(f)
         _validate_before_rename(tmp, path)
     logger.info("wrote measurement %s: data %s", path, meas.data.shape)
     return path

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from mdf_neel.cli import main
+from mdf_neel.mdf._checksums import ROOT_LIST
 from mdf_neel.mdf import validate, write_system_matrix
 from tests.mdf._writer_cases import make_sm
 
@@ -409,6 +410,7 @@ def test_advisory_cycle_mismatch(good, tmp_path):
     path = tmp_path / "adv.mdf"
     shutil.copy(good, path)
     with h5py.File(path, "r+") as f:
+        del f.attrs[ROOT_LIST]  # unstamped, so that only the conformance lines remain
         rep(f, DF + "cycle", 1e-3)  # 2·1.25 MHz·1 ms = 2500 != V = 1632
     problems = validate(path)
     assert len(problems) == 1 and problems[0].startswith("advisory: /acquisition/receiver/numSamplingPoints")
@@ -419,6 +421,7 @@ def test_one_line_per_problem_names_dataset(good, tmp_path):
     path = tmp_path / "two.mdf"
     shutil.copy(good, path)
     with h5py.File(path, "r+") as f:
+        del f.attrs[ROOT_LIST]  # unstamped, so that only the conformance lines remain
         rep(f, "uuid", "x")
         rep(f, CAL + "order", "abc")
     problems = validate(path)

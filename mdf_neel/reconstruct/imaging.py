@@ -264,7 +264,10 @@ def reconstruct(system_matrices, measurement, settings: ReconstructionSettings |
     meas = _load_measurement(measurement, settings.measurement)
     meas_name = _name(meas, 0, "measurement")
     items = list(system_matrices)
-    if items and all(isinstance(p, (str, os.PathLike)) for p in items):
+    is_path = [isinstance(p, (str, os.PathLike)) for p in items]
+    if any(is_path) and not all(is_path):
+        raise TypeError("system_matrices must be all paths or all SystemMatrix objects, not a mixture")
+    if items and all(is_path):
         sms = load_system_matrices(
             items,
             settings.rows,

@@ -185,3 +185,10 @@ def test_missing_or_repeated_angles_and_channel_mismatch(tmp_path, rng):
         "meas",
         match="receive channels",
     )
+
+
+def test_paths_and_objects_do_not_mix(tmp_path, rng):
+    sms = [_matrix(rng, a) for a in (0.0, 90.0)]
+    paths, mpath = _files(tmp_path, sms, _measurement(np.ones((2, 100))))
+    with pytest.raises(TypeError, match="mixture"):
+        reconstruct([paths[0], sms[1]], mpath, EXACT)

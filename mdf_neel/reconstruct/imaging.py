@@ -197,8 +197,16 @@ def _row_scale(kind, sms, A, noise):
 
 
 def _load_measurement(measurement, options: MeasurementOptions):
-    """Measurement object read with the options' corrections (a path or an object)."""
+    """Measurement read with the options' corrections (a path), or an object with its
+    background subtracted (the mean of its background frames) when asked and not done."""
     if not isinstance(measurement, (str, os.PathLike)):
+        bg = measurement.is_background_frame
+        if options.background_correction and bg.any() and not measurement.is_background_corrected:
+            if options.background_correction != "mean":
+                logger.info("in-memory measurement: background corrected by the mean of its background frames")
+            data = np.array(measurement.data, dtype=np.result_type(measurement.data.dtype, np.complex64))
+            data[..., ~bg] -= data[..., bg].mean(axis=-1, keepdims=True)
+            return measurement.replace(data=data, is_background_corrected=True)
         return measurement
     from ..mdf.reader import read_measurement
 
@@ -224,7 +232,9 @@ def reconstruct(system_matrices, measurement, settings: ReconstructionSettings |
         angle axis is this order).
     measurement : Measurement, or path to an MDF measurement file
         Same sequence as the matrices. A path is read with the corrections of
-        ``settings.measurement``; an object is used as it is.
+        ``settings.measurement``; from an object the mean of its background frames is
+        subtracted when a background correction is asked for and not yet done (the
+        transfer function of an object is not touched).
     settings : ReconstructionSettings, optional
         Solver, rows, weighting, frames (defaults: :class:`ReconstructionSettings`).
 

@@ -96,3 +96,15 @@ def test_noise_estimates_of_the_matrices_come_first(rng):
         sm.noise_estimate = est * (1 + i)
     rec = reconstruct(sms, meas, ReconstructionSettings(iterations=5, weighting="noise"))
     np.testing.assert_allclose(rec.row_scale, 1 / (1.5 * est), rtol=1e-12)
+
+
+def test_background_of_an_in_memory_measurement_is_subtracted(rng):
+    sms = [_matrix(rng, a) for a in (0.0, 90.0)]
+    meas = _noisy_measurement(rng, sms, np.full((2, BINS.size), 1e-3))
+    offset = 5.0 * np.exp(2j * np.pi * rng.random((2, BINS.size)))  # a background in every frame
+    meas = meas.replace(data=meas.data + offset[None, :, :, None])
+    exact = ReconstructionSettings(iterations=100, lambda_rel=1e-6, weighting="none", enforce_nonnegative=False)
+    corrected = reconstruct(sms, meas, exact).concentration[0, 0, 0].ravel()
+    assert corrected[5] == pytest.approx(1.0, abs=1e-2)
+    raw = dataclasses.replace(exact, measurement=MeasurementOptions(background_correction=None))
+    assert abs(reconstruct(sms, meas, raw).concentration[0, 0, 0].ravel()[5] - 1.0) > 0.05

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..sequence import DriveField, mixing_orders
 from . import _h5, schema
+from ._heaps import vlen_problem
 
 __all__ = ["inspect", "format_summary"]
 
@@ -46,6 +47,8 @@ def _read(f, path):
         if ds is None or not hasattr(ds, "dtype"):
             return None
         if ds.dtype.kind in "OS" or ds.dtype.kind == "U":
+            if vlen_problem(ds):  # a damaged string heap would hang HDF5: shown as unreadable
+                return None
             v = ds.asstr()[()]
             return v if isinstance(v, str) else np.asarray(v, dtype=object)
         return ds[()]

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from mdf_neel.errors import MDFError
-from mdf_neel.mdf import validate, write_measurement, write_system_matrix
+from mdf_neel.mdf import inspect, validate, write_measurement, write_system_matrix
 from mdf_neel.mdf._checksums import ATTRIBUTE, ROOT_LIST, dataset_checksum
 from mdf_neel.mdf.conversion import convert
 from mdf_neel.mdf.reader import read_measurement, read_system_matrix
@@ -175,6 +175,8 @@ def test_damaged_string_heap_is_refused_not_read(written, tmp_path):
         with pytest.raises(MDFError, match=text) as info:
             read_system_matrix(copy)
         assert info.value.dataset == dataset
+        summary = inspect(copy)  # returns, showing an unreadable string as missing
+        assert summary["path"] == str(copy) and (summary["version"] is None) == (dataset == "/version")
 
 
 def test_undamaged_file_validates_clean_and_verifies(written):

@@ -30,7 +30,11 @@ The Néel equation solved by :mod:`mdf_neel.physics.neel` is
 coefficients are these; the Néel driver reads nothing else of a particle to build its
 operator (``tau_s``, ``p1``…``p4``; ``sigma``, ``xi_per_tesla`` and ``neel_time_s()`` for
 the degree, the warm-up and the tables), so every Néel method, its verification and its
-accuracy parameters apply unchanged, with τ_B as the time constant. With K = 0 the
+accuracy parameters apply unchanged, with τ_B as the time constant, except the
+slow-mode model: it rests on one slowest mode separated from the others by a barrier,
+and without a barrier there is none (its tables break down), so ``method="slow-mode"``
+is refused and ``"auto"`` chooses between the reduced basis and the full model as the
+Néel solver does for fields off the easy-axis planes. With K = 0 the
 operator has no preferred axis: the solve uses one fixed frame axis,
 :data:`FRAME_AXIS`, for every member, and neither the anisotropy nor the easy axis
 enters the result.
@@ -146,8 +150,39 @@ def solve_batch(times, fields_T, particle: ParticleParameters, *, n_threads, max
         Mean moment normalised by m0 = Ms·Vc.
     info : dict
         The Néel driver's statistics, plus ``brown_time_s`` (τ_B [s]) and ``frame_axis``.
+
+    Raises
+    ------
+    ValueError
+        For ``method="slow-mode"`` (no separated slow mode without a barrier).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mdf_neel.physics import ParticleParameters
+    >>> from mdf_neel.physics.brown import solve_batch
+    >>> t = np.arange(32) * 1e-6
+    >>> b = np.zeros((32, 3))
+    >>> b[:, 0] = 5e-3 * np.cos(2 * np.pi * np.arange(32) / 32)
+    >>> p = ParticleParameters(diameter_m=16e-9, hydrodynamic_diameter_m=25e-9)
+    >>> m, info = solve_batch(t, b, p, n_threads=None, max_newton=4, symmetry=True, steady_state=True,
+    ...                       initial="equilibrium", rtol=1e-3, resolution=None, tol=None, method="auto",
+    ...                       azimuthal_resolution=None)
+    >>> m.shape, info["method"], f"{info['brown_time_s']:.3g}"
+    ((32, 3), 'full', '6.07e-06')
     """
+    from .neel.dispatch import REDUCED_MIN_BATCH
     from .neel.dispatch import solve_batch as neel_batch  # numba: loaded on first use
+
+    method = options.pop("method")
+    if method == "slow-mode":
+        raise ValueError(
+            "method='slow-mode' is not available for model='brown': without a barrier there is no "
+            "separated slowest mode; use 'auto', 'full' or 'reduced'"
+        )
+    if method == "auto":  # the Néel rule without the slow-mode model
+        batch = 1 if fields_T.ndim == 2 else fields_T.shape[0]
+        method = "reduced" if options["steady_state"] and batch >= REDUCED_MIN_BATCH else "full"
 
     m, info = neel_batch(
         times,
@@ -157,6 +192,7 @@ def solve_batch(times, fields_T, particle: ParticleParameters, *, n_threads, max
         n_threads=n_threads,
         max_newton=max_newton,
         symmetry=symmetry,
+        method=method,
         **options,
     )
     info["brown_time_s"] = particle.brown_time_s

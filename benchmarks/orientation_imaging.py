@@ -37,7 +37,8 @@ the fine grid to 9 x 9 and the M1 fit grid to 2 x 2 (D, K) points.
 Usage::
 
     python benchmarks/orientation_imaging.py [--quick] [--physics neel|anisotropic-equilibrium]
-        [--grid 31] [--picture docs/img/orientation_imaging.png] [--workdir DIR] [--json PATH]
+        [--grid 31] [--calibrations DIR] [--picture docs/img/orientation_imaging.png] [--workdir DIR]
+        [--json PATH]
 """
 
 from __future__ import annotations
@@ -216,6 +217,24 @@ def _picture(path, grid, phantom, recs, title):
     print(f"picture: {path}")
 
 
+def _read_calibrations(folder, rows, physics):
+    """SYNTHETIC calibrations from MDF files (e.g. sample_mdf/synthetic_measured), on ``rows``."""
+    import glob
+
+    from mdf_neel.mdf import read_system_matrix
+
+    paths = sorted(glob.glob(os.path.join(folder, "*.mdf")))
+    if not paths:
+        raise SystemExit(f"no .mdf files in {folder}")
+    sms = sorted((read_system_matrix(p, frequencies=rows) for p in paths), key=lambda sm: sm.easy_axis_angle_deg)
+    prov = sms[0].provenance
+    if prov.get("synthetic") != "yes" or "population" not in prov or "noise_sigma" not in prov:
+        raise SystemExit(f"{folder}: the files must be SYNTHETIC calibrations with a population and noise_sigma")
+    if prov.get("model") != physics:
+        raise SystemExit(f"{folder}: made with the {prov.get('model')!r} model, not {physics!r} (--physics)")
+    return sms
+
+
 def run(args):
     phases = {}
     physics = args.physics
@@ -234,22 +253,29 @@ def run(args):
     work = args.workdir or tempfile.mkdtemp(prefix="orientation_imaging_")
     os.makedirs(work, exist_ok=True)
 
-    cals = _phase(
-        "calibrations",
-        lambda: synthetic_calibration(
-            seq,
-            cal_grid,
-            angles_deg=CAL_ANGLES,
-            population=POPULATION,
-            model=physics,
-            frequencies=rows,
-            noise_level=1e-3,
-            seed=20220301,
-        ),
-        phases,
-    )
+    population = POPULATION
+    if args.calibrations:
+        cals = _phase("calibrations (read)", lambda: _read_calibrations(args.calibrations, rows, physics), phases)
+        pop = cals[0].provenance["population"]
+        population = tuple(zip(pop["diameter_m"], pop["anisotropy_Jm3"], pop["weight"]))
+    else:
+        cals = _phase(
+            "calibrations",
+            lambda: synthetic_calibration(
+                seq,
+                cal_grid,
+                angles_deg=CAL_ANGLES,
+                population=population,
+                model=physics,
+                frequencies=rows,
+                noise_level=1e-3,
+                seed=20220301,
+            ),
+            phases,
+        )
     sigma = float(cals[0].provenance["noise_sigma"])
-    X = np.reshape(CAL_ANGLES, (-1, 1))
+    cal_angles = tuple(float(sm.easy_axis_angle_deg) for sm in cals)
+    X = np.reshape(cal_angles, (-1, 1))
     m1 = _phase(
         "fit M1 (shared TF)",
         lambda: NeelModel(
@@ -280,7 +306,7 @@ def run(args):
             seq,
             fine,
             angles_deg=ANGLES,
-            population=POPULATION,
+            population=population,
             model=physics,
             frequencies=rows,
             noise_level=0.0,
@@ -298,7 +324,7 @@ def run(args):
         meas = phantom_measurement(
             seq,
             phantom,
-            population=POPULATION,
+            population=population,
             model=physics,
             frequencies=rows,
             noise_sigma=sigma,
@@ -350,8 +376,9 @@ def run(args):
         "rows": int(rows.size),
         "fine_grid": [n, n],
         "angles_deg": list(ANGLES),
-        "calibration_angles_deg": list(CAL_ANGLES),
-        "population": [list(p) for p in POPULATION],
+        "calibration_angles_deg": list(cal_angles),
+        "calibrations": args.calibrations or "synthetic_calibration (made here)",
+        "population": [[float(v) for v in p] for p in population],
         "phantom": [dict(center_T=list(c), radius_T=r, concentration=a, angle_deg=th) for c, r, a, th in SAMPLES],
         "noise_sigma": sigma,
         "m1": {"best_params": m1.best_params_, "training_eps_global": float(m1.training_error_)},
@@ -369,6 +396,13 @@ def main(argv=None):
     p.add_argument("--max-mixing-order", type=int, nargs=2, default=(12, 12), metavar=("MX", "MY"))
     p.add_argument("--iterations", type=int, default=50, help="Kaczmarz sweeps (default 50)")
     p.add_argument("--weighting", default="none", help="row weighting (default none)")
+    p.add_argument(
+        "--calibrations",
+        default=None,
+        metavar="DIR",
+        help="read the 4-angle SYNTHETIC calibrations from these MDF files (e.g. sample_mdf/synthetic_measured "
+        "with --max-mixing-order 9 9) instead of making them; their population makes phantom and true matrices",
+    )
     p.add_argument("--workdir", default=None, help="where the MDF files go (default a new temporary folder)")
     p.add_argument("--picture", default=None, help="write the comparison picture here (e.g. docs/img/...png)")
     add_json_argument(p, "orientation_imaging")

@@ -8,6 +8,9 @@ Axis order (decided once, used everywhere; see ``docs/data-model.md``)
 * ``SystemMatrix.background``: complex ``(C, K, E)`` background frames in stored
   order, or ``None``.
 * ``SystemMatrix.snr``: float ``(C, K)``.
+* ``noise_estimate`` (both types): float ``(C, K)``, standard deviation of the
+  background frames per channel and stored bin (MPIFiles' ``/custom/noiseEstimate``),
+  or ``None``.
 * ``Measurement.data``: complex ``(J, C, K, N)`` = periods x channels x frequencies x
   frames (MDF's fast-frame layout), all frames in stored order with
   ``is_background_frame`` (N,) telling them apart.
@@ -124,6 +127,18 @@ class Acquisition:
     offset_field_T: np.ndarray | None = None
 
 
+def _noise_estimate(value, shape):
+    """``noise_estimate`` as float64 of ``shape`` (C, K), finite and >= 0, or None."""
+    if value is None:
+        return None
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.shape != shape:
+        raise ValueError(f"noise_estimate must have shape {shape} (channels, frequencies), got {arr.shape}")
+    if not (np.all(np.isfinite(arr)) and np.all(arr >= 0)):
+        raise ValueError("noise_estimate must be finite and >= 0 (a standard deviation)")
+    return arr
+
+
 def _as_array(value, dtype, name, ndim=None):
     if value is None:
         return None
@@ -194,6 +209,10 @@ class SystemMatrix(_MDFContent):
         ``"hybrid"``, ``"robot"``, ``"simulation"``, ...
     easy_axis_angle_deg : float, optional
         Easy-axis angle ϑ of the immobilised particles, n(ϑ) = (cos ϑ, sin ϑ, 0).
+    noise_estimate : numpy.ndarray, float, shape (C, K), optional
+        Noise standard deviation per channel and stored bin, in the unit of ``data``
+        (``/custom/noiseEstimate``, what MPIReco whitens with); finite and >= 0.
+        None for noise-free data.
     provenance, tracer, scanner, study, experiment, acquisition, uuid, time, source_path
         File-level metadata, keyword-only (see ``_MDFContent``). ``provenance`` says
         what produced the matrix (model, parameters with units, versions).
@@ -217,6 +236,7 @@ class SystemMatrix(_MDFContent):
     is_background_corrected: bool = False
     is_transfer_function_corrected: bool = False
     easy_axis_angle_deg: float | None = None
+    noise_estimate: np.ndarray | None = None
 
     def __post_init__(self):
         self.data = np.asarray(self.data)
@@ -259,6 +279,7 @@ class SystemMatrix(_MDFContent):
             self.delta_sample_size_m = np.asarray(self.delta_sample_size_m, dtype=np.float64).reshape(3)
         if self.easy_axis_angle_deg is not None:
             self.easy_axis_angle_deg = float(self.easy_axis_angle_deg)
+        self.noise_estimate = _noise_estimate(self.noise_estimate, (C, K))
 
     # --- sizes -----------------------------------------------------------------------------
     @property
@@ -322,6 +343,7 @@ class SystemMatrix(_MDFContent):
             frequency_indices=want[order],
             background=None if self.background is None else self.background[:, pos, :],
             snr=None if self.snr is None else self.snr[:, pos],
+            noise_estimate=None if self.noise_estimate is None else self.noise_estimate[:, pos],
         )
 
     def __repr__(self) -> str:
@@ -346,6 +368,8 @@ class Measurement(_MDFContent):
     is_background_frame : numpy.ndarray of bool, shape (N,)
     drive_field, receiver
         The sequence.
+    noise_estimate : numpy.ndarray, float, shape (C, K), optional
+        Noise standard deviation per channel and stored bin (``/custom/noiseEstimate``).
     """
 
     data: np.ndarray
@@ -356,6 +380,7 @@ class Measurement(_MDFContent):
     is_background_corrected: bool = False
     is_transfer_function_corrected: bool = False
     frame_permutation: np.ndarray | None = None
+    noise_estimate: np.ndarray | None = None
 
     def __post_init__(self):
         self.data = np.asarray(self.data)
@@ -370,6 +395,7 @@ class Measurement(_MDFContent):
             raise ValueError(f"is_background_frame must have shape ({N},), got {self.is_background_frame.shape}")
         if self.frame_permutation is not None:
             self.frame_permutation = np.asarray(self.frame_permutation, dtype=np.int64).reshape(-1)
+        self.noise_estimate = _noise_estimate(self.noise_estimate, (C, K))
 
     @property
     def num_frames(self) -> int:

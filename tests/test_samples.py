@@ -48,10 +48,10 @@ def test_sample_validates_and_reads(path):
     if "synthetic_measured" in path:
         assert sm.method == "hybrid" and "SYNTHETIC" in sm.experiment.name
         assert sm.provenance["synthetic"] == "yes"
-        assert sm.num_background_frames == 10
+        assert sm.num_background_frames == 10 and sm.noise_estimate.shape == (2, 321)
         assert sm.snr[0, 33] > 100  # mixing order (1,1) stands well above the noise
     else:
-        assert sm.method == "simulation" and sm.background is None
+        assert sm.method == "hybrid" and sm.background is None and sm.noise_estimate is None
         assert sm.provenance["parameters"]["diameter_m"] == pytest.approx(22e-9)
         assert sm.provenance["parameters"]["anisotropy_Jm3"] == pytest.approx(1100.0)
 

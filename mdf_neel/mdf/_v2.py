@@ -505,6 +505,35 @@ def _read_calibration(f, O, strict, method_default="n.a."):
     )
 
 
+def _read_noise_estimate(f, receiver: Receiver, bins: np.ndarray):
+    """``/custom/noiseEstimate`` at the 0-based rfft ``bins``: (C, len(bins)) float64, or None.
+
+    MPIFiles' ``noiseEstimate`` indexes it with (global 1-based bin, channel), so on disk
+    it is Julia (K_full, C), h5py (C, V//2 + 1), whatever frequencies are stored. Scaled
+    by ``|a_c|`` of ``dataConversionFactor`` like the data.
+    """
+    num_channels, k_full = receiver.num_channels, receiver.num_frequencies
+    name = schema.NOISE_ESTIMATE
+    raw = read_array(f, name, "float", ndim=2, required=False)
+    if raw is None:
+        return None
+    if raw.shape != (num_channels, k_full):
+        raise fail(
+            f,
+            name,
+            f"has shape {raw.shape}, expected (C, V//2 + 1) = ({num_channels}, {k_full}) "
+            "(one standard deviation per channel and rfft bin)",
+        )
+    est = np.asarray(raw[:, bins], dtype=np.float64)
+    if not (np.all(np.isfinite(est)) and np.all(est >= 0)):
+        raise fail(
+            f, name, "holds non-finite or negative values at stored frequencies, expected standard deviations >= 0"
+        )
+    if receiver.data_conversion_factor is not None:
+        est = est * np.abs(receiver.data_conversion_factor[:, :1])
+    return est
+
+
 def _open_v2(f, strict):
     drive, receiver = _read_sequence_v2(f, strict)
     J_hint = read_scalar(f, "/acquisition/numPeriodsPerFrame", "int", required=False, minimum=1)
@@ -531,6 +560,7 @@ def read_system_matrix_v2(f, path, *, frequencies, background_correction, transf
         raise ValueError(f"period must be an int in [0, {layout.J - 1}], got {period!r}")
     positions, bins = layout.positions_for(frequencies)
     rows = layout.read(positions, slice(period, period + 1))[0]  # (C, k, N_logical)
+    noise = _read_noise_estimate(f, receiver, bins)
     rows = _frames.apply_conversion_factor(rows, receiver.data_conversion_factor, bins, receiver.num_sampling_points)
     receiver.data_conversion_factor = None
     mask = layout.logical_bg
@@ -560,6 +590,8 @@ def read_system_matrix_v2(f, path, *, frequencies, background_correction, transf
             )
         snr = snr[period][:, positions]
     O = int((~mask).sum())
+    if noise is not None and is_tfc and not layout.tf_corrected:
+        noise = noise / np.abs(receiver.transfer_function[:, bins])  # the noise was divided with the data
     cal = _read_calibration(f, O, strict)
     common = _read_common_v2(f, strict)
     if common["tracer"] is None:
@@ -582,6 +614,7 @@ def read_system_matrix_v2(f, path, *, frequencies, background_correction, transf
             receiver=receiver,
             background=bg if bg.shape[-1] else None,
             snr=snr,
+            noise_estimate=noise,
             is_background_corrected=is_bgc,
             is_transfer_function_corrected=is_tfc,
             provenance=prov,
@@ -599,6 +632,7 @@ def read_measurement_v2(f, path, *, frequencies, background_correction, transfer
     drive, receiver, layout = _open_v2(f, strict)
     positions, bins = layout.positions_for(frequencies)
     data = layout.read(positions, slice(None))  # (J, C, k, N)
+    noise = _read_noise_estimate(f, receiver, bins)
     data = _frames.apply_conversion_factor(data, receiver.data_conversion_factor, bins, receiver.num_sampling_points)
     receiver.data_conversion_factor = None
     mask = layout.logical_bg
@@ -619,6 +653,8 @@ def read_measurement_v2(f, path, *, frequencies, background_correction, transfer
     if transfer_function_correction and not is_tfc:
         (data,) = _frames.tf_divide(f, receiver.transfer_function, bins, data)
         is_tfc = True
+    if noise is not None and is_tfc and not layout.tf_corrected:
+        noise = noise / np.abs(receiver.transfer_function[:, bins])  # the noise was divided with the data
     common = _read_common_v2(f, strict)
     if drive.num_periods == 1 and layout.J > 1:
         drive = DriveField(
@@ -639,6 +675,7 @@ def read_measurement_v2(f, path, *, frequencies, background_correction, transfer
             is_background_corrected=is_bgc,
             is_transfer_function_corrected=is_tfc,
             frame_permutation=layout.perm,
+            noise_estimate=noise,
             provenance=_read_group_dict(f, "/_provenance"),
             source_path=str(path),
             **common,

@@ -233,6 +233,7 @@ def select_frequencies(
         frequency_indices=sm.frequency_indices[rows],
         background=None if sm.background is None else sm.background[np.ix_(ch, rows)],
         snr=None if sm.snr is None else sm.snr[np.ix_(ch, rows)],
+        noise_estimate=None if sm.noise_estimate is None else sm.noise_estimate[np.ix_(ch, rows)],
         receiver=receiver,
     )
 

@@ -65,6 +65,8 @@ __all__ = [
     "EASY_AXIS_CONVENTION",
     "EASY_AXIS_CONVENTION_TEXT",
     "SNR_METHOD",
+    "NOISE_ESTIMATE",
+    "NOISE_ESTIMATE_METHOD",
     "PROVENANCE",
     "MANUAL_PREFACTORS",
     "fields_in",
@@ -85,6 +87,8 @@ ORDERS = ("xyz", "xzy", "yxz", "yzx", "zyx", "zxy")
 SPARSITY_TRANSFORMS = ("DCT-II", "DCT-IV")
 #: Calibration methods named by the spec (free text is allowed).
 CALIBRATION_METHODS = ("robot", "hybrid", "simulation")
+#: MPIFiles' per-bin noise estimate (not in the spec, no leading "_"; read by ``noiseEstimate``).
+NOISE_ESTIMATE = "/custom/noiseEstimate"
 
 
 @dataclass(frozen=True)
@@ -163,6 +167,7 @@ GROUPS = {
         Group("/measurement", "optional", "the measured data (the system matrix in calibration files)"),
         Group("/calibration", "optional", "calibration metadata (method, grid, SNR)"),
         Group("/reconstruction", "optional", "reconstructed images"),
+        Group("/custom", "optional", "MPIFiles' non-standard data (noiseEstimate, auxiliaryData)"),
     )
 }
 
@@ -266,6 +271,15 @@ _FIELD_LIST = [
     _F("/reconstruction/order", "string", (), "optional"),
     _F("/reconstruction/positions", "float64", ("P", "3"), "optional", unit="m"),
     _F("/reconstruction/size", "int64", ("3",), "optional"),
+    # /custom: not in the spec; MPIFiles reads /custom/noiseEstimate (noiseEstimate(f)) and
+    # indexes it with (global frequency k, channel c), i.e. Julia (K_full, C) = h5py (C, K_full)
+    _F(
+        NOISE_ESTIMATE,
+        "float64",
+        ("C", "K_full"),
+        "optional",
+        description="std of the background frames per channel and rfft bin (NaN where no data)",
+    ),
 ]
 
 # --- mdf_neel's custom fields (MDF allows anything under an "_" name) ------------------
@@ -274,6 +288,7 @@ EASY_AXIS_ANGLE = "/calibration/_easyAxisAngle"
 EASY_AXIS_CONVENTION = "/calibration/_easyAxisConvention"
 EASY_AXIS_CONVENTION_TEXT = "n(theta) = (cos theta, sin theta, 0), theta in degrees from the x axis"
 SNR_METHOD = "/calibration/_snrMethod"
+NOISE_ESTIMATE_METHOD = "/calibration/_noiseEstimateMethod"
 PROVENANCE = "/_provenance"
 #: MPIFiles' hand-set mixing prefactors (int64, shape (P,)), read and written as found.
 MANUAL_PREFACTORS = "/measurement/_manualPrefactors"
@@ -283,6 +298,7 @@ _FIELD_LIST += [
     _F(EASY_AXIS_ANGLE, "float64", (), "custom", unit="deg", description="easy-axis angle theta"),
     _F(EASY_AXIS_CONVENTION, "string", (), "custom", description="meaning of the easy-axis angle"),
     _F(SNR_METHOD, "string", (), "custom", description="how /calibration/snr was obtained"),
+    _F(NOISE_ESTIMATE_METHOD, "string", (), "custom", description="how /custom/noiseEstimate was obtained"),
 ]
 
 #: Every known dataset, keyed by absolute path.

@@ -468,9 +468,28 @@ def _check_measurement(c: _Checker) -> None:
         v = c.value(f"/acquisition/receiver/{name}")
         if v is not None and C is not None and v.shape != shape:
             c.error(f"/acquisition/receiver/{name}", f"must have shape {shape}, found {v.shape}")
+    _check_noise_estimate(c, C, V, fs if sel == 1 else None)
     if sparse == 1:
         _check_sparsity(c, ds, flags, bgf, (j, ch, X, N))
     _check_calibration(c, flags, bgf, (j, ch, X, N))
+
+
+def _check_noise_estimate(c: _Checker, C, V, selection) -> None:
+    """``/custom/noiseEstimate``: MPIFiles indexes it by (global bin, channel), h5py (C, V//2 + 1)."""
+    name = schema.NOISE_ESTIMATE
+    v = c.value(name)
+    if v is None or C is None or V is None:
+        return
+    if v.shape != (C, V // 2 + 1):
+        c.error(name, f"must have shape (C, V//2 + 1) = ({C}, {V // 2 + 1}), found {v.shape}")
+        return
+    stored = np.arange(V // 2 + 1) if selection is None else np.asarray(selection, dtype=np.int64) - 1
+    stored = stored[(stored >= 0) & (stored <= V // 2)]
+    values = v[:, stored]
+    if not np.all(np.isfinite(values)) or np.any(values < 0):
+        c.error(name, "must be finite and >= 0 on the stored frequencies (standard deviations)")
+    elif np.any(values == 0):
+        c.advise(name, "holds 0 on stored frequencies: MPIReco's whitening weights min(σ)/σ become 0 or NaN")
 
 
 def _check_sparsity(c: _Checker, ds, flags, bgf, dims) -> None:

@@ -17,6 +17,10 @@ Layout of a system-matrix file (see ``docs/mdf-writing.md``)
 * Custom: ``/calibration/_fieldOfViewUnit`` ("T" or "m"), ``_easyAxisAngle`` (deg) and
   ``_easyAxisConvention``, ``_snrMethod``; ``/_provenance/...`` holds
   ``SystemMatrix.provenance``.
+* What MPIFiles reads differently from the spec (``docs/mdf-writing.md``): a grid
+  in tesla is written with method "hybrid" (the only method for which MPIFiles takes
+  ``fieldOfView`` as tesla); ``/custom/noiseEstimate`` (C, V//2+1) holds the noise
+  standard deviation (:func:`noise_estimate`), NaN on bins that are not stored.
 * Checksums: every dataset carries the SHA-256 of its values in the attribute
   ``_mdf_neel_sha256`` (:mod:`mdf_neel.mdf._checksums`), stamped just before closing.
 
@@ -43,7 +47,7 @@ from ..errors import MDFError
 from . import schema
 from ._checksums import stamp_checksums
 
-__all__ = ["write_system_matrix", "write_measurement", "snr_fallback", "SLAB_BYTES"]
+__all__ = ["write_system_matrix", "write_measurement", "snr_fallback", "noise_estimate", "SLAB_BYTES"]
 
 logger = logging.getLogger("mdf_neel.mdf.writer")
 
@@ -222,6 +226,106 @@ def snr_fallback(data: np.ndarray, background: np.ndarray | None) -> tuple[np.nd
         method = f"no noise model: row RMS / (channel max row RMS / {SNR_FALLBACK_DYNAMIC_RANGE:g})"
     snr = np.nan_to_num(np.asarray(snr, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
     return np.maximum(snr, 0.0), method
+
+
+# --- noise estimate --------------------------------------------------------------------
+def noise_estimate(background: np.ndarray | None, given: np.ndarray | None = None) -> tuple[np.ndarray | None, str]:
+    """Noise standard deviation per channel and bin, safe for MPIReco's whitening.
+
+    Parameters
+    ----------
+    background : numpy.ndarray, complex, shape (C, K, E), or None
+        Background frames; used when ``given`` is None and E >= 2.
+    given : numpy.ndarray, float, shape (C, K), optional
+        An estimate from the caller (e.g. a stated noise model); finite and >= 0.
+
+    Returns
+    -------
+    estimate : numpy.ndarray, float64, shape (C, K), or None
+        ``given``, or the standard deviation of the background frames over frames
+        (``sqrt(sum |b - mean b|^2 / (E - 1))``, Julia's ``std`` as MPIFiles'
+        ``noiseEstimate`` computes it). None when there is nothing to estimate from
+        (E < 2) or every entry is 0 (noise-free data): MPIReco's whitening weights
+        ``min(σ)/σ`` are undefined then, so nothing is written.
+    method : str
+        One-line description, written to ``/calibration/_noiseEstimateMethod``.
+
+    Notes
+    -----
+    Entries equal to 0 (bins whose background frames do not vary at all, e.g. DC behind
+    a high-pass filter) would make every whitening weight ``min(σ)/σ`` 0 or NaN; they
+    are set to the smallest positive entry. That changes only the common scale of the
+    weights, never the ratio of two weights of bins with noise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bg = np.zeros((1, 3, 4), complex)
+    >>> bg[0, 1] = [1, -1, 1, -1]  # bin 1 varies; bins 0 and 2 do not
+    >>> bg[0, 2] = [2, 2, 2, 6]
+    >>> est, how = noise_estimate(bg)
+    >>> est.round(4).tolist()
+    [[1.1547, 1.1547, 2.0]]
+    """
+    if given is not None:
+        est = np.asarray(given, dtype=np.float64)
+        if not (np.all(np.isfinite(est)) and np.all(est >= 0)):
+            raise ValueError("noise_estimate must be finite and >= 0 (a standard deviation)")
+        method = "provided by the caller"
+    elif background is not None and np.asarray(background).shape[-1] >= 2:
+        bg = np.asarray(background)
+        dev = bg - bg.mean(axis=-1, keepdims=True)
+        est = np.sqrt(np.sum(np.abs(dev) ** 2, axis=-1) / (bg.shape[-1] - 1))
+        method = f"std of the {bg.shape[-1]} background frames per channel and bin (n - 1, as MPIFiles' noiseEstimate)"
+    else:
+        return None, "no background frames and no noise model: not written"
+    positive = est[est > 0]
+    if positive.size == 0:
+        return None, "noise-free (every standard deviation is 0): not written"
+    if positive.size < est.size:
+        floor = float(positive.min())
+        est = np.where(est > 0, est, floor)
+        method += f"; bins without spread set to the smallest positive estimate {floor:.6g} (whitening stays finite)"
+    return est, method
+
+
+def _write_noise_estimate(
+    f: h5py.File, estimate, method: str, frequency_indices, num_frequencies_full: int, *, calibration: bool
+) -> None:
+    """``/custom/noiseEstimate`` on the full rfft grid (MPIFiles indexes it by global bin), NaN where not stored;
+    the rule goes to ``/calibration/_noiseEstimateMethod`` in calibration files only."""
+    if estimate is None:
+        logger.debug("no /custom/noiseEstimate: %s", method)
+        return
+    full = np.full((estimate.shape[0], num_frequencies_full), np.nan)
+    full[:, frequency_indices] = estimate
+    _put(f, schema.NOISE_ESTIMATE, full)
+    if calibration:
+        _put(f, schema.NOISE_ESTIMATE_METHOD, method)
+
+
+def _background_to_store(sm, path: str):
+    """Background frames as written: with ``isBackgroundCorrected = 1`` their mean is removed.
+
+    MPIFiles never reads the flag; with ``bgCorrection=true`` its ``systemMatrix``
+    subtracts the (block-)mean of the stored background frames from the foreground
+    again. Frames with zero mean make that a no-op; their spread (the noise estimate)
+    is unchanged.
+    """
+    bg = sm.background
+    if not (sm.is_background_corrected and sm.num_background_frames):
+        return bg
+    mean = bg.mean(axis=-1, keepdims=True)
+    rms = np.sqrt(np.mean(np.abs(bg) ** 2, axis=-1, keepdims=True))
+    # 1e-4 of the RMS: far above the rounding of an already removed mean, far below a real background
+    if np.all(np.abs(mean) <= 1e-4 * rms):
+        return bg
+    logger.info(
+        "%s: isBackgroundCorrected = 1; the mean of the background frames is removed from them so that "
+        "MPIFiles' bgCorrection=true (which ignores the flag) does not subtract it again",
+        path,
+    )
+    return bg - mean
 
 
 # --- shared groups ---------------------------------------------------------------------
@@ -458,6 +562,12 @@ def write_system_matrix(path, sm, *, overwrite: bool = True) -> str:
     (``regular_grid``) in ``sm.field_of_view_unit``. Without ``sm.snr`` the SNR comes
     from :func:`snr_fallback`.
 
+    A grid in tesla (``field_of_view_unit="T"``) is written with method "hybrid",
+    whatever ``sm.method`` says: MPIFiles' ``calibGrid`` takes ``fieldOfView`` as tesla
+    only for "hybrid". ``/experiment/isSimulation`` says whether it was simulated.
+    ``/custom/noiseEstimate`` comes from :func:`noise_estimate` (``sm.noise_estimate``,
+    else the background frames); nothing is written for noise-free data.
+
     Examples
     --------
     >>> from mdf_neel.simulate import preset, system_matrix
@@ -483,6 +593,15 @@ def write_system_matrix(path, sm, *, overwrite: bool = True) -> str:
     fov = np.asarray(sm.field_of_view, dtype=np.float64)
     if np.any(fov[sm.grid_size > 1] <= 0):
         raise ValueError(f"field_of_view must be > 0 on axes with more than one point, got {fov.tolist()}")
+    # MPIFiles takes fieldOfView/fieldOfViewCenter as tesla only for method "hybrid" (calibGrid)
+    method = str(sm.method)
+    if sm.field_of_view_unit == "T" and method != "hybrid":
+        logger.info("%s: method %r written as 'hybrid' (offset-field grid in tesla)", path, method)
+        method = "hybrid"
+    elif sm.field_of_view_unit == "m" and method == "hybrid":
+        logger.warning("%s: method 'hybrid' with a grid in metres; MPIFiles labels it tesla", path)
+    background = _background_to_store(sm, path)
+    noise, noise_method = noise_estimate(sm.background, sm.noise_estimate)
 
     # a producer that documents its SNR rule in provenance["snr_rule"] gets it named here
     snr_method = str(sm.provenance.get("snr_rule", "provided by the caller"))
@@ -498,7 +617,7 @@ def write_system_matrix(path, sm, *, overwrite: bool = True) -> str:
     dtype = _complex_dtype(sm.data, sm.background)
     blocks = [(sm.data[np.newaxis], 0)]
     if E:
-        blocks.append((sm.background[np.newaxis], O))
+        blocks.append((np.asarray(background, dtype=dtype)[np.newaxis], O))
 
     with atomic_path(path) as tmp:
         with h5py.File(tmp, "w") as f:
@@ -522,7 +641,7 @@ def write_system_matrix(path, sm, *, overwrite: bool = True) -> str:
             _write_data(f, blocks, (1, C, K, O + E), dtype)
 
             Cal = "/calibration/"
-            _put(f, Cal + "method", str(sm.method))
+            _put(f, Cal + "method", method)
             _put(f, Cal + "size", sm.grid_size)
             _put(f, Cal + "fieldOfView", fov)
             _put(f, Cal + "fieldOfViewCenter", sm.field_of_view_center)
@@ -534,6 +653,9 @@ def write_system_matrix(path, sm, *, overwrite: bool = True) -> str:
                 _put(f, Cal + "deltaSampleSize", sm.delta_sample_size_m)
             _put(f, Cal + "snr", snr.reshape(1, C, K))
             _put(f, schema.SNR_METHOD, snr_method)
+            _write_noise_estimate(
+                f, noise, noise_method, sm.frequency_indices, sm.receiver.num_frequencies, calibration=True
+            )
             _put(f, schema.FOV_UNIT, sm.field_of_view_unit)
             if sm.easy_axis_angle_deg is not None:
                 _put(f, schema.EASY_AXIS_ANGLE, float(sm.easy_axis_angle_deg))
@@ -601,6 +723,7 @@ def write_measurement(path, meas, *, overwrite: bool = True) -> str:
         raise ValueError(f"frame_permutation must be a permutation of 0..{N - 1} (0-based)")
     data = meas.data if np.iscomplexobj(meas.data) else meas.data.astype(np.complex128)
     dtype = _complex_dtype(data)
+    noise, noise_method = noise_estimate(None, meas.noise_estimate)
 
     with atomic_path(path) as tmp:
         with h5py.File(tmp, "w") as f:
@@ -624,6 +747,7 @@ def write_measurement(path, meas, *, overwrite: bool = True) -> str:
                 _put(f, "/measurement/framePermutation", np.asarray(perm) + 1)
             _put(f, "/measurement/isBackgroundFrame", meas.is_background_frame.astype(np.int8))
             _write_data(f, [(data, 0)], (J, C, K, N), dtype)
+            _write_noise_estimate(f, noise, noise_method, fi, meas.receiver.num_frequencies, calibration=False)
             if meas.provenance:
                 _write_provenance(f.create_group(schema.PROVENANCE), meas.provenance, schema.PROVENANCE)
             stamp_checksums(f)

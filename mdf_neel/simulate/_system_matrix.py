@@ -162,6 +162,7 @@ def _provenance(
         "numpy_version": np.__version__,
         "python_version": platform.python_version(),
         "model": model,
+        "calibration": "simulated hybrid calibration (positions emulated by offset fields), not a measurement",
         "easy_axis_angle_deg": float(angle_deg),
         "angle_convention": ANGLE_CONVENTION,
         "offset_convention": OFFSET_CONVENTION,
@@ -290,7 +291,7 @@ def assemble(
         field_of_view_center=grid.center_T,
         offset_fields_T=grid.offsets_T,
         snr=simulation_snr(data, freqs, sequence.drive_field, snr_floor=snr_floor),
-        method="simulation",
+        method="hybrid",  # offset-field grid in tesla: MPIFiles reads fieldOfView as tesla only for "hybrid"
         field_of_view_unit="T",
         is_transfer_function_corrected=False,
         easy_axis_angle_deg=float(angle_deg),
@@ -381,9 +382,12 @@ def system_matrix(
     Returns
     -------
     SystemMatrix
-        ``data`` (C, V//2+1, O) on the full rfft grid, method "simulation",
-        ``experiment.is_simulation``, offsets and grid in tesla, SNR per row, provenance
-        (model, parameters with units, sphere resolution, versions, conventions).
+        ``data`` (C, V//2+1, O) on the full rfft grid, method "hybrid" (a simulated
+        hybrid calibration: offsets and grid in tesla, which MPIFiles reads as tesla
+        only for "hybrid") with ``experiment.is_simulation`` and
+        ``provenance["calibration"]`` saying it is simulated, SNR per row, no
+        ``noise_estimate`` (noise-free), provenance (model, parameters with units,
+        sphere resolution, versions, conventions).
 
     Examples
     --------
@@ -393,8 +397,8 @@ def system_matrix(
     ...                    model="anisotropic-equilibrium", frequencies=[16, 17, 33])
     >>> sm.data.shape  # (channels, frequencies, positions)
     (2, 3, 9)
-    >>> sm.method, sm.easy_axis_angle_deg
-    ('simulation', 30.0)
+    >>> sm.method, sm.experiment.is_simulation, sm.easy_axis_angle_deg
+    ('hybrid', True, 30.0)
     """
     grid = as_offset_grid(offsets)
     phi, info = system_functions(

@@ -34,12 +34,24 @@ A constant background spectrum ``b[c, k] = background_level · σ · H(f_k) · e
     foreground frame ν:   s[c, k, ν] + b[c, k] + n_ν[c, k]
     background frame e:   b[c, k] + n_e[c, k]
 
-With ``background_corrected=True`` (default) the stored foreground is the raw
-foreground minus the mean of the E background frames (MPIFiles' correction for one
-background block) and ``is_background_corrected`` is set; the background frames are
-stored as measured. The SNR per row is computed from the raw foreground and the
-background frames with MPIFiles' ``calculateSystemMatrixSNR`` rule
-(:func:`mdf_neel.mdf.conversion.estimate_snr`).
+With ``background_corrected=True`` (default) the mean of the E background frames,
+``b̂[c, k]``, is subtracted from **every** stored frame, foreground and background
+alike, and ``is_background_corrected`` is set: the foreground is MPIFiles' correction
+for one background block, and the stored background frames are what is left of them
+(zero mean, the noise). MPIFiles never reads ``isBackgroundCorrected``; with
+``bgCorrection=true`` it subtracts the mean of the stored background frames, which is
+then 0, so it does not correct twice. ``b̂`` is kept in the provenance
+(``subtracted_background``), so raw frames = stored frames + ``b̂``. With
+``background_corrected=False`` raw frames are stored and the flag is 0 (both MPIFiles
+and :func:`mdf_neel.mdf.read_system_matrix` subtract once, on request).
+
+The SNR per row is computed from the raw foreground and the raw background frames
+with MPIFiles' ``calculateSystemMatrixSNR`` rule
+(:func:`mdf_neel.mdf.conversion.estimate_snr`), before ``b̂`` is subtracted (the
+rule's signal-region mask uses the uncentred ``|fg|``). ``noise_estimate`` is the standard deviation of the background
+frames per channel and bin (:func:`mdf_neel.mdf.writer.noise_estimate`, MPIFiles'
+``/custom/noiseEstimate``); it estimates the stated ``σ·|H(f_k)|``. None when
+``noise_level = 0`` (nothing to whiten).
 """
 
 from __future__ import annotations
@@ -190,7 +202,8 @@ def synthetic_calibration(
     background_frames : int
         Number E of background frames (>= 1 with noise, for the SNR rule).
     background_corrected : bool
-        Store the foreground minus the mean background (default) or raw.
+        Subtract the mean background from every frame (default) or store raw frames
+        (module docstring).
     frequencies : array_like of int, optional
         0-based rfft bins to keep (MDF frequency selection); default all.
     seed : int
@@ -210,10 +223,12 @@ def synthetic_calibration(
     -------
     list of SystemMatrix
         One per angle, in the order of ``angles_deg``: method "hybrid",
-        ``experiment.is_simulation = True``, background (C, K, E), SNR from the
-        background frames, provenance with ``synthetic = "yes"``.
+        ``experiment.is_simulation = True``, background (C, K, E), SNR and
+        ``noise_estimate`` from the background frames, provenance with
+        ``synthetic = "yes"``.
     """
     from ..mdf.conversion import estimate_snr  # the MDF layer's implementation of MPIFiles' rule
+    from ..mdf.writer import noise_estimate
 
     if model not in _MODELS:
         raise ValueError(f"model must be one of {_MODELS}, got {model!r}")
@@ -309,9 +324,14 @@ def synthetic_calibration(
             particle=split_settings(dict(particle, physics=physics))[0],
         )
         sm.snr = estimate_snr(sm)  # on the raw foreground, as MPIFiles does
+        sm.noise_estimate = noise_estimate(bg)[0]
         if background_corrected:
-            sm.data = raw_fg - bg.mean(axis=-1, keepdims=True)
+            # the same estimate leaves every frame, so MPIFiles' bgCorrection=true finds mean 0 and subtracts nothing
+            b_hat = bg.mean(axis=-1, keepdims=True)
+            sm.data = raw_fg - b_hat
+            sm.background = bg - b_hat
             sm.is_background_corrected = True
+            sm.provenance["subtracted_background"] = b_hat[..., 0]
         out.append(sm)
     return out
 
@@ -368,7 +388,11 @@ def _assemble(
         "noise_sigma": float(sigma),
         "background_model": "constant spectrum background_level*sigma*H(f_k)*exp(i psi), psi uniform; in every frame",
         "background_level": float(background_level),
-        "background_corrected": "foreground minus mean of the background frames" if background_corrected else "no",
+        "background_corrected": (
+            "mean of the background frames subtracted from every frame (foreground and background)"
+            if background_corrected
+            else "no"
+        ),
         "snr_rule": "MPIFiles calculateSystemMatrixSNR on the raw foreground and the background frames",
         "seed": int(seed),
     }

@@ -62,7 +62,7 @@ def test_fit_cli_writes_model_report_and_mdf(dic, tmp_path, monkeypatch):
     predicted = sorted((out / "predicted").glob("*.mdf"))
     assert len(predicted) == len(angles)
     sm = read_system_matrix(predicted[0])
-    assert sm.method == "simulation" and sm.easy_axis_angle_deg == pytest.approx(angles[0])
+    assert sm.method == "hybrid" and sm.experiment.is_simulation and sm.easy_axis_angle_deg == pytest.approx(angles[0])
     np.testing.assert_allclose(sm.data, data[0], rtol=1e-5, atol=1e-5 * np.abs(data[0]).max())
     model = load_model(out / "model")
     assert model.training_error_ < 1e-6

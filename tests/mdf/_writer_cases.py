@@ -46,7 +46,7 @@ def make_sm(
         offset_fields_T=offsets,
         background=cplx(2, bins.size, background) if background else None,
         snr=rng.uniform(0, 50, size=(2, bins.size)) if snr else None,
-        method="simulation",
+        method="hybrid",  # a simulated hybrid calibration (tesla grid), isSimulation below
         easy_axis_angle_deg=30.0,
         provenance={
             "model": "neel",
@@ -63,11 +63,12 @@ def make_sm(
             injection_time=["2024-01-02T03:04:05.678"],
         ),
         study=Study(name="s", number=3, description="d", time="2024-01-02T03:04:05.000"),
-        experiment=Experiment(name="e", number=7, description="x", subject="phantom"),
+        experiment=Experiment(name="e", number=7, description="x", subject="phantom", is_simulation=True),
         acquisition=Acquisition(num_averages=4, gradient_Tm=np.diag([-1.0, -1.0, 2.0]).reshape(1, 1, 3, 3)),
     )
     if positions:
         kwargs.update(method="robot", offset_fields_T=None, positions_m=offsets, field_of_view_unit="m")
+        kwargs["experiment"].is_simulation = False  # a measured robot calibration
     kwargs.update(changes)
     return SystemMatrix(**kwargs)
 

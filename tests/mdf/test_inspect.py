@@ -36,7 +36,7 @@ def test_summary_contents(sm_file):
     np.testing.assert_allclose(np.ravel(seq["drive_frequencies_Hz"]), [2.5e6 / 102, 2.5e6 / 96])
     assert seq["num_frequencies_full"] == 817 and seq["harmonics_per_cycle"] == [16, 17]
     cal = s["calibration"]
-    assert cal["method"] == "simulation" and cal["size"] == [5, 4, 1] and cal["field_of_view_unit"] == "T"
+    assert cal["method"] == "hybrid" and cal["size"] == [5, 4, 1] and cal["field_of_view_unit"] == "T"
     assert cal["easy_axis_angle_deg"] == 30.0
     np.testing.assert_allclose(cal["offset_fields_T"]["min"], [-14.35e-3, -14.71e-3, 0], atol=1e-15)
     np.testing.assert_allclose(cal["offset_fields_T"]["max"], [14.35e-3, 14.71e-3, 0], atol=1e-15)

@@ -145,7 +145,7 @@ BAD = [
     ("isSimulation-bool", lambda f: rep(f, "experiment/isSimulation", np.bool_(True)), "enum/bool"),
     (
         "simulation-not-flagged",
-        lambda f: rep(f, "experiment/isSimulation", np.int8(0)),
+        lambda f: (rep(f, "calibration/method", "simulation"), rep(f, "experiment/isSimulation", np.int8(0))),
         "must be 1 because /calibration/method",
     ),
     ("tracer-lengths", lambda f: rep(f, "tracer/volume", np.zeros(2)), "/tracer: all fields must have the same length"),
@@ -357,7 +357,11 @@ BAD = [
         lambda f: rep(f, CAL + "isMeanderingGrid", np.int8(0)),
         "/calibration/isMeanderingGrid: is not an MDF v2.1 name",
     ),
-    ("custom-group", lambda f: f.create_group("custom/auxiliaryData"), "/custom: is not an MDF v2.1 name"),
+    (
+        "custom-group",
+        lambda f: f.create_group("custom/auxiliaryData"),
+        "/custom/auxiliaryData: is not an MDF v2.1 name",
+    ),
     (
         "external-link",
         lambda f: f.__setitem__("_ext", h5py.ExternalLink("other.h5", "/x")),

@@ -47,7 +47,7 @@ def test_cli_writes_one_valid_file_per_angle_and_resumes(tmp_path, capsys):
         path = out / name
         assert validate(path) == []
         with h5py.File(path, "r") as f:
-            assert f["/calibration/method"].asstr()[()] == "simulation"
+            assert f["/calibration/method"].asstr()[()] == "hybrid"  # tesla grid (MPIFiles' calibGrid)
             assert f["/experiment/isSimulation"][()] == 1
             np.testing.assert_array_equal(f["/calibration/size"][:], [4, 3, 1])
             assert f["/measurement/data"].shape == (1, 2, 817, 12)

@@ -110,7 +110,9 @@ def test_reproducible_with_seed(setup):
 def test_background_statistics_match_noise_model(setup):
     seq, _ = setup
     E = 4000
-    sm = make(setup, background_frames=E, background_level=3.0, noise_level=1e-3, angles_deg=[0.0])[0]
+    sm = make(
+        setup, background_frames=E, background_level=3.0, noise_level=1e-3, angles_deg=[0.0], background_corrected=False
+    )[0]
     sigma = sm.provenance["noise_sigma"]
     h = np.abs(bandpass_transfer_function(seq.receiver.frequencies_Hz[BINS]))
     bg = sm.background  # (C, K, E)
@@ -136,8 +138,13 @@ def test_background_correction_flag(setup):
     raw = make(setup, background_corrected=False, angles_deg=[0.0])[0]
     cor = make(setup, background_corrected=True, angles_deg=[0.0])[0]
     assert not raw.is_background_corrected and cor.is_background_corrected
-    np.testing.assert_allclose(cor.data, raw.data - raw.background.mean(axis=-1, keepdims=True))
+    b_hat = raw.background.mean(axis=-1, keepdims=True)
+    np.testing.assert_allclose(cor.data, raw.data - b_hat)
+    # every frame loses the same estimate: the background frames keep their spread, mean 0
+    np.testing.assert_allclose(cor.background, raw.background - b_hat)
+    np.testing.assert_allclose(cor.provenance["subtracted_background"], b_hat[..., 0])
     np.testing.assert_array_equal(raw.snr, cor.snr)
+    np.testing.assert_array_equal(raw.noise_estimate, cor.noise_estimate)
 
 
 def test_snr_high_on_signal_rows_low_on_dc(setup):
@@ -150,7 +157,8 @@ def test_snr_high_on_signal_rows_low_on_dc(setup):
     # the SNR is MPIFiles' rule applied to the raw (not background-corrected) foreground
     from mdf_neel.mdf.conversion import estimate_snr
 
-    raw = sm.replace(data=sm.data + sm.background.mean(axis=-1, keepdims=True))
+    b_hat = sm.provenance["subtracted_background"][..., None]
+    raw = sm.replace(data=sm.data + b_hat, background=sm.background + b_hat)
     np.testing.assert_allclose(estimate_snr(raw), sm.snr, rtol=1e-9)
 
 

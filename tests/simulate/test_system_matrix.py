@@ -72,7 +72,7 @@ def test_langevin_matrix_position_order_offset_sign_and_units():
             )[:, :, 0]
             got = sm.data[:, ROWS, ix + 3 * iy]
             np.testing.assert_allclose(got, -MU0 * NA * m0 * ref, rtol=0, atol=1e-7 * np.abs(ref).max() * MU0 * NA * m0)
-    assert sm.method == "simulation" and sm.experiment.is_simulation
+    assert sm.method == "hybrid" and sm.experiment.is_simulation  # a simulated hybrid calibration
     assert sm.field_of_view_unit == "T" and sm.easy_axis_angle_deg == 45
     np.testing.assert_array_equal(sm.offset_fields_T, grid.offsets_T)
 

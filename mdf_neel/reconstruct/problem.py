@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import MDFError
+from ..mdf.conversion import mpifiles_frequencies
 
 __all__ = [
     "RowSelection",
@@ -275,7 +276,8 @@ def _candidate_bins(headers, names, measurement_bins, measurement_name, rows: Ro
                 )
         common = want
     ref = headers[0]
-    f_Hz = ref.receiver.frequencies_Hz[common]
+    # the bin frequencies as MPIFiles computes them, so a band bound on a bin agrees with it
+    f_Hz = mpifiles_frequencies(ref.receiver)[common]
     keep = (f_Hz >= rows.min_frequency_Hz) & (f_Hz <= rows.max_frequency_Hz)
     if rows.exclude_drive_fundamentals:
         drive = ref.drive_field

@@ -1,4 +1,4 @@
-"""Particle magnetisation models for MPI: Néel Fokker–Planck, Langevin, anisotropic equilibrium.
+"""Particle magnetisation models for MPI: Néel and Brownian Fokker–Planck, Langevin, anisotropic equilibrium.
 
 Public API
 ----------
@@ -13,7 +13,8 @@ solve_neel           the Néel model for a ParticleParameters object, with solve
 integral_relaxation_time   zero-field Néel (integral) relaxation time τ_int/τ
 
 The Néel solver itself is the subpackage :mod:`mdf_neel.physics.neel` (one module per
-method, the shared numerics underneath; numba is imported on the first Néel solve).
+method, the shared numerics underneath; numba is imported on the first Néel solve);
+:mod:`mdf_neel.physics.brown` maps Brownian rotation onto it.
 Fields are µ0·H in tesla; m̄ is normalised by m0 = Ms·Vc. See ``docs/physics.md`` and
 ``docs/neel-numerics.md``.
 """

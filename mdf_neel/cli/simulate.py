@@ -7,7 +7,8 @@ Example (the paper's sequence and grid, 12 angles, Néel model)::
 
 writes ``sm_neel/theta_000.mdf``, ``sm_neel/theta_015.mdf``, ... (three-digit whole
 degrees), each a conformant MDF calibration file with ``/calibration/method``
-"simulation" and ``/experiment/isSimulation`` 1. Finished files are skipped when the
+"hybrid" (a simulated hybrid calibration; the grid is in tesla) and
+``/experiment/isSimulation`` 1. Finished files are skipped when the
 command is run again (resume). ``--scheduler ADDRESS`` runs the same work on an
 existing dask.distributed cluster; otherwise local processes are used.
 

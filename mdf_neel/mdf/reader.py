@@ -113,7 +113,9 @@ def read_system_matrix(
     SystemMatrix
         ``data`` (C, K, O) in the stored precision (complex64 stays complex64; time data
         and v1 data give complex128), ``background`` (C, K, E) or None,
-        ``receiver.transfer_function`` on the full rfft grid (NaN where not stored).
+        ``receiver.transfer_function`` on the full rfft grid (NaN where not stored),
+        ``noise_estimate`` (C, K) from ``/custom/noiseEstimate`` or None (MDFError when
+        it is not float ``(C, V//2 + 1)`` or not finite and >= 0 on the stored bins).
 
     Raises
     ------
@@ -197,7 +199,8 @@ def read_measurement(
         ``data`` (J, C, K, N): all frames in stored order (sparsity-transformed
         foreground decompressed to O frames, background after it),
         ``is_background_frame`` (N,), ``frame_permutation`` 0-based acquisition
-        indices or None. Time data are rfft'd.
+        indices or None, ``noise_estimate`` (C, K) from ``/custom/noiseEstimate`` or
+        None. Time data are rfft'd.
     """
     method = check_background_correction(background_correction)
     with _h5.open_file(path) as f:

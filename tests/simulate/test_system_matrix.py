@@ -214,11 +214,22 @@ def test_neel_resolution_is_the_physics_rule_for_the_largest_field():
 
 @pytest.mark.slow
 def test_neel_batches_agree_bitwise_and_small_particles_approach_langevin():
+    from mdf_neel.simulate.accuracy import contract_row_errors, contract_summary
     from tests.simulate._tiny import tiny_offsets, tiny_sequence
 
     seq, off, rows = tiny_sequence(), tiny_offsets()[[0, 4]], np.arange(1, 30)
-    a = system_functions(seq, off, diameter_m=14e-9, angle_deg=30, model="neel", frequencies=rows)
-    b = system_functions(seq, off, diameter_m=14e-9, angle_deg=30, model="neel", frequencies=rows, batch_size=1)
-    np.testing.assert_array_equal(a, b)
+    common = dict(diameter_m=14e-9, angle_deg=30, model="neel", frequencies=rows)
+    # fixed numerical settings: every member is integrated alone, whatever the batch
+    fixed = dict(common, resolution=7, step_tolerance=2.5e-6)
+    np.testing.assert_array_equal(
+        system_functions(seq, off, **fixed), system_functions(seq, off, batch_size=1, **fixed)
+    )
+    # under the row contract the settings follow each batch's own check (a lone member's rows
+    # are normalised by its own, weaker row peaks), so the layouts agree within the contract
+    # of each: twice its bounds
+    a = system_functions(seq, off, **common)
+    b = system_functions(seq, off, batch_size=1, **common)
+    diff = contract_summary(contract_row_errors(b, a))
+    assert diff["rms"] <= 2e-3 and diff["max"] <= 2e-2, diff
     lang = system_functions(seq, off, diameter_m=14e-9, model="langevin", frequencies=rows)
     assert np.linalg.norm(a - lang) < 0.1 * np.linalg.norm(lang)

@@ -209,6 +209,9 @@ class SystemMatrix(_MDFContent):
         ``"hybrid"``, ``"robot"``, ``"simulation"``, ...
     easy_axis_angle_deg : float, optional
         Easy-axis angle ϑ of the immobilised particles, n(ϑ) = (cos ϑ, sin ϑ, 0).
+    easy_axis_polar_deg : float
+        Polar angle of the easy axis from +z [deg], in [0, 180]; 90 (default) is the
+        xy-plane. Otherwise n = (sin p cos ϑ, sin p sin ϑ, cos p).
     noise_estimate : numpy.ndarray, float, shape (C, K), optional
         Noise standard deviation per channel and stored bin, in the unit of ``data``
         (``/custom/noiseEstimate``, what MPIReco whitens with); finite and >= 0.
@@ -237,6 +240,7 @@ class SystemMatrix(_MDFContent):
     is_transfer_function_corrected: bool = False
     easy_axis_angle_deg: float | None = None
     noise_estimate: np.ndarray | None = None
+    easy_axis_polar_deg: float = 90.0
 
     def __post_init__(self):
         self.data = np.asarray(self.data)
@@ -279,6 +283,9 @@ class SystemMatrix(_MDFContent):
             self.delta_sample_size_m = np.asarray(self.delta_sample_size_m, dtype=np.float64).reshape(3)
         if self.easy_axis_angle_deg is not None:
             self.easy_axis_angle_deg = float(self.easy_axis_angle_deg)
+        self.easy_axis_polar_deg = float(self.easy_axis_polar_deg)
+        if not 0.0 <= self.easy_axis_polar_deg <= 180.0:
+            raise ValueError(f"easy_axis_polar_deg must be in [0, 180] degrees, got {self.easy_axis_polar_deg!r}")
         self.noise_estimate = _noise_estimate(self.noise_estimate, (C, K))
 
     # --- sizes -----------------------------------------------------------------------------

@@ -491,6 +491,9 @@ def _read_calibration(f, O, strict, method_default="n.a."):
     order = read_string(f, _CAL + "order", required=False, default="xyz")
     delta = read_array(f, _CAL + "deltaSampleSize", "float", shape=(3,), required=False)
     angle = read_scalar(f, _CAL + "_easyAxisAngle", "float", required=False)
+    polar = read_scalar(f, _CAL + "_easyAxisPolarAngle", "float", required=False)
+    if polar is not None and not (np.isfinite(polar) and 0.0 <= polar <= 180.0):
+        raise fail(f, _CAL + "_easyAxisPolarAngle", f"is {polar!r}, expected a polar angle in [0, 180] degrees")
     return dict(
         grid_size=size,
         field_of_view=fov,
@@ -502,6 +505,7 @@ def _read_calibration(f, O, strict, method_default="n.a."):
         order=order,
         delta_sample_size_m=delta,
         easy_axis_angle_deg=angle,
+        easy_axis_polar_deg=90.0 if polar is None else float(polar),
     )
 
 

@@ -242,6 +242,9 @@ def inspect(path, *, rows: int = 20) -> dict:
                 cal[name] = _read(f, f"/calibration/{name}")
             cal["field_of_view_unit"] = _read(f, schema.FOV_UNIT)
             cal["easy_axis_angle_deg"] = _read(f, schema.EASY_AXIS_ANGLE)
+            polar = _read(f, schema.EASY_AXIS_POLAR_ANGLE)
+            if polar is not None:
+                cal["easy_axis_polar_deg"] = polar
             cal["easy_axis_convention"] = _read(f, schema.EASY_AXIS_CONVENTION)
             cal["snr_method"] = _read(f, schema.SNR_METHOD)
             cal["offset_fields_T"] = _range(_read(f, "/calibration/offsetFields"))

@@ -64,6 +64,8 @@ __all__ = [
     "EASY_AXIS_ANGLE",
     "EASY_AXIS_CONVENTION",
     "EASY_AXIS_CONVENTION_TEXT",
+    "EASY_AXIS_POLAR_ANGLE",
+    "EASY_AXIS_CONVENTION_TEXT_3D",
     "SNR_METHOD",
     "NOISE_ESTIMATE",
     "NOISE_ESTIMATE_METHOD",
@@ -287,6 +289,12 @@ FOV_UNIT = "/calibration/_fieldOfViewUnit"
 EASY_AXIS_ANGLE = "/calibration/_easyAxisAngle"
 EASY_AXIS_CONVENTION = "/calibration/_easyAxisConvention"
 EASY_AXIS_CONVENTION_TEXT = "n(theta) = (cos theta, sin theta, 0), theta in degrees from the x axis"
+#: polar angle of the easy axis from +z [deg]; written only for axes out of the xy-plane
+EASY_AXIS_POLAR_ANGLE = "/calibration/_easyAxisPolarAngle"
+EASY_AXIS_CONVENTION_TEXT_3D = (
+    "n(theta, polar) = (sin polar cos theta, sin polar sin theta, cos polar), theta in degrees from the "
+    "x axis towards y, polar in degrees from the z axis (_easyAxisPolarAngle; 90 when absent: the xy-plane)"
+)
 SNR_METHOD = "/calibration/_snrMethod"
 NOISE_ESTIMATE_METHOD = "/calibration/_noiseEstimateMethod"
 PROVENANCE = "/_provenance"
@@ -296,6 +304,7 @@ MANUAL_PREFACTORS = "/measurement/_manualPrefactors"
 _FIELD_LIST += [
     _F(FOV_UNIT, "string", (), "custom", description='"T" (offset-field grid, µ0·H) or "m" (positions)'),
     _F(EASY_AXIS_ANGLE, "float64", (), "custom", unit="deg", description="easy-axis angle theta"),
+    _F(EASY_AXIS_POLAR_ANGLE, "float64", (), "custom", unit="deg", description="easy-axis polar angle from +z"),
     _F(EASY_AXIS_CONVENTION, "string", (), "custom", description="meaning of the easy-axis angle"),
     _F(SNR_METHOD, "string", (), "custom", description="how /calibration/snr was obtained"),
     _F(NOISE_ESTIMATE_METHOD, "string", (), "custom", description="how /custom/noiseEstimate was obtained"),

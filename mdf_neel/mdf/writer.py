@@ -659,7 +659,11 @@ def write_system_matrix(path, sm, *, overwrite: bool = True) -> str:
             _put(f, schema.FOV_UNIT, sm.field_of_view_unit)
             if sm.easy_axis_angle_deg is not None:
                 _put(f, schema.EASY_AXIS_ANGLE, float(sm.easy_axis_angle_deg))
-                _put(f, schema.EASY_AXIS_CONVENTION, schema.EASY_AXIS_CONVENTION_TEXT)
+                if sm.easy_axis_polar_deg == 90.0:
+                    _put(f, schema.EASY_AXIS_CONVENTION, schema.EASY_AXIS_CONVENTION_TEXT)
+                else:
+                    _put(f, schema.EASY_AXIS_POLAR_ANGLE, float(sm.easy_axis_polar_deg))
+                    _put(f, schema.EASY_AXIS_CONVENTION, schema.EASY_AXIS_CONVENTION_TEXT_3D)
             if sm.provenance:
                 _write_provenance(f.create_group(schema.PROVENANCE), sm.provenance, schema.PROVENANCE)
             stamp_checksums(f)

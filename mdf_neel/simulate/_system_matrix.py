@@ -295,6 +295,7 @@ def assemble(
         field_of_view_unit="T",
         is_transfer_function_corrected=False,
         easy_axis_angle_deg=float(angle_deg),
+        easy_axis_polar_deg=float(easy_axis_polar_deg),
         provenance=prov,
         tracer=Tracer(
             name=[f"simulated monodisperse particles, D = {d_nm:g} nm, K = {float(anisotropy_Jm3):g} J/m^3"],

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from mdf_neel.errors import MDFError
-from mdf_neel.mdf import schema, validate, write_measurement, write_system_matrix
+from mdf_neel.mdf import read_system_matrix, schema, validate, write_measurement, write_system_matrix
 from mdf_neel.mdf import writer as writer_mod
 from tests.mdf._writer_cases import make_measurement, make_sm
 
@@ -412,3 +412,18 @@ def test_sigkill_during_write(tmp_path, rng, previous):
     assert all(
         n.startswith(".k.mdf.") and n.endswith(".partial") for n in _leftovers(tmp_path, "k.mdf") if n != "started"
     )
+
+
+def test_easy_axis_polar_angle_round_trips_and_in_plane_files_keep_their_fields(tmp_path):
+    plain = make_sm(np.random.default_rng(3), easy_axis_angle_deg=30.0)
+    tilted = plain.replace(easy_axis_polar_deg=60.0)
+    for sm, name in ((plain, "plain.mdf"), (tilted, "tilted.mdf")):
+        write_system_matrix(tmp_path / name, sm)
+        assert validate(tmp_path / name) == []
+    with h5py.File(tmp_path / "plain.mdf", "r") as f:
+        assert "_easyAxisPolarAngle" not in f["/calibration"]
+    assert read_system_matrix(tmp_path / "plain.mdf").easy_axis_polar_deg == 90.0
+    back = read_system_matrix(tmp_path / "tilted.mdf")
+    assert (back.easy_axis_angle_deg, back.easy_axis_polar_deg) == (30.0, 60.0)
+    with pytest.raises(ValueError, match="easy_axis_polar_deg"):
+        plain.replace(easy_axis_polar_deg=200.0)

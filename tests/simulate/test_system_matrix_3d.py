@@ -8,6 +8,7 @@ function along the field, the Boltzmann average along an easy axis parallel to t
 
 from __future__ import annotations
 
+import h5py
 import numpy as np
 import pytest
 from scipy import integrate
@@ -116,6 +117,11 @@ def test_bruker_3d_langevin_matrix_matches_closed_form_and_validates(tmp_path):
     s45 = np.sqrt(0.5)  # n = (sin 45° cos 30°, sin 45° sin 30°, cos 45°)
     np.testing.assert_allclose(back.provenance["easy_axis"], [s45 * np.sqrt(0.75), s45 * 0.5, s45], rtol=1e-12)
     assert "polar" in back.provenance["angle_convention"]
+    # the calibration group names the tilt too, in the file's own easy-axis fields
+    assert back.easy_axis_angle_deg == 30.0 and back.easy_axis_polar_deg == 45.0
+    with h5py.File(path, "r") as f:
+        assert f["/calibration/_easyAxisPolarAngle"][()] == 45.0
+        assert "polar" in f["/calibration/_easyAxisConvention"][()].decode()
 
 
 def test_out_of_plane_axis_along_the_field_is_the_one_dimensional_boltzmann_average():

@@ -12,6 +12,10 @@ What it writes (see ``sample_mdf/README.md``):
   analogue band-pass, background frames, noise; seed below);
 * ``simulated/theta_XXX.mdf``: noise-free model system matrices from
   :func:`mdf_neel.simulate.assemble` for D = 22 nm, K = 1100 J/m³;
+* ``phantom/measurement.mdf``: a SYNTHETIC measurement
+  (:func:`mdf_neel.simulate.phantom_measurement`) of three discs of the same population at
+  easy-axis angles 0°, 60° and 120°, with the calibrations' band-pass, background and
+  noise σ, to reconstruct with ``mdf-neel reconstruct``;
 
 both on the paper's 2-D sequence (2.5 MHz/102, /96; 12.59/13.55 mT; V = 1632) and its
 11 x 11 offset grid, for the easy-axis angles 0°, 45°, 90°, 135°, stored with MDF
@@ -33,9 +37,10 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))  # run from a checkout without installing
 
-from mdf_neel.mdf import read_system_matrix, validate, write_system_matrix  # noqa: E402
+from mdf_neel.mdf import read_measurement, read_system_matrix, validate, write_measurement, write_system_matrix  # noqa: E402
 from mdf_neel.simulate import assemble, preset  # noqa: E402
 from mdf_neel.simulate._system_functions import angle_system_functions  # noqa: E402
+from mdf_neel.simulate.phantom import PhantomSample, disk_phantom, phantom_measurement  # noqa: E402
 from mdf_neel.simulate.synthetic import BANDPASS_DEFAULTS, synthetic_calibration  # noqa: E402
 
 #: (diameter_m, anisotropy_Jm3, weight) of the hidden population. No species lies on the paper's
@@ -57,6 +62,17 @@ SETTINGS = {
     "background_frames": 10,
     "seed": 20220301,
     "simulated": {"diameter_m": 22e-9, "anisotropy_Jm3": 1100.0, "unit": "V/mol"},
+    # (centre x, y [T], radius [T], concentration, easy-axis angle [deg]) of each disc
+    "phantom": {
+        "samples": [
+            [[-7.0e-3, -6.0e-3], 4.0e-3, 1.0, 0.0],
+            [[7.0e-3, -6.0e-3], 4.0e-3, 0.8, 60.0],
+            [[0.0, 7.0e-3], 4.0e-3, 0.6, 120.0],
+        ],
+        "foreground_frames": 20,
+        "background_frames": 10,
+        "seed": 20220302,
+    },
 }
 
 
@@ -125,6 +141,24 @@ def make(out_dir: str, settings: dict = SETTINGS, show_progress=None) -> list:
         path = os.path.join(out_dir, "simulated", _name(angle))
         written.append(write_system_matrix(path, _single_precision(sm)))
 
+    ph = settings["phantom"]
+    phantom = disk_phantom(grid, [PhantomSample(tuple(c), r, a, th) for c, r, a, th in ph["samples"]])
+    meas = phantom_measurement(
+        seq,
+        phantom,
+        population=settings["population"],
+        transfer_function={k: v for k, v in settings["transfer_function"].items() if k != "kind"},
+        noise_sigma=float(measured[0].provenance["noise_sigma"]),  # the calibrations' receive chain
+        background_level=settings["background_level"],
+        foreground_frames=ph["foreground_frames"],
+        background_frames=ph["background_frames"],
+        frequencies=bins,
+        seed=ph["seed"],
+        model=model,
+    )
+    os.makedirs(os.path.join(out_dir, "phantom"), exist_ok=True)
+    written.append(write_measurement(os.path.join(out_dir, "phantom", "measurement.mdf"), meas))
+
     with open(os.path.join(out_dir, "manifest.json"), "w") as fh:
         json.dump({"settings": settings, "files": sorted(os.path.relpath(p, out_dir) for p in written)}, fh, indent=2)
         fh.write("\n")
@@ -147,6 +181,10 @@ def _compare(a_dir: str, b_dir: str) -> list:
                 same &= np.allclose(a.background, b.background, atol=1e-5 * np.abs(a.data).max())
             if not same:
                 differ.append(f"{sub}/{name}")
+    name = os.path.join("phantom", "measurement.mdf")
+    a, b = (read_measurement(os.path.join(d, name)).data for d in (a_dir, b_dir))
+    if not np.allclose(a, b, rtol=1e-5, atol=1e-5 * np.abs(a).max()):
+        differ.append(name)
     return differ
 
 

@@ -22,7 +22,10 @@ from mdf_neel.mdf import read_system_matrix, write_system_matrix
 from tests.mdf import _mpifiles_emulation as mpif
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SAMPLES = sorted(glob.glob(os.path.join(ROOT, "sample_mdf", "*", "*.mdf")))
+SAMPLES = sorted(
+    glob.glob(os.path.join(ROOT, "sample_mdf", "synthetic_measured", "*.mdf"))
+    + glob.glob(os.path.join(ROOT, "sample_mdf", "simulated", "*.mdf"))
+)  # the system matrices (the phantom measurement is checked in tests/test_samples.py)
 EPS32 = float(np.finfo(np.float32).eps)
 #: rows of the synthetic test matrices: DC, the drive fundamentals (16, 17) and harmonics up to 60
 BINS = np.arange(61)

@@ -34,7 +34,7 @@ import numpy as np
 from ..sequence import Receiver, as_offset_grid
 from ..systemmatrix import Experiment, Measurement, Scanner, Tracer
 from ._system_functions import ANGLE_CONVENTION, split_settings, system_functions
-from .synthetic import DEFAULT_POPULATION, _check_population, _transfer_function
+from .synthetic import DEFAULT_POPULATION, _check_population, _receive_chain
 
 __all__ = ["Phantom", "PhantomSample", "disk_phantom", "phantom_measurement"]
 
@@ -250,12 +250,8 @@ def phantom_measurement(
         raise ValueError(f"need foreground_frames >= 1 and background_frames >= 0, got {N}, {E}")
     pop = _check_population(population)
     rx = sequence.receiver
-    kfull = rx.num_frequencies
-    freqs = np.arange(kfull) if frequencies is None else np.unique(np.asarray(frequencies, dtype=np.int64))
-    if freqs.size == 0 or freqs[0] < 0 or freqs[-1] >= kfull:
-        raise ValueError(f"frequencies must be bins in [0, {kfull - 1}]")
+    freqs, tf_full, tf_desc = _receive_chain(rx, frequencies, transfer_function)
     channels = tuple(channels)
-    tf_full, tf_desc = _transfer_function(transfer_function, rx.frequencies_Hz)
     tf = tf_full[freqs]
 
     occupied = np.flatnonzero(phantom.concentration > 0)

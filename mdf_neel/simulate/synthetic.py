@@ -127,6 +127,16 @@ def _check_population(population):
     return pop
 
 
+def _receive_chain(receiver, frequencies, transfer_function):
+    """(stored bins (K,), H on the full rfft grid (K_full,), H's description) of a receiver."""
+    kfull = receiver.num_frequencies
+    freqs = np.arange(kfull) if frequencies is None else np.unique(np.asarray(frequencies, dtype=np.int64))
+    if freqs.size == 0 or freqs[0] < 0 or freqs[-1] >= kfull:
+        raise ValueError(f"frequencies must be bins in [0, {kfull - 1}]")
+    tf_full, tf_desc = _transfer_function(transfer_function, receiver.frequencies_Hz)
+    return freqs, tf_full, tf_desc
+
+
 def _transfer_function(transfer_function, frequencies_Hz):
     """(H on the rfft grid (K_full,), description dict)."""
     if transfer_function is None:
@@ -248,12 +258,8 @@ def synthetic_calibration(
     else:
         grid = as_offset_grid(offsets_T)
     rx = sequence.receiver
-    kfull = rx.num_frequencies
-    freqs = np.arange(kfull) if frequencies is None else np.unique(np.asarray(frequencies, dtype=np.int64))
-    if freqs.size == 0 or freqs[0] < 0 or freqs[-1] >= kfull:
-        raise ValueError(f"frequencies must be bins in [0, {kfull - 1}]")
+    freqs, tf_full, tf_desc = _receive_chain(rx, frequencies, transfer_function)
     channels = tuple(channels)
-    tf_full, tf_desc = _transfer_function(transfer_function, rx.frequencies_Hz)
     tf = tf_full[freqs]
 
     # clean mixtures Σ w_j φ̂_j per angle; one physics call per particle type with every

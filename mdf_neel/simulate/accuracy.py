@@ -29,7 +29,9 @@ tolerance of each batch and verifies both:
    :data:`DEGREE_RTOL_PER_RTOL` · ``rtol``; the checked members at the reference's step
    tolerance show its own error against the reference, which may use
    :data:`DEGREE_SHARE` of the acceptance bounds, else the degree goes up (at most
-   :data:`DEGREE_MAX_ABOVE` above the m̄ degree at ``0.1·rtol``);
+   :data:`DEGREE_MAX_ABOVE` above the m̄ degree at ``0.1·rtol``); where the first passes,
+   lower degrees are tried against the same reference (at most :data:`DEGREE_MAX_BELOW`
+   below it) and the lowest that still passes is kept;
 4. pilot (batches larger than twice the checked members): the same members at the step
    tolerance :data:`STEP_TOL_PER_RTOL` · ``rtol``; where their error is too large it sets
    a tighter step tolerance by the measured rate of the error in the tolerance; where it
@@ -85,6 +87,10 @@ DEGREE_RTOL_PER_RTOL = 1.0
 DEGREE_SHARE = 0.3
 #: ... and may rise at most this far above the m̄ degree at 0.1·rtol
 DEGREE_MAX_ABOVE = 8
+#: ... or fall at most this far below the first degree where that passes (at 18 nm /
+#: 1500 J/m³ degrees 11, 12 and 13 gave the same rows to 0.3 %: the step error dominates,
+#: and degree 11 took 0.69x the time of 13)
+DEGREE_MAX_BELOW = 6
 #: first per-step tolerance of the stepper, as a multiple of rtol
 STEP_TOL_PER_RTOL = 2.5e-3
 #: a pilot inside 1/LOOSEN_BELOW of the bounds tries a looser step tolerance, at most
@@ -127,7 +133,7 @@ MAX_ACCEPT_FRACTION = 0.3
 SLOW_MODE_ACCEPT_FRACTION = 0.3
 #: Néel solver generation: part of every dictionary fingerprint (change it whenever the
 #: numerics change results beyond the contract)
-SOLVER_GENERATION = "neel-sh-galerkin-rodas5p/row-contract-4"
+SOLVER_GENERATION = "neel-sh-galerkin-rodas5p/row-contract-5"
 
 METHODS = ("auto", "full", "reduced", "slow-mode")
 #: every constant above that changes which rows a batch returns (part of the fingerprint)
@@ -138,6 +144,7 @@ _CONTRACT_CONSTANTS = (
     "DEGREE_RTOL_PER_RTOL",
     "DEGREE_SHARE",
     "DEGREE_MAX_ABOVE",
+    "DEGREE_MAX_BELOW",
     "STEP_TOL_PER_RTOL",
     "LOOSEN_BELOW",
     "LOOSEN_MAX_FACTOR",
@@ -450,8 +457,12 @@ def verified_neel_magnetization(
             norm = (batch_rows, groups)
         method = "full"
     if not met and method == "full" and solver.resolution is None:
-        degree = _verified_degree(tight, ref_tol, norm, members, groups, solver.rtol, particle, fields_T, resolution)
-    ref_rows = tight(degree + REFERENCE_EXTRA_DEGREE, ref_tol)
+        degree, ref_degree = _verified_degree(
+            tight, ref_tol, norm, members, groups, solver.rtol, particle, fields_T, resolution
+        )
+    else:
+        ref_degree = degree + REFERENCE_EXTRA_DEGREE
+    ref_rows = tight(ref_degree, ref_tol)
     if norm is None:
         norm = (ref_rows, groups[members])
     if not met and fields_T.shape[0] > PILOT_MIN_BATCH * members.size:
@@ -472,7 +483,7 @@ def verified_neel_magnetization(
             break
         if tol < REFERENCE_MIN_RATIO * ref_tol:
             ref_tol = tol * REFERENCE_STEP_FACTOR
-        ref_rows = tight(degree + REFERENCE_EXTRA_DEGREE, ref_tol)
+        ref_rows = tight(ref_degree, ref_tol)
         m, info = solve(tol, method, None, degree)
         est, met, _ = check(m, info, tol, method, degree, ref_rows)
         if met:
@@ -507,24 +518,41 @@ def verified_neel_magnetization(
     return m, info
 
 
-def _verified_degree(tight, ref_tol, norm, members, groups, rtol, particle, fields_T, mean_degree) -> int:
-    """The lowest degree from choose_resolution(ξ_max, σ, DEGREE_RTOL_PER_RTOL·rtol) upward (at most
-    ``mean_degree``, the m̄ degree at 0.1·rtol) whose own error (the checked members at the reference's
-    step tolerance against REFERENCE_EXTRA_DEGREE more) uses at most DEGREE_SHARE of the acceptance
-    bounds; raised at most to ``mean_degree`` + DEGREE_MAX_ABOVE (the m̄ degree does not always
-    suffice for the rows: 14 nm / 6700 J/m³ needs more than its 13)."""
+def _verified_degree(tight, ref_tol, norm, members, groups, rtol, particle, fields_T, mean_degree):
+    """(degree, reference degree) of the batch: the lowest degree from choose_resolution(ξ_max, σ,
+    DEGREE_RTOL_PER_RTOL·rtol) upward (at most ``mean_degree``, the m̄ degree at 0.1·rtol) whose own
+    error (the checked members at the reference's step tolerance against REFERENCE_EXTRA_DEGREE
+    more) uses at most DEGREE_SHARE of the acceptance bounds; raised at most to ``mean_degree`` +
+    DEGREE_MAX_ABOVE (the m̄ degree does not always suffice for the rows: 14 nm / 6700 J/m³ needs
+    more than its 13). Where the first degree passes, lower ones are held against the same
+    reference and the lowest passing one is kept (at most DEGREE_MAX_BELOW lower); the
+    reference degree is the highest solved."""
     from ..physics import ParticleParameters, choose_resolution
 
     keys = ("diameter_m", "anisotropy_Jm3", "alpha", "saturation_magnetization_Am", "temperature_K", "gamma")
     p = ParticleParameters(**{k: particle[k] for k in keys if k in particle})
     bmax = float(np.linalg.norm(fields_T, axis=-1).max())
-    degree = min(mean_degree, choose_resolution(p.xi_per_tesla * bmax, p.sigma, DEGREE_RTOL_PER_RTOL * rtol))
+    degree = start = min(mean_degree, choose_resolution(p.xi_per_tesla * bmax, p.sigma, DEGREE_RTOL_PER_RTOL * rtol))
     while True:
         ref_rows = tight(degree + REFERENCE_EXTRA_DEGREE, ref_tol)
         scale = norm if norm is not None else (ref_rows, groups[members])
         own = _estimate(scale[0], scale[1], tight(degree, ref_tol), ref_rows, groups[members])
         if _ratio(own, rtol) <= DEGREE_SHARE:
-            return degree
+            if degree != start:
+                return degree, degree + REFERENCE_EXTRA_DEGREE
+            ref_degree = degree + REFERENCE_EXTRA_DEGREE
+            while degree > max(2, start - DEGREE_MAX_BELOW):
+                lower = _estimate(scale[0], scale[1], tight(degree - 1, ref_tol), ref_rows, groups[members])
+                if _ratio(lower, rtol) > DEGREE_SHARE:
+                    break
+                degree -= 1
+                logger.info(
+                    "row contract: degree %d alone gives RMS %.3g, max %.3g; lowered",
+                    degree,
+                    lower["rms"],
+                    lower["max"],
+                )
+            return degree, ref_degree
         if degree + REFERENCE_EXTRA_DEGREE > mean_degree + DEGREE_MAX_ABOVE:
             logger.warning(
                 "row contract: degree %d alone still gives RMS %.3g, max %.3g; not raised further",
@@ -532,7 +560,7 @@ def _verified_degree(tight, ref_tol, norm, members, groups, rtol, particle, fiel
                 own["rms"],
                 own["max"],
             )
-            return degree
+            return degree, degree + REFERENCE_EXTRA_DEGREE
         logger.info("row contract: degree %d alone gives RMS %.3g, max %.3g; raised", degree, own["rms"], own["max"])
         degree += REFERENCE_EXTRA_DEGREE
 

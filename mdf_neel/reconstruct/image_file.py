@@ -135,6 +135,17 @@ def read_image(path) -> Reconstruction:
     ------
     MDFError
         Not such a file (the message names it).
+
+    Examples
+    --------
+    Writing and reading back: see :func:`write_image`. A file that is not an image:
+
+    >>> from mdf_neel.errors import MDFError
+    >>> try:
+    ...     read_image("no-such-image.h5")
+    ... except MDFError as err:
+    ...     print(str(err).split(":")[0])
+    file 'no-such-image.h5'
     """
     path = os.fspath(path)
     try:

@@ -539,6 +539,14 @@ def row_noise(system_matrices, measurement, bins, options: MeasurementOptions = 
     Returns
     -------
     numpy.ndarray, float64, shape (C·K,), or None
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> sm = SimpleNamespace(noise_estimate=np.array([[1.0, 2.0], [3.0, 4.0]]), num_channels=2,
+    ...                      num_frequencies=2, frequency_indices=np.array([33, 50]))
+    >>> row_noise([sm, sm], None, [50]).tolist()   # (channel, bin) rows of the chosen bins
+    [2.0, 4.0]
     """
     bins = np.asarray(bins, dtype=np.int64)
     estimates = []

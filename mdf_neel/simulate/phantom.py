@@ -34,7 +34,7 @@ import numpy as np
 from ..sequence import Receiver, as_offset_grid
 from ..systemmatrix import Experiment, Measurement, Scanner, Tracer
 from ._system_functions import ANGLE_CONVENTION, split_settings, system_functions
-from .synthetic import DEFAULT_POPULATION, _check_population, _receive_chain
+from .synthetic import DEFAULT_POPULATION, _check_population, _receive_chain, _silent_bins
 
 __all__ = ["Phantom", "PhantomSample", "disk_phantom", "phantom_measurement"]
 
@@ -277,8 +277,7 @@ def phantom_measurement(
             clean += w * (phi @ phantom.concentration[where])
     clean *= tf[None, :]
 
-    drive = sequence.drive_field
-    silent = np.isin(freqs, [0] + [int(h) for h, a in zip(drive.harmonics_per_cycle, drive.active_channels) if a])
+    silent = _silent_bins(freqs, sequence.drive_field)
     peak = float(np.abs(clean[:, ~silent]).max()) if (~silent).any() else 0.0
     sigma = float(noise_sigma) if noise_sigma is not None else noise_level * peak
     C, K = clean.shape
@@ -306,7 +305,7 @@ def phantom_measurement(
         data=frames[None],
         frequency_indices=freqs,
         is_background_frame=is_bg,
-        drive_field=drive,
+        drive_field=sequence.drive_field,
         receiver=receiver,
         is_background_corrected=bool(background_corrected),
         is_transfer_function_corrected=False,

@@ -127,6 +127,12 @@ def _check_population(population):
     return pop
 
 
+def _silent_bins(freqs, drive_field) -> np.ndarray:
+    """Mask (K,) of the stored bins that set no noise scale: DC and the active drive fundamentals."""
+    fundamentals = [int(h) for h, a in zip(drive_field.harmonics_per_cycle, drive_field.active_channels) if a]
+    return np.isin(freqs, [0] + fundamentals)
+
+
 def _receive_chain(receiver, frequencies, transfer_function):
     """(stored bins (K,), H on the full rfft grid (K_full,), H's description) of a receiver."""
     kfull = receiver.num_frequencies
@@ -285,11 +291,7 @@ def synthetic_calibration(
     bar.close()
     mixtures = list(mix)
 
-    silent = np.isin(
-        freqs,
-        [0]
-        + [int(h) for h, a in zip(sequence.drive_field.harmonics_per_cycle, sequence.drive_field.active_channels) if a],
-    )
+    silent = _silent_bins(freqs, sequence.drive_field)
     peak = max(float(np.abs(m[:, ~silent]).max()) if (~silent).any() else 0.0 for m in mixtures)
     sigma = noise_level * peak
     C, K, O = mixtures[0].shape

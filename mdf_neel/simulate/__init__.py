@@ -7,6 +7,7 @@ system_matrix       a simulated :class:`~mdf_neel.systemmatrix.SystemMatrix` for
 dictionary          φ̂ for every (D, K, ϑ) on chosen rows, cached, resumable, parallel
 SystemFunctionDictionary   the result of :func:`dictionary`
 AnisotropyInterpolation    verified interpolation along K for :func:`dictionary`
+LiquidAxis          the hydrodynamic-diameter or viscosity axis of a Brownian-tracer dictionary
 preset, sequence_from_file, regrid, OffsetGrid   where sequences and offset grids come from
 phantom_measurement, disk_phantom, Phantom, PhantomSample   SYNTHETIC measurements of oriented phantoms
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 from ._dictionary import SystemFunctionDictionary, dictionary
 from .interpolation import AnisotropyInterpolation
+from .liquid import LIQUID_MODELS, LiquidAxis
 from .phantom import Phantom, PhantomSample, disk_phantom, phantom_measurement
 from .sources import PRESETS, OffsetGrid, infer_grid, preset, regrid, sequence_from_file
 from ._system_functions import ANGLE_CONVENTION, CHANNEL_VECTORS, easy_axis, system_functions
@@ -35,6 +37,8 @@ __all__ = [
     "dictionary",
     "SystemFunctionDictionary",
     "AnisotropyInterpolation",
+    "LiquidAxis",
+    "LIQUID_MODELS",
     "assemble",
     "simulation_snr",
     "preset",

@@ -9,6 +9,12 @@ model all angles of a pair share one reduced basis; each element is journalled a
 arrives. With ``model="langevin"`` neither K nor ϑ matters: one element per diameter
 is computed and broadcast.
 
+For models with a carrier liquid (:data:`~mdf_neel.simulate.liquid.LIQUID_MODELS`,
+Brownian rotation) ``hydrodynamic_diameters_m=`` or ``viscosities_Pas=`` gives a
+:class:`~mdf_neel.simulate.liquid.LiquidAxis` that takes the place of the anisotropy
+axis: element ``(i_d, i_l, i_a)`` is diameter ``diameters_m[i_d]`` with the liquid
+parameter ``liquid_axis.values[i_l]``, K held at one value.
+
 Reproducibility: for the Néel model with the reduced basis an element's values depend
 (within the verified tolerance, ``docs/physics.md``) on which angles were computed
 together; a run is deterministic for a given grid, and a resumed pair recomputes only
@@ -31,10 +37,14 @@ import numpy as np
 from .._checks import check_bins, check_offsets
 from .cache import DictionaryCache, default_cache_path, read_cache
 from .interpolation import AdaptiveRefinement, AnisotropyInterpolation
+from .liquid import LiquidAxis
 from .parallel import progress_hook, resolve_workers, run_tasks, single_threaded
 from ._system_functions import ANGLE_CONVENTION, angles_task, resolution_of, split_settings
 
-__all__ = ["SystemFunctionDictionary", "dictionary", "dictionary_settings", "AnisotropyInterpolation"]
+__all__ = ["SystemFunctionDictionary", "dictionary", "dictionary_settings", "AnisotropyInterpolation", "LiquidAxis"]
+
+#: models in which neither K nor the easy axis enters: one solve per (D, liquid value), broadcast
+_AXIS_FREE_MODELS = ("langevin", "brown")
 
 logger = logging.getLogger("mdf_neel.simulate")
 
@@ -46,9 +56,12 @@ class SystemFunctionDictionary:
     Attributes
     ----------
     phi : numpy.ndarray, complex128, shape (n_D, n_K, n_angles, C, n_f, O)
-        φ̂ [1/s].
+        φ̂ [1/s]. With a ``liquid_axis`` the second axis runs along it: (n_D, n_L,
+        n_angles, C, n_f, O).
     diameters_m, anisotropies_Jm3, angles_deg : numpy.ndarray
-        The parameter grids (n_D,), (n_K,), (n_angles,).
+        The parameter grids (n_D,), (n_K,), (n_angles,). With a ``liquid_axis``,
+        ``anisotropies_Jm3`` (n_L,) holds the anisotropy of each element along the
+        second axis: the one fixed K, repeated.
     frequency_indices : numpy.ndarray of int64, shape (n_f,)
         0-based rfft bins of the rows.
     channels : tuple of str
@@ -71,6 +84,10 @@ class SystemFunctionDictionary:
     interpolated : numpy.ndarray of bool, shape (n_D, n_K, n_angles)
         True where the element was interpolated along K (its ``resolution`` is -1),
         False where it was solved exactly.
+    liquid_axis : LiquidAxis or None
+        The liquid parameter (hydrodynamic diameter [m] or viscosity [Pa s]) along the
+        second axis; ``None`` (default): the second axis is K. ``particle`` then records
+        ``None`` for that parameter.
     """
 
     phi: np.ndarray
@@ -86,6 +103,7 @@ class SystemFunctionDictionary:
     cycle_s: float | None = None
     stats: dict = field(default_factory=dict)
     interpolated: np.ndarray | None = None
+    liquid_axis: LiquidAxis | None = None
 
     def __post_init__(self):
         if self.interpolated is None:
@@ -93,8 +111,26 @@ class SystemFunctionDictionary:
 
     @property
     def grid_shape(self) -> tuple:
-        """(n_D, n_K, n_angles)."""
+        """(n_D, n_K, n_angles), or (n_D, n_L, n_angles) with a liquid axis."""
         return tuple(self.phi.shape[:3])
+
+    @property
+    def grid_axes(self) -> dict:
+        """The three grid axes in order, name -> values (numpy.ndarray).
+
+        ``{"diameter_m": ..., "anisotropy_Jm3": ..., "angle_deg": ...}``; with a liquid
+        axis its parameter (``"viscosity_Pas"`` or ``"hydrodynamic_diameter_m"``) in
+        the place of ``"anisotropy_Jm3"``.
+        """
+        if self.liquid_axis is None:
+            second = ("anisotropy_Jm3", np.asarray(self.anisotropies_Jm3))
+        else:
+            second = (self.liquid_axis.parameter, np.asarray(self.liquid_axis.values))
+        return {
+            "diameter_m": np.asarray(self.diameters_m),
+            second[0]: second[1],
+            "angle_deg": np.asarray(self.angles_deg),
+        }
 
     def element(self, i_d: int, i_k: int, i_a: int) -> np.ndarray:
         """φ̂ of one (D, K, ϑ), shape (C, n_f, O) (a view)."""
@@ -120,13 +156,15 @@ class SystemFunctionDictionary:
             cycle_s=settings["sequence"]["cycle_s"],
             stats={"computed": 0, "resumed": int(np.prod(arrays["done"].shape))},
             interpolated=arrays["interpolated"].astype(bool) if "interpolated" in arrays else None,
+            liquid_axis=LiquidAxis.from_settings(settings.get("liquid_axis")),
         )
 
     def __repr__(self) -> str:
         C, n_f, O = self.phi.shape[3:]
+        second = "anisotropies" if self.liquid_axis is None else self.liquid_axis.keyword
         return (
             f"SystemFunctionDictionary(model={self.model!r}, diameters={self.phi.shape[0]}, "
-            f"anisotropies={self.phi.shape[1]}, angles={self.phi.shape[2]}, channels={C}, "
+            f"{second}={self.phi.shape[1]}, angles={self.phi.shape[2]}, channels={C}, "
             f"frequencies={n_f}, offsets={O})"
         )
 
@@ -165,6 +203,7 @@ def dictionary_settings(
     particle,
     anisotropy_interpolation=None,
     solver=None,
+    liquid_axis=None,
 ) -> dict:
     """Everything a dictionary depends on, as a JSON-serialisable dict (stored in caches).
 
@@ -172,9 +211,12 @@ def dictionary_settings(
     included; solver keywords in it are folded into ``solver``, a
     :class:`~mdf_neel.simulate.accuracy.SolverSettings`). For the Néel model the settings include the solver generation and every numerical setting
     (:meth:`SolverSettings.settings`), so a cache made by another solver or with other
-    tolerances is refused. ``anisotropy_interpolation`` enters only when given.
+    tolerances is refused. ``anisotropy_interpolation`` enters only when given, and so
+    does ``liquid_axis`` (a :class:`~mdf_neel.simulate.liquid.LiquidAxis`; its parameter
+    is then recorded as ``None`` among the particle's: it varies along the axis).
     """
     from .. import __version__
+    from ..physics import FOKKER_PLANCK_MODELS
 
     particle, solver = split_settings(particle, solver)
 
@@ -193,10 +235,13 @@ def dictionary_settings(
         "particle": {
             k: (v if v is None or isinstance(v, (str, bool, int)) else float(v)) for k, v in sorted(particle.items())
         },
-        "solver": solver.settings() if model in ("neel", "brown") else "closed-form",
+        "solver": solver.settings() if model in FOKKER_PLANCK_MODELS else "closed-form",
     }
     if anisotropy_interpolation is not None:
         out["anisotropy_interpolation"] = anisotropy_interpolation.settings()
+    if liquid_axis is not None:
+        out["particle"][liquid_axis.parameter] = None
+        out["liquid_axis"] = liquid_axis.settings()
     return out
 
 
@@ -211,7 +256,7 @@ def dictionary(
     offsets_T,
     *,
     diameters_m,
-    anisotropies_Jm3,
+    anisotropies_Jm3=None,
     angles_deg,
     frequencies,
     model="neel",
@@ -223,6 +268,8 @@ def dictionary(
     anisotropy_interpolation=None,
     solver=None,
     physics=None,
+    hydrodynamic_diameters_m=None,
+    viscosities_Pas=None,
     **particle,
 ) -> SystemFunctionDictionary:
     """φ̂ (paper eq. 11) for every (D, K, ϑ) on the chosen rows, optionally cached.
@@ -234,10 +281,11 @@ def dictionary(
         Offset fields [T], x fastest.
     diameters_m, anisotropies_Jm3, angles_deg : array_like, 1-D
         Parameter grids: core diameters [m], anisotropy constants [J/m³], easy-axis
-        angles [deg] with n(ϑ) = (cos ϑ, sin ϑ, 0).
+        angles [deg] with n(ϑ) = (cos ϑ, sin ϑ, 0). ``anisotropies_Jm3`` may be left
+        out only with a liquid axis (then K = 0; with one, it must hold one value).
     frequencies : array_like of int, shape (n_f,)
         0-based rfft bins.
-    model : {"neel", "langevin", "anisotropic-equilibrium"}
+    model : {"neel", "langevin", "anisotropic-equilibrium", "brown"}
     channels : sequence of {"x", "y", "z"}
     cache : str, os.PathLike, bool or None
         HDF5 cache file; ``True``: a file named by the settings' fingerprint in the
@@ -270,10 +318,19 @@ def dictionary(
     physics : PhysicsParameters or mapping, optional
         The physics besides D and K (:class:`mdf_neel.physics.PhysicsParameters`); part
         of the cache settings with every field, defaults included.
+    hydrodynamic_diameters_m, viscosities_Pas : array_like, 1-D, optional
+        At most one of them, for a model with a carrier liquid
+        (:data:`~mdf_neel.simulate.liquid.LIQUID_MODELS`): hydrodynamic diameters D_h
+        [m] (each >= every core diameter) or viscosities η [Pa s] of the liquid, as the
+        second grid axis in the place of K (``SystemFunctionDictionary.liquid_axis``;
+        ``phi`` is (n_D, n_L, n_angles, C, n_f, O)). The other liquid parameter comes
+        from ``physics`` or its keyword. Part of the cache settings only when given;
+        not combined with ``anisotropy_interpolation``.
     **particle
-        Physics keywords (alpha, saturation_magnetization_Am, temperature_K, gamma)
-        override fields of ``physics``; the solver keywords (rtol, method, resolution,
-        step_tolerance, n_threads) override fields of ``solver``.
+        Physics keywords (alpha, saturation_magnetization_Am, temperature_K, gamma,
+        hydrodynamic_diameter_m, viscosity_Pas) override fields of ``physics``; the
+        solver keywords (rtol, method, resolution, step_tolerance, n_threads) override
+        fields of ``solver``.
 
     Returns
     -------
@@ -290,11 +347,37 @@ def dictionary(
     (2, 2, 2, 2, 3, 9)
     >>> d.element(1, 0, 1).shape  # D = 22 nm, K = 500 J/m³, ϑ = 90°
     (2, 3, 9)
+
+    Tracers in liquids of two viscosities (Brownian rotation; one solve per (D, η)):
+
+    >>> seq, small = preset("paper-2d", grid=(2, 2))
+    >>> b = dictionary(seq, small.offsets_T, diameters_m=[16e-9], angles_deg=[0.0], frequencies=[16, 17, 33],
+    ...                model="brown", viscosities_Pas=[1e-3, 2e-3], hydrodynamic_diameter_m=25e-9, rtol=1e-2,
+    ...                progress=False)
+    >>> b.phi.shape, list(b.grid_axes)  # (D, η, angles, channels, frequencies, positions)
+    ((1, 2, 1, 2, 3, 4), ['diameter_m', 'viscosity_Pas', 'angle_deg'])
+    >>> b.liquid_axis.values, b.particle["viscosity_Pas"], b.particle["hydrodynamic_diameter_m"]
+    ((0.001, 0.002), None, 2.5e-08)
     """
     from ._system_functions import channel_vectors
 
     D = _floats(diameters_m, "diameters_m")
-    K = _floats(anisotropies_Jm3, "anisotropies_Jm3")
+    axis = LiquidAxis.from_keywords(hydrodynamic_diameters_m=hydrodynamic_diameters_m, viscosities_Pas=viscosities_Pas)
+    if axis is not None:
+        axis.check(model, D)
+        if axis.parameter in particle:
+            raise TypeError(f"{axis.parameter} is fixed by a keyword and varied by {axis.keyword}: give one of them")
+        if anisotropy_interpolation is not None:
+            raise ValueError("anisotropy_interpolation interpolates along K; a dictionary with a liquid axis has none")
+    if anisotropies_Jm3 is None and axis is None:
+        raise TypeError("dictionary() needs anisotropies_Jm3 (it may be left out only with a liquid axis)")
+    K_fixed = _floats(0.0 if anisotropies_Jm3 is None else anisotropies_Jm3, "anisotropies_Jm3")
+    if axis is not None and K_fixed.size != 1:
+        raise ValueError(
+            f"with {axis.keyword} the anisotropy is held at one value, got anisotropies_Jm3={K_fixed.tolist()}"
+        )
+    # the second grid axis: K, or the liquid parameter with K repeated along it
+    K = K_fixed if axis is None else np.full(len(axis), K_fixed[0])
     A = _floats(angles_deg, "angles_deg")
     off = check_offsets(offsets_T)
     freqs = check_bins(frequencies, sequence.receiver.num_frequencies)
@@ -303,7 +386,7 @@ def dictionary(
     channels = tuple(channels)
     channel_vectors(channels)
     # neither K nor the easy axis enters the Langevin model or Brownian rotation
-    broadcast = model in ("langevin", "brown")
+    broadcast = model in _AXIS_FREE_MODELS
     interp = AnisotropyInterpolation.coerce(anisotropy_interpolation)
     if interp is not None and K.size > 1 and not np.all(np.diff(K) > 0):
         raise ValueError(f"anisotropies_Jm3 must be sorted strictly increasing for anisotropy_interpolation, got {K}")
@@ -316,7 +399,7 @@ def dictionary(
         sequence,
         off,
         diameters_m=D,
-        anisotropies_Jm3=K,
+        anisotropies_Jm3=K_fixed if axis is not None else K,
         angles_deg=A,
         frequencies=freqs,
         model=model,
@@ -324,6 +407,7 @@ def dictionary(
         particle=particle,
         anisotropy_interpolation=interp,
         solver=solver,
+        liquid_axis=axis,
     )
     if cache is True:
         cache = default_cache_path(settings)
@@ -336,11 +420,16 @@ def dictionary(
         done = np.zeros(grid_shape, dtype=bool)
         resolution = np.full(grid_shape, -1, dtype=np.int64)
 
+    # broadcast models: one solve per diameter, or per (diameter, liquid value) with a liquid axis
+    columns = range(K.size) if axis is not None or not broadcast else range(1)
+
     def targets(key):
-        return (key[0], slice(None), slice(None)) if broadcast else key
+        if not broadcast:
+            return key
+        return (key[0], slice(None), slice(None)) if axis is None else (key[0], key[1], slice(None))
 
     # no more worker processes than (D, K) tasks: a single task runs here on every thread
-    n_tasks = D.size if broadcast else D.size * K.size
+    n_tasks = D.size * len(columns)
     n_workers = 1 if scheduler is not None else min(resolve_workers(workers), n_tasks)
     kwargs_common = dict(single_threaded(particle, model, n_workers, scheduler), solver=solver)
 
@@ -358,6 +447,7 @@ def dictionary(
                     model=model,
                     frequencies=freqs,
                     channels=channels,
+                    **({} if axis is None else {axis.parameter: axis.values[pair[1]]}),
                 ),
             }
             for pair, angle_idx in pairs.items()
@@ -396,13 +486,14 @@ def dictionary(
     stats = {}
     if broadcast:
         for i in range(D.size):
-            if done[i, 0, 0]:
-                phi[i] = phi[i, 0, 0]
-                resolution[i] = resolution[i, 0, 0]
-                done[i] = True
-        pairs = {(i, 0): [0] for i in range(D.size) if not np.all(done[i])}
-        already = D.size - len(pairs)
-        run(pairs, D.size, already, "dictionary")
+            for j in columns:
+                if done[i, j, 0]:
+                    phi[targets((i, j, 0))] = phi[i, j, 0]
+                    resolution[targets((i, j, 0))] = resolution[i, j, 0]
+                    done[targets((i, j, 0))] = True
+        pairs = {(i, j): [0] for i in range(D.size) for j in columns if not np.all(done[targets((i, j, 0))])}
+        already = n_tasks - len(pairs)
+        run(pairs, n_tasks, already, "dictionary")
         stats = {"computed": len(pairs), "resumed": already}
         computed_any = bool(pairs)
     elif interp is None:
@@ -453,6 +544,7 @@ def dictionary(
                 "frequency_indices": freqs,
                 "offsets_T": off,
                 "channels": np.array(channels, dtype=object),
+                **({} if axis is None else {axis.keyword: np.asarray(axis.values)}),
             },
             interpolated=interpolated,
         )
@@ -465,9 +557,10 @@ def dictionary(
         channels=channels,
         offsets_T=off,
         model=str(model),
-        particle=dict(particle),
+        particle=dict(particle) if axis is None else dict(particle, **{axis.parameter: None}),
         resolution=resolution,
         cycle_s=sequence.drive_field.cycle_s,
         stats=stats,
         interpolated=interpolated,
+        liquid_axis=axis,
     )

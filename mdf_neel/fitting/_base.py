@@ -9,6 +9,11 @@ atoms with non-zero weight. Prediction for an angle ϑ is
   the scored data, which is the paper's definition of the model error);
 * ``tf_mode="shared"``: ``â · Σ_n w_n φ_n(ϑ)`` with one TF per (channel, row), so any
   angle and any offset grid can be predicted.
+
+For tracers in a liquid (``model="brown"``) the second grid axis may be a liquid
+parameter instead of K (``hydrodynamic_diameters_m`` or ``viscosities_Pas``,
+:class:`~mdf_neel.simulate.liquid.LiquidAxis`): atoms are then (D, liquid value) with K
+held fixed, and everything else is the same.
 """
 
 from __future__ import annotations
@@ -114,17 +119,38 @@ class _FittingModel(BaseEstimator):
         """The estimator's physics parameters as one typed object (fields it lacks keep their defaults)."""
         from ..physics import PhysicsParameters
 
-        return PhysicsParameters.coerce(
-            None,
-            **{name: getattr(self, name, None) for name in ("alpha", "saturation_magnetization_Am", "temperature_K")},
-        )
+        names = ("alpha", "saturation_magnetization_Am", "temperature_K", "hydrodynamic_diameter_m", "viscosity_Pas")
+        return PhysicsParameters.coerce(None, **{name: getattr(self, name, None) for name in names})
 
     def _solver(self) -> dict:
-        """Solver keywords of the dictionary (the row contract ``rtol`` of Néel models)."""
+        """Solver keywords of the dictionary (the row contract ``rtol`` of Fokker–Planck models)."""
+        from ..physics import FOKKER_PLANCK_MODELS
+
         rtol = getattr(self, "rtol", None)
-        if rtol is None or self._dictionary_model() != "neel":
+        if rtol is None or self._dictionary_model() not in FOKKER_PLANCK_MODELS:
             return {}
         return {"rtol": float(rtol)}
+
+    def _liquid_axis(self, diameters_m):
+        """The liquid axis the parameters ask for (None without one), checked against the model."""
+        from ..simulate.liquid import LiquidAxis
+
+        try:
+            axis = LiquidAxis.from_keywords(
+                hydrodynamic_diameters_m=getattr(self, "hydrodynamic_diameters_m", None),
+                viscosities_Pas=getattr(self, "viscosities_Pas", None),
+            )
+        except TypeError as exc:
+            raise ValueError(str(exc)) from None
+        if axis is None:
+            return None
+        axis.check(self._dictionary_model(), diameters_m)
+        if getattr(self, axis.parameter, None) is not None:
+            raise ValueError(
+                f"{axis.parameter}={getattr(self, axis.parameter)!r} is fixed and {axis.keyword} varies it: "
+                f"set {axis.parameter}=None"
+            )
+        return axis
 
     def _check_params(self):
         if self.tf_mode not in TF_MODES:
@@ -142,7 +168,19 @@ class _FittingModel(BaseEstimator):
             k = np.asarray(self.anisotropies_Jm3, dtype=np.float64).reshape(-1)
             if k.size == 0 or np.any(~np.isfinite(k)) or np.any(k < 0):
                 raise ValueError(f"anisotropies_Jm3 must be non-negative values in J/m³, got {self.anisotropies_Jm3!r}")
-        return d, k
+        from ..physics import MODELS
+
+        if getattr(self, "model", None) is not None and self.model not in MODELS:
+            raise ValueError(f"model must be one of {MODELS}, got {self.model!r}")
+        axis = self._liquid_axis(d)
+        if axis is not None:
+            from ..simulate._dictionary import AXIS_FREE_MODELS
+
+            # K is held at one value along a liquid axis; where K does not enter, any value does
+            if k.size != 1 and self._dictionary_model() not in AXIS_FREE_MODELS:
+                raise ValueError(f"with {axis.keyword} anisotropies_Jm3 must hold one value, got {k.tolist()}")
+            k = np.full(len(axis), k[0] if k.size == 1 else 0.0)
+        return d, k, axis
 
     # ------------------------------------------------------------------ inputs
     def _measured(self, y, n_samples, *, rows=None, channels=None, dictionary=None) -> _Measured:
@@ -215,7 +253,9 @@ class _FittingModel(BaseEstimator):
         return _Measured(data, selected, np.asarray(rows, dtype=np.int64), orders, chans)
 
     # ------------------------------------------------------------------ dictionary
-    def _load_dictionary(self, *, sequence, offsets_T, angles_deg, rows, channels, diameters_m, anisotropies_Jm3):
+    def _load_dictionary(
+        self, *, sequence, offsets_T, angles_deg, rows, channels, diameters_m, anisotropies_Jm3, liquid_axis=None
+    ):
         """The one place a dictionary is obtained: the given one, or mdf_neel.simulate."""
         if self.dictionary is not None:
             return self.dictionary
@@ -225,19 +265,23 @@ class _FittingModel(BaseEstimator):
 
         angles = (0.0,) if self._angle_independent else tuple(float(a) for a in np.unique(angles_deg % 180.0))
         logger.info(
-            "dictionary: model %s, %d diameters x %d anisotropies x %d angles, %d rows, %d offsets",
+            "dictionary: model %s, %d diameters x %d %s x %d angles, %d rows, %d offsets",
             self._dictionary_model(),
             len(diameters_m),
             len(anisotropies_Jm3),
+            "anisotropies" if liquid_axis is None else liquid_axis.keyword,
             len(angles),
             len(rows),
             len(offsets_T),
         )
+        if liquid_axis is None:
+            second = {"anisotropies_Jm3": tuple(float(k) for k in anisotropies_Jm3)}
+        else:  # K held at one value along the liquid axis
+            second = {"anisotropies_Jm3": (float(anisotropies_Jm3[0]),), liquid_axis.keyword: liquid_axis.values}
         return simulate_dictionary(
             sequence,
             offsets_T,
             diameters_m=tuple(float(d) for d in diameters_m),
-            anisotropies_Jm3=tuple(float(k) for k in anisotropies_Jm3),
             angles_deg=angles,
             frequencies=np.asarray(rows, dtype=np.int64),
             model=self._dictionary_model(),
@@ -245,10 +289,26 @@ class _FittingModel(BaseEstimator):
             cache=self.cache,
             workers=self.workers,
             physics=self._physics(),
+            **second,
             **self._solver(),
         )
 
-    def _view(self, dic, measured: _Measured, angles_deg, diameters_m, anisotropies_Jm3, offsets_T):
+    def _second_index(self, dic, anisotropies_Jm3, liquid_parameter, liquid_values) -> np.ndarray:
+        """Indices along the dictionary's second axis: of the anisotropies, or of the liquid values."""
+        dic_axis = getattr(dic, "liquid_axis", None)
+        if liquid_parameter is None:
+            if dic_axis is not None:
+                raise ValueError(
+                    f"the dictionary's second axis is {dic_axis.keyword}, not K: give {dic_axis.keyword}= "
+                    "to the estimator"
+                )
+            return _grid_match(anisotropies_Jm3, dic.anisotropies_Jm3, "anisotropy_Jm3")
+        if dic_axis is None or dic_axis.parameter != liquid_parameter:
+            held = "K" if dic_axis is None else dic_axis.keyword
+            raise ValueError(f"the estimator fits {liquid_parameter} but the dictionary's second axis is {held}")
+        return _grid_match(liquid_values, dic_axis.values, liquid_parameter)
+
+    def _view(self, dic, measured: _Measured, angles_deg, diameters_m, anisotropies_Jm3, offsets_T, liquid_axis=None):
         phi = dic.phi
         d_idx = _grid_match(diameters_m, dic.diameters_m, "diameter_m")
         if self._single_anisotropy:
@@ -256,7 +316,12 @@ class _FittingModel(BaseEstimator):
                 raise ValueError("the M0 (equilibrium) dictionary must have a single anisotropy entry")
             k_idx = np.zeros(1, dtype=np.int64)
         else:
-            k_idx = _grid_match(anisotropies_Jm3, dic.anisotropies_Jm3, "anisotropy_Jm3")
+            k_idx = self._second_index(
+                dic,
+                anisotropies_Jm3,
+                None if liquid_axis is None else liquid_axis.parameter,
+                None if liquid_axis is None else liquid_axis.values,
+            )
         if not (np.array_equal(d_idx, np.arange(phi.shape[0])) and np.array_equal(k_idx, np.arange(phi.shape[1]))):
             phi = phi[np.ix_(d_idx, k_idx)]
         dic_angles = np.atleast_1d(np.asarray(dic.angles_deg, dtype=np.float64))
@@ -302,7 +367,7 @@ class _FittingModel(BaseEstimator):
         self
         """
         angles = _check_angles(X)
-        d, k = self._check_params()
+        d, k, axis = self._check_params()
         self._check_extra_params()
         measured = self._measured(y, angles.size)
         seq = offsets = None
@@ -317,8 +382,9 @@ class _FittingModel(BaseEstimator):
             channels=measured.channels,
             diameters_m=d,
             anisotropies_Jm3=k if not self._single_anisotropy else (0.0,),
+            liquid_axis=axis,
         )
-        view = self._view(dic, measured, angles, d, k, offsets)
+        view = self._view(dic, measured, angles, d, k, offsets, axis)
         data = K.FitData(measured.data)
         self.n_features_in_ = 1
         self.angles_deg_ = angles
@@ -327,8 +393,11 @@ class _FittingModel(BaseEstimator):
         self.channels_ = tuple(measured.channels)
         self.diameters_m_ = d
         self.anisotropies_Jm3_ = k
+        self.liquid_parameter_ = None if axis is None else axis.parameter
+        self.liquid_values_ = None if axis is None else np.asarray(axis.values)
         self._fit_core(data, view)
         self.atom_params_ = np.column_stack([d[self.atoms_[:, 0]], k[self.atoms_[:, 1]]])
+        self.atom_liquid_values_ = None if axis is None else self.liquid_values_[self.atoms_[:, 1]]
         self._atom_phi = np.stack([view.atoms(a, self._flat_atoms()) for a in range(angles.size)])
         self._templates = measured.templates
         self._sequence = seq
@@ -381,7 +450,9 @@ class _FittingModel(BaseEstimator):
                     k_idx = (
                         np.zeros(len(d_idx), dtype=np.int64)
                         if self._single_anisotropy
-                        else _grid_match(self.atom_params_[:, 1], dic.anisotropies_Jm3, "anisotropy_Jm3")
+                        else self._second_index(
+                            dic, self.atom_params_[:, 1], self._fitted_liquid(), self._atom_liquid_values()
+                        )
                     )
                     c_idx = [tuple(dic.channels).index(c) for c in self.channels_]
                     f_idx = _row_positions(np.asarray(dic.frequency_indices), self.frequency_indices_, "the dictionary")
@@ -398,8 +469,9 @@ class _FittingModel(BaseEstimator):
         from ..simulate import system_functions
 
         offs = self._templates[0].offset_fields_T if offsets is None else offsets
+        liquid, values = self._fitted_liquid(), self._atom_liquid_values()
         out = []
-        for dm, kj in self.atom_params_:
+        for i, (dm, kj) in enumerate(self.atom_params_):
             out.append(
                 system_functions(
                     self._sequence,
@@ -411,10 +483,21 @@ class _FittingModel(BaseEstimator):
                     frequencies=self.frequency_indices_,
                     channels=self.channels_,
                     physics=self._physics(),
+                    **({} if liquid is None else {liquid: float(values[i])}),
                     **self._solver(),
                 )
             )
         return np.stack(out)
+
+    def _fitted_liquid(self):
+        """The liquid parameter fitted along the second axis (None: K)."""
+        return getattr(self, "liquid_parameter_", None)
+
+    def _atom_liquid_values(self):
+        """The liquid value of each atom (None without a liquid axis)."""
+        if self._fitted_liquid() is None:
+            return None
+        return np.asarray(self.liquid_values_)[np.asarray(self.atoms_)[:, 1]]
 
     def _predict_one(self, angle_deg, *, offsets=None, y_row=None):
         phi = self._phi_atoms(angle_deg, offsets)  # (n, C, F, O)
@@ -541,6 +624,12 @@ class _FittingModel(BaseEstimator):
         if getattr(self, "rank_", None) is not None:
             fit["rank"] = int(self.rank_)
         fit.update(self._physics().keywords())
+        liquid = self._fitted_liquid()
+        if liquid is not None:  # varied along the liquid axis: one value per atom
+            from ..simulate.liquid import LIQUID_PARAMETERS
+
+            del fit[liquid]
+            fit[f"atom_{LIQUID_PARAMETERS[liquid][0]}"] = self._atom_liquid_values()
         return {"software": f"mdf_neel {__version__}", "fitting": fit}
 
 

@@ -43,9 +43,12 @@ class DictionaryModel(_FittingModel):
     frequencies : array_like of int or None, default=None
         0-based rfft bins; ``None`` = I_freq (97 rows).
     tf_mode : {"per_angle", "shared"}, default="per_angle"
-    model : {"neel", "anisotropic-equilibrium"}, default="neel"
+    model : {"neel", "anisotropic-equilibrium", "brown"}, default="neel"
     alpha, saturation_magnetization_Am, temperature_K
         Particle constants of the dictionary.
+    hydrodynamic_diameter_m, viscosity_Pas, hydrodynamic_diameters_m, viscosities_Pas
+        Liquid parameters of ``model="brown"``, fixed or as the grid in the place of K
+        (weights over (D, D_h) or (D, η)); see :class:`~mdf_neel.fitting.NeelModel`.
     channel_reduction : {"mean", "sum"}, default="mean"
     svd_domain : {"complex", "real"}, default="complex"
         SVD of the complex stacked matrix (the paper) or of its real stacking.
@@ -64,7 +67,7 @@ class DictionaryModel(_FittingModel):
     ----------
     weights_ : ndarray of shape (n_diameters, n_anisotropies)
         Non-negative mixture weights (for ``"shared"`` normalised to sum 1, the TF
-        carries the scale).
+        carries the scale); (n_diameters, n_liquid_values) with a liquid axis.
     singular_values_ : ndarray of shape (J,)
         Singular values of the stacked weighted matrix M, descending.
     rank_ : int
@@ -81,6 +84,9 @@ class DictionaryModel(_FittingModel):
         Alternation rounds (``"shared"``), 1 for ``"per_angle"``.
     atom_params_ : ndarray of shape (n_atoms, 2)
         (D, K) of the atoms with non-zero weight.
+    liquid_parameter_, liquid_values_, atom_liquid_values_
+        With a liquid axis: its parameter, its values and each atom's value (n_atoms,);
+        None otherwise.
     row_errors_, training_error_, angles_deg_, frequency_indices_, mixing_orders_, channels_
         As in :class:`~mdf_neel.fitting.EquilibriumModel`.
 
@@ -113,6 +119,10 @@ class DictionaryModel(_FittingModel):
         alpha=0.1,
         saturation_magnetization_Am=474e3,
         temperature_K=293.0,
+        hydrodynamic_diameter_m=None,
+        viscosity_Pas=None,
+        hydrodynamic_diameters_m=None,
+        viscosities_Pas=None,
         channel_reduction="mean",
         svd_domain="complex",
         max_iter=50,
@@ -131,6 +141,10 @@ class DictionaryModel(_FittingModel):
         self.alpha = alpha
         self.saturation_magnetization_Am = saturation_magnetization_Am
         self.temperature_K = temperature_K
+        self.hydrodynamic_diameter_m = hydrodynamic_diameter_m
+        self.viscosity_Pas = viscosity_Pas
+        self.hydrodynamic_diameters_m = hydrodynamic_diameters_m
+        self.viscosities_Pas = viscosities_Pas
         self.channel_reduction = channel_reduction
         self.svd_domain = svd_domain
         self.max_iter = max_iter

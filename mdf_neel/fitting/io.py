@@ -47,6 +47,8 @@ _ARRAYS = (
     "atoms_",
     "atom_weights_",
     "atom_params_",
+    "liquid_values_",
+    "atom_liquid_values_",
     "transfer_function_",
     "error_map_",
     "row_errors_",
@@ -55,10 +57,12 @@ _ARRAYS = (
     "_tf",
     "_atom_phi",
 )
-_SCALARS = ("training_error_", "rank_", "objective_", "n_iter_", "n_features_in_")
+_SCALARS = ("training_error_", "rank_", "objective_", "n_iter_", "n_features_in_", "liquid_parameter_")
 
 
 def _json_value(v):
+    if isinstance(v, os.PathLike):  # e.g. cache=pathlib.Path(...)
+        return os.fspath(v)
     if isinstance(v, np.ndarray):
         return v.tolist()
     if isinstance(v, (np.integer,)):
@@ -272,8 +276,9 @@ def load_model(directory):
             setattr(est, name, meta[name])
     if meta.get("best_params") is not None:
         est.best_params_ = meta["best_params"]
-    if not hasattr(est, "mixing_orders_"):
-        est.mixing_orders_ = None
+    for name in ("mixing_orders_", "liquid_parameter_", "liquid_values_", "atom_liquid_values_"):
+        if not hasattr(est, name):  # stored only when not None
+            setattr(est, name, None)
     return est
 
 

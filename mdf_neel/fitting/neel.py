@@ -24,12 +24,23 @@ class NeelModel(_FittingModel):
     tf_mode : {"per_angle", "shared"}, default="per_angle"
         One TF per angle (the paper, eq. 14) or one per receive channel for all
         angles (fitted jointly: for each grid point the TF minimising ε_global).
-    model : {"neel", "anisotropic-equilibrium"}, default="neel"
-        Physics of the dictionary (the equilibrium one is cheap, for tests).
+    model : {"neel", "anisotropic-equilibrium", "brown"}, default="neel"
+        Physics of the dictionary (the equilibrium one is cheap, for tests);
+        ``"brown"``: tracers turning in a liquid (:mod:`mdf_neel.physics.brown`), whose
+        K and easy axis do not enter.
     alpha : float, default=0.1
         Gilbert damping.
     saturation_magnetization_Am : float, default=474e3
     temperature_K : float, default=293.0
+    hydrodynamic_diameter_m, viscosity_Pas : float or None, default=None
+        Fixed liquid parameters of ``model="brown"``: hydrodynamic diameter D_h [m]
+        (None: the core diameter) and viscosity η [Pa s] (None: 1e-3, water).
+    hydrodynamic_diameters_m, viscosities_Pas : tuple of float or None, default=None
+        At most one: a grid of D_h [m] or η [Pa s] that takes the place of the
+        anisotropy grid (:class:`~mdf_neel.simulate.liquid.LiquidAxis`), so the fit picks
+        (D, D_h) or (D, η); the matching fixed parameter must then be None. K is held at
+        the one value of ``anisotropies_Jm3`` (0 where it does not enter and more are
+        given).
     channel_reduction : {"mean", "sum"}, default="mean"
     rtol : float, default=1e-3
         Accuracy of the simulated dictionary: the row contract of
@@ -41,9 +52,15 @@ class NeelModel(_FittingModel):
     Attributes
     ----------
     best_params_ : dict
-        ``{"diameter_m": D, "anisotropy_Jm3": K}`` minimising ε_global.
+        ``{"diameter_m": D, "anisotropy_Jm3": K}`` minimising ε_global; with a liquid
+        axis ``{"diameter_m": D, "viscosity_Pas": η}`` (or ``"hydrodynamic_diameter_m"``).
     error_map_ : ndarray of shape (n_diameters, n_anisotropies)
-        ε_global of every grid point.
+        ε_global of every grid point ((n_diameters, n_liquid_values) with a liquid axis).
+    liquid_parameter_ : str or None
+        The liquid parameter of the second axis (``"viscosity_Pas"`` or
+        ``"hydrodynamic_diameter_m"``), None when it is K.
+    liquid_values_, atom_liquid_values_ : ndarray or None
+        The liquid axis' values, and that of the optimum (shape (1,)).
     transfer_function_ : ndarray, complex, ``(n_angles, C, F)`` or ``(C, F)`` (shared)
     row_errors_, training_error_, angles_deg_, frequency_indices_, mixing_orders_, channels_
         As in :class:`~mdf_neel.fitting.EquilibriumModel`.
@@ -63,6 +80,19 @@ class NeelModel(_FittingModel):
     {'diameter_m': 2e-08, 'anisotropy_Jm3': 1000.0}
     >>> m1.training_error_ < 1e-6  # the data came from this model
     True
+
+    Tracers in a liquid: the fit picks the viscosity as it picks K (``model="brown"``,
+    a hydrodynamic diameter of 25 nm; the data are at 1.3 mPa s, between the grid's
+    points):
+
+    >>> small, rows = preset("paper-2d", grid=(2, 2))[1], [16, 33, 50]
+    >>> X = np.array([[0.0]])  # the easy axis does not enter Brownian rotation
+    >>> sm = [system_matrix(seq, small, angle_deg=0.0, diameter_m=16e-9, model="brown",
+    ...                     hydrodynamic_diameter_m=25e-9, viscosity_Pas=1.3e-3, frequencies=rows, rtol=1e-2)]
+    >>> fluid = NeelModel(diameters_m=(16e-9,), model="brown", hydrodynamic_diameter_m=25e-9,
+    ...                   viscosities_Pas=(1e-3, 2e-3), frequencies=rows, rtol=1e-2, cache=False).fit(X, sm)
+    >>> fluid.best_params_
+    {'diameter_m': 1.6e-08, 'viscosity_Pas': 0.001}
     """
 
     def __init__(
@@ -76,6 +106,10 @@ class NeelModel(_FittingModel):
         alpha=0.1,
         saturation_magnetization_Am=474e3,
         temperature_K=293.0,
+        hydrodynamic_diameter_m=None,
+        viscosity_Pas=None,
+        hydrodynamic_diameters_m=None,
+        viscosities_Pas=None,
         channel_reduction="mean",
         rtol=1e-3,
         dictionary=None,
@@ -90,6 +124,10 @@ class NeelModel(_FittingModel):
         self.alpha = alpha
         self.saturation_magnetization_Am = saturation_magnetization_Am
         self.temperature_K = temperature_K
+        self.hydrodynamic_diameter_m = hydrodynamic_diameter_m
+        self.viscosity_Pas = viscosity_Pas
+        self.hydrodynamic_diameters_m = hydrodynamic_diameters_m
+        self.viscosities_Pas = viscosities_Pas
         self.channel_reduction = channel_reduction
         self.rtol = rtol
         self.dictionary = dictionary
@@ -103,7 +141,8 @@ class NeelModel(_FittingModel):
         errors = self._fit_single_atom(data, view)
         self.error_map_ = errors.reshape(len(self.diameters_m_), len(self.anisotropies_Jm3_))
         i_d, i_k = self.atoms_[0]
-        self.best_params_ = {
-            "diameter_m": float(self.diameters_m_[i_d]),
-            "anisotropy_Jm3": float(self.anisotropies_Jm3_[i_k]),
-        }
+        self.best_params_ = {"diameter_m": float(self.diameters_m_[i_d])}
+        if self.liquid_parameter_ is None:
+            self.best_params_["anisotropy_Jm3"] = float(self.anisotropies_Jm3_[i_k])
+        else:
+            self.best_params_[self.liquid_parameter_] = float(self.liquid_values_[i_k])

@@ -37,15 +37,34 @@ def plot_error_map(estimator, ax=None):
         ax.set_xlabel("core diameter D [nm]")
         ax.set_ylabel("ε_global")
     else:
-        k = np.asarray(estimator.anisotropies_Jm3_)
+        k, label, ticks = _second_axis(estimator)
         im = ax.imshow(e, origin="lower", aspect="auto", cmap="viridis", extent=_extent(k, d_nm))
         ax.figure.colorbar(im, ax=ax, label="ε_global")
-        ax.set_xlabel("anisotropy K [J/m³]")
+        _label_second_axis(ax, k, label, ticks)
         ax.set_ylabel("core diameter D [nm]")
         i_d, i_k = np.unravel_index(np.argmin(e), e.shape)
         ax.plot(k[i_k], d_nm[i_d], "r+", ms=12, mew=2)
     ax.set_title(f"{type(estimator).__name__}: error map (min {np.min(e):.4f})")
     return ax
+
+
+def _second_axis(estimator):
+    """Positions, label and tick labels (or None) of the maps' second axis: K, or the liquid
+    parameter fitted in its place (one cell per grid value: liquid grids are often geometric)."""
+    liquid = getattr(estimator, "liquid_parameter_", None)
+    if liquid is None:
+        return np.asarray(estimator.anisotropies_Jm3_), "anisotropy K [J/m³]", None
+    scale, label = (
+        (1e3, "viscosity η [mPa s]") if liquid == "viscosity_Pas" else (1e9, "hydrodynamic diameter D_h [nm]")
+    )
+    values = np.asarray(estimator.liquid_values_) * scale
+    return np.arange(values.size, dtype=float), label, [f"{v:.3g}" for v in values]
+
+
+def _label_second_axis(ax, positions, label, ticks):
+    ax.set_xlabel(label)
+    if ticks is not None:
+        ax.set_xticks(positions, ticks)
 
 
 def _extent(x, y):
@@ -121,10 +140,10 @@ def plot_weights(estimator, ax=None):
         _, ax = _figure()
     w = np.asarray(estimator.weights_)
     d_nm = np.asarray(estimator.diameters_m_) * 1e9
-    k = np.asarray(estimator.anisotropies_Jm3_)
+    k, label, ticks = _second_axis(estimator)
     im = ax.imshow(w, origin="lower", aspect="auto", cmap="Greys", extent=_extent(k, d_nm))
     ax.figure.colorbar(im, ax=ax, label="weight")
-    ax.set_xlabel("anisotropy K [J/m³]")
+    _label_second_axis(ax, k, label, ticks)
     ax.set_ylabel("core diameter D [nm]")
     ax.set_title(f"DictionaryModel weights (rank {getattr(estimator, 'rank_', '?')})")
     return ax
@@ -166,9 +185,11 @@ def write_report(estimator, directory) -> list:
     if hasattr(estimator, "weights_"):
         lines.append(f"- rank kept: {estimator.rank_}; atoms with non-zero weight: {len(estimator.atom_weights_)}")
         order = np.argsort(estimator.atom_weights_)[::-1][:10]
+        liquid = getattr(estimator, "atom_liquid_values_", None)
         for i in order:
             d, k = estimator.atom_params_[i]
-            lines.append(f"  - D = {d * 1e9:.1f} nm, K = {k:.0f} J/m³: w = {estimator.atom_weights_[i]:.4g}")
+            second = f"K = {k:.0f} J/m³" if liquid is None else f"{estimator.liquid_parameter_} = {liquid[i]:.4g}"
+            lines.append(f"  - D = {d * 1e9:.1f} nm, {second}: w = {estimator.atom_weights_[i]:.4g}")
     med = np.median(np.asarray(estimator.row_errors_).reshape(len(estimator.angles_deg_), -1), axis=1)
     lines.append(
         "- median row error per angle: " + ", ".join(f"{a:g}°: {m:.3f}" for a, m in zip(estimator.angles_deg_, med))

@@ -44,7 +44,7 @@ from ._system_functions import ANGLE_CONVENTION, angles_task, resolution_of, spl
 __all__ = ["SystemFunctionDictionary", "dictionary", "dictionary_settings", "AnisotropyInterpolation", "LiquidAxis"]
 
 #: models in which neither K nor the easy axis enters: one solve per (D, liquid value), broadcast
-_AXIS_FREE_MODELS = ("langevin", "brown")
+AXIS_FREE_MODELS = ("langevin", "brown")
 
 logger = logging.getLogger("mdf_neel.simulate")
 
@@ -386,7 +386,7 @@ def dictionary(
     channels = tuple(channels)
     channel_vectors(channels)
     # neither K nor the easy axis enters the Langevin model or Brownian rotation
-    broadcast = model in _AXIS_FREE_MODELS
+    broadcast = model in AXIS_FREE_MODELS
     interp = AnisotropyInterpolation.coerce(anisotropy_interpolation)
     if interp is not None and K.size > 1 and not np.all(np.diff(K) > 0):
         raise ValueError(f"anisotropies_Jm3 must be sorted strictly increasing for anisotropy_interpolation, got {K}")

@@ -100,6 +100,21 @@ def test_the_shared_cache_recomputes_when_the_axis_changes(private_cache_dir):
     assert not np.allclose(again.phi[:, 1], first.phi[:, 1])
 
 
+def test_an_interrupted_liquid_dictionary_resumes_from_its_journal(tmp_path, by_viscosity):
+    cache = tmp_path / "d.h5"
+
+    def boom(done, total):
+        if done == 1:
+            raise RuntimeError("simulated crash")
+
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        dictionary(tiny_sequence(), tiny_offsets(), **dict(KW, progress=boom), cache=cache)
+    assert [n for n in os.listdir(str(cache) + ".parts") if n.endswith(".npz")] == ["e_0_0_0.npz"]
+    done = dictionary(tiny_sequence(), tiny_offsets(), **KW, cache=cache)
+    assert done.stats == {"computed": 1, "resumed": 1}
+    np.testing.assert_array_equal(done.phi, by_viscosity.phi)
+
+
 def test_without_an_axis_the_settings_are_unchanged():
     # the axis enters the settings (and fingerprints) only when given: existing caches stay valid
     kw = dict(diameters_m=[2e-8], anisotropies_Jm3=[0.0], angles_deg=[0.0], frequencies=np.array([1]), channels=("x",))

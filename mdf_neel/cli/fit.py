@@ -8,6 +8,12 @@ writes ``fit_m2/model/model.{json,h5}`` (reload with
 :func:`mdf_neel.fitting.io.load_model`), ``fit_m2/report/`` (error map, per-frequency
 errors over (mx, my), per-angle box plot, weights, ``report.md``) and
 ``fit_m2/predicted/predicted_XXX.XXdeg.mdf`` (one predicted system matrix per angle).
+Fluid tracers (Brownian rotation) are fitted over a viscosity or hydrodynamic-diameter
+grid in the place of K::
+
+    mdf-neel fit sm.mdf --model m1 --physics brown --diameters 20nm --hydrodynamic-diameter 30e-9 \
+        --viscosities 0.5e-3,1e-3,2e-3,4e-3 --out fit_fluid
+
 The easy-axis angle of each file is read from the file (``/_easyAxisAngle``-style
 custom field written by this package) unless ``--angles`` gives them.
 
@@ -64,8 +70,32 @@ def register(subparsers) -> None:
     p.add_argument(
         "--physics",
         default="neel",
-        choices=("neel", "anisotropic-equilibrium"),
-        help="dictionary model for m1/m2 (m0 always uses the Langevin model)",
+        choices=("neel", "anisotropic-equilibrium", "brown"),
+        help="dictionary model for m1/m2 (m0 always uses the Langevin model); brown: tracers turning in a liquid",
+    )
+    p.add_argument(
+        "--hydrodynamic-diameter",
+        type=float,
+        default=None,
+        metavar="M",
+        help="--physics brown: hydrodynamic diameter in metres (default: the core diameter)",
+    )
+    p.add_argument(
+        "--viscosity",
+        type=float,
+        default=None,
+        metavar="PA_S",
+        help="--physics brown: viscosity of the carrier liquid in Pa s (default 1e-3, water)",
+    )
+    p.add_argument(
+        "--viscosities",
+        metavar="LIST",
+        help="--physics brown: fit the viscosity over these values in Pa s (or with unit mPas) instead of K",
+    )
+    p.add_argument(
+        "--hydrodynamic-diameters",
+        metavar="LIST",
+        help="--physics brown: fit the hydrodynamic diameter over these values (m, or with unit nm) instead of K",
     )
     p.add_argument(
         "--cache",
@@ -80,6 +110,25 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def _liquid(args) -> dict:
+    """The estimators' liquid parameters from the options (refused for models without a liquid)."""
+    from ..simulate.liquid import LIQUID_MODELS
+
+    liquid = dict(hydrodynamic_diameter_m=args.hydrodynamic_diameter, viscosity_Pas=args.viscosity)
+    if args.viscosities:
+        liquid["viscosities_Pas"] = parse_values(
+            args.viscosities, name="--viscosities", units={"Pas": 1.0, "mPas": 1e-3}
+        )
+    if args.hydrodynamic_diameters:
+        liquid["hydrodynamic_diameters_m"] = parse_values(
+            args.hydrodynamic_diameters, name="--hydrodynamic-diameters", units={"m": 1.0, "nm": 1e-9}
+        )
+    given = [k for k, v in liquid.items() if v is not None]
+    if given and (args.model == "m0" or args.physics not in LIQUID_MODELS):
+        raise ValueError(f"the liquid options ({', '.join(given)}) need --model m1/m2 with --physics brown")
+    return liquid
+
+
 def run(args) -> int:
     from ..fitting import PAPER_ANISOTROPIES_JM3, PAPER_DIAMETERS_M, DictionaryModel, EquilibriumModel, NeelModel
     from ..fitting.io import predict_mdf, save_model
@@ -87,6 +136,7 @@ def run(args) -> int:
     from ..fitting.report import write_report
     from ..mdf.reader import read_system_matrix
 
+    liquid = _liquid(args)  # option errors before any file is read
     diameters = (
         parse_values(args.diameters, name="--diameters", units={"m": 1.0, "nm": 1e-9})
         if args.diameters
@@ -114,9 +164,9 @@ def run(args) -> int:
     if args.model == "m0":
         est = EquilibriumModel(diameters, **common)
     elif args.model == "m1":
-        est = NeelModel(diameters, anisotropies_Jm3=anis, model=args.physics, **common)
+        est = NeelModel(diameters, anisotropies_Jm3=anis, model=args.physics, **liquid, **common)
     else:
-        est = DictionaryModel(diameters, anisotropies_Jm3=anis, rank=args.rank, model=args.physics, **common)
+        est = DictionaryModel(diameters, anisotropies_Jm3=anis, rank=args.rank, model=args.physics, **liquid, **common)
     X = np.reshape(angles, (-1, 1))
     est.fit(X, sms)
     out = os.fspath(args.out)

@@ -150,3 +150,28 @@ def test_sklearn_parameter_rules_with_liquid_parameters(Est):
     check_set_params(Est.__name__, est)
     assert clone(est).get_params() == est.get_params()
     assert est.set_params(viscosities_Pas=None, viscosity_Pas=2e-3).get_params()["viscosity_Pas"] == 2e-3
+
+
+def test_fit_cli_fits_the_viscosity_of_a_fluid_calibration(tmp_path):
+    pytest.importorskip("matplotlib")
+    from mdf_neel.cli import main
+    from mdf_neel.fitting.metrics import frequency_set
+    from mdf_neel.mdf import write_system_matrix
+
+    rows, _ = frequency_set(tiny_sequence(), 2, 2)  # the rows the command fits with --max-mixing-order 2 2
+    sm = system_matrix(tiny_sequence(), tiny_offsets(), angle_deg=0.0, diameter_m=CORE, model="brown",
+                       hydrodynamic_diameter_m=SHELL, viscosity_Pas=TRUE_ETA, frequencies=rows, unit="1/s")  # fmt: skip
+    path = tmp_path / "fluid.mdf"
+    write_system_matrix(path, sm)
+    out = tmp_path / "fit"
+    args = ["fit", str(path), "--model", "m1", "--physics", "brown", "--diameters", "12nm", "--max-mixing-order",
+            "2", "2", "--hydrodynamic-diameter", str(SHELL), "--viscosities", "1mPas,2mPas", "--no-predict",
+            "--out", str(out)]  # fmt: skip
+    assert main(args) == 0
+    model = load_model(out / "model")
+    assert model.liquid_parameter_ == "viscosity_Pas" and model.get_params()["viscosities_Pas"] == (1e-3, 2e-3)
+    assert model.best_params_["viscosity_Pas"] == 1e-3
+    assert model.best_params_["diameter_m"] == pytest.approx(CORE, rel=1e-12)
+    assert "'viscosity_Pas': 0.001" in (out / "report" / "report.md").read_text()
+    with pytest.raises(ValueError, match="need --model m1/m2 with --physics brown"):
+        main(["fit", str(path), "--model", "m1", "--viscosities", "1e-3", "--out", str(out)])

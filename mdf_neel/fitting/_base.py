@@ -172,6 +172,7 @@ class _FittingModel(BaseEstimator):
 
         if getattr(self, "model", None) is not None and self.model not in MODELS:
             raise ValueError(f"model must be one of {MODELS}, got {self.model!r}")
+        self._physics()  # validates the physics parameters (also when a dictionary is given)
         axis = self._liquid_axis(d)
         if axis is not None:
             from ..simulate._dictionary import AXIS_FREE_MODELS

@@ -128,6 +128,7 @@ def test_bad_liquid_parameters_are_refused_in_fit_not_in_init(measured):
         (dict(viscosities_Pas=GRID, model="neel"), "carrier liquid"),
         (dict(viscosities_Pas=GRID, viscosity_Pas=1e-3), "set viscosity_Pas=None"),
         (dict(viscosities_Pas=(1e-3, -1.0)), "positive"),
+        (dict(viscosity_Pas=0.0), "viscosity_Pas must be positive"),
         (dict(hydrodynamic_diameters_m=(10e-9,)), "enclose every core"),
         (dict(model="brwon"), "model must be one of"),
         (dict(model="neel-anisotropic", viscosities_Pas=GRID), "model must be one of"),

@@ -176,3 +176,16 @@ def test_fit_cli_fits_the_viscosity_of_a_fluid_calibration(tmp_path):
     assert "'viscosity_Pas': 0.001" in (out / "report" / "report.md").read_text()
     with pytest.raises(ValueError, match="need --model m1/m2 with --physics brown"):
         main(["fit", str(path), "--model", "m1", "--viscosities", "1e-3", "--out", str(out)])
+
+
+def test_a_liquid_model_with_anisotropy_holds_one_k_along_the_axis(monkeypatch, measured):
+    # where K enters (a joint Néel–Brown model), the liquid axis needs K fixed at one value
+    from mdf_neel.simulate import liquid
+
+    monkeypatch.setattr(liquid, "LIQUID_MODELS", liquid.LIQUID_MODELS + ("anisotropic-equilibrium",))
+    kw = dict(LIQUID, model="anisotropic-equilibrium", viscosities_Pas=GRID, cache=False)
+    with pytest.raises(ValueError, match="anisotropies_Jm3 must hold one value"):
+        NeelModel((CORE,), anisotropies_Jm3=(500.0, 1000.0), **kw).fit(_X(), measured)
+    est = NeelModel((CORE,), anisotropies_Jm3=(1000.0,), **kw).fit(_X(), measured)
+    np.testing.assert_array_equal(est.anisotropies_Jm3_, np.full(4, 1000.0))
+    np.testing.assert_array_equal(est.atom_params_[:, 1], [1000.0])

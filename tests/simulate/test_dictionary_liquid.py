@@ -115,6 +115,26 @@ def test_an_interrupted_liquid_dictionary_resumes_from_its_journal(tmp_path, by_
     np.testing.assert_array_equal(done.phi, by_viscosity.phi)
 
 
+def test_a_liquid_model_with_anisotropy_solves_every_angle_along_the_axis(monkeypatch):
+    # a model in which K and the easy axis enter (as a joint Néel–Brown model would) takes the
+    # same axis: one task per (D, liquid value) with all its angles; the closed-form anisotropic
+    # equilibrium stands in (it ignores the liquid, so the columns must agree exactly)
+    from mdf_neel.simulate import liquid
+
+    monkeypatch.setattr(liquid, "LIQUID_MODELS", liquid.LIQUID_MODELS + ("anisotropic-equilibrium",))
+    kw = dict(BASE, model="anisotropic-equilibrium", anisotropies_Jm3=[2000.0], angles_deg=[0.0, 45.0, 90.0])
+    kw.update(diameters_m=[18e-9, 22e-9], viscosities_Pas=ETAS)
+    d = dictionary(tiny_sequence(), tiny_offsets(), **kw)
+    assert d.phi.shape[:3] == (2, 2, 3) and d.stats == {"computed": 12, "resumed": 0}
+    np.testing.assert_array_equal(d.anisotropies_Jm3, [2000.0, 2000.0])
+    np.testing.assert_array_equal(d.phi[:, 0], d.phi[:, 1])
+    assert np.abs(d.phi[1, 0, 0] - d.phi[1, 0, 1]).max() > 1e-3 * np.abs(d.phi[1, 0, 0]).max()
+    one = system_functions(tiny_sequence(), tiny_offsets(), angle_deg=45.0, diameter_m=22e-9, anisotropy_Jm3=2000.0,
+                           model="anisotropic-equilibrium", frequencies=ROWS)  # fmt: skip
+    # all angles of a task are one call; the equilibrium quadrature may use another node count
+    np.testing.assert_allclose(d.element(1, 1, 1), one, rtol=0, atol=1e-12 * np.abs(one).max())
+
+
 def test_without_an_axis_the_settings_are_unchanged():
     # the axis enters the settings (and fingerprints) only when given: existing caches stay valid
     kw = dict(diameters_m=[2e-8], anisotropies_Jm3=[0.0], angles_deg=[0.0], frequencies=np.array([1]), channels=("x",))

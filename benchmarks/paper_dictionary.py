@@ -18,6 +18,8 @@ Two modes, both through the public API at the defaults:
   also solve one member by scipy BDF on the same discretisation (``_bdf.py``: a 1/20-period
   window, one thread, extrapolated), and the ratio of our integrator to it is printed with
   the grid's time if BDF did the integration.
+* ``--identity N``: N seeded pairs on a ninth of the offsets, solved in this process and
+  on a dask LocalCluster, compared bit for bit.
 * ``--full``: the whole grid through :func:`mdf_neel.simulate.dictionary` with its cache
   (``--cache``, default: the shared cache), so a run can be split over several
   invocations and resumes; ``--scheduler ADDRESS`` runs it on a dask cluster. Printed:
@@ -30,6 +32,7 @@ Usage::
 
     python benchmarks/paper_dictionary.py --sample 6 [--seed 2022] [--check 3]
     python benchmarks/paper_dictionary.py --full [--cache FILE] [--scheduler ADDRESS] [--map cost.png]
+    python benchmarks/paper_dictionary.py --identity 2 [--workers 2] --json benchmarks/results/dictionary_identity.json
 """
 
 from __future__ import annotations
@@ -148,6 +151,14 @@ def sample(n_pairs, seed, n_check, on_pair=None, n_baseline=1):
         f"(95 % interval {n_grid * (mean - half) / 3600:.2f} .. {n_grid * (mean + half) / 3600:.2f} h from "
         f"{walls.size} pairs); ratio to the 1 h target: {n_grid * mean / TARGET_S:.2f}"
     )
+    # on a cluster the pairs are independent tasks: N single-threaded workers take the grid's
+    # core-seconds (at most 2 x the 2-core wall time per pair) over N, plus the longest pair
+    core_s = 2.0 * n_grid * mean
+    projection["cluster_projected_s"] = {str(n): core_s / n + float(walls.max()) * 2.0 for n in (16, 64, 256)}
+    print(
+        "on a dask cluster of single-threaded workers (2 core-s per 2-core wall s, plus the longest pair): "
+        + ", ".join(f"{n} workers {v / 60:.0f} min" for n, v in projection["cluster_projected_s"].items())
+    )
     baselines = [e["bdf_baseline"] for e in out if "bdf_baseline" in e]
     if baselines:
         speedup = float(np.exp(np.mean([np.log(b["speedup"]) for b in baselines])))
@@ -170,6 +181,64 @@ def sample(n_pairs, seed, n_check, on_pair=None, n_baseline=1):
         )
     print(f"peak RSS: {_peak_rss_bytes() / 1e9:.2f} GB")
     return {"pairs": out, "projection": projection, "peak_rss_bytes": _peak_rss_bytes()}
+
+
+def identity(n_pairs, seed, n_workers):
+    """Bit-identity of dictionary pairs solved locally and on a dask LocalCluster.
+
+    ``n_pairs`` seeded random (D, K) pairs of the grid, every angle, on the 3 x 3 offsets
+    with indices 0, 5 and 10 along each axis of the 11 x 11 grid (the centre, the edge
+    midpoints and the corners: a ninth of the members, so the check costs minutes), through
+    :func:`mdf_neel.simulate.dictionary` at the defaults, once in this process and once on a
+    LocalCluster of ``n_workers`` single-threaded worker processes."""
+    import distributed
+
+    from mdf_neel.simulate import dictionary
+
+    seq, offsets, rows = _setup()
+    grid = np.array([[iy * 11 + ix for ix in (0, 5, 10)] for iy in (0, 5, 10)]).ravel()
+    offsets = offsets[grid]
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(DIAMETERS_NM) * len(ANISOTROPIES_JM3), n_pairs, replace=False)
+    out = []
+    for pick in picks:
+        d_nm, k = DIAMETERS_NM[pick // len(ANISOTROPIES_JM3)], float(ANISOTROPIES_JM3[pick % len(ANISOTROPIES_JM3)])
+        kwargs = dict(
+            diameters_m=[d_nm * 1e-9],
+            anisotropies_Jm3=[k],
+            angles_deg=[float(a) for a in ANGLES_DEG],
+            frequencies=rows,
+            cache=False,
+            progress=False,
+        )
+        t = time.perf_counter()
+        local = dictionary(seq, offsets, **kwargs)
+        local_s = time.perf_counter() - t
+        with distributed.LocalCluster(
+            n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster:
+            t = time.perf_counter()
+            remote = dictionary(seq, offsets, scheduler=cluster, **kwargs)
+            cluster_s = time.perf_counter() - t
+        same = bool(np.array_equal(local.phi, remote.phi)) and bool(np.array_equal(local.resolution, remote.resolution))
+        diff = float(np.max(np.abs(local.phi - remote.phi)) / np.max(np.abs(local.phi)))
+        out.append(
+            {
+                "diameter_nm": d_nm,
+                "anisotropy_Jm3": k,
+                "members": int(len(ANGLES_DEG) * offsets.shape[0]),
+                "local_s": local_s,
+                "cluster_s": cluster_s,
+                "bit_identical": same,
+                "max_relative_difference": diff,
+            }
+        )
+        print(
+            f"{d_nm:3d} nm / {k:6.0f} J/m3: local {local_s:6.1f} s, LocalCluster ({n_workers} workers) "
+            f"{cluster_s:6.1f} s, bit-identical: {same} (max relative difference {diff:.1e})",
+            flush=True,
+        )
+    return {"pairs": out, "all_bit_identical": all(e["bit_identical"] for e in out), "workers": n_workers}
 
 
 def _t95(dof):
@@ -253,9 +322,17 @@ def main(argv=None) -> int:
     ap.add_argument("--scheduler", default=None, help="dask scheduler address for --full")
     ap.add_argument("--workers", type=int, default=None, help="local worker processes for --full")
     ap.add_argument("--map", default=None, help="--full: write a picture of the per-pair degree here")
+    ap.add_argument(
+        "--identity",
+        type=int,
+        default=0,
+        help="seeded pairs solved locally and on a dask LocalCluster (--workers, default 2), compared bit for bit",
+    )
     add_json_argument(ap, "paper_dictionary")
     args = ap.parse_args(argv)
-    if args.full:
+    if args.identity:
+        results = {"identity": identity(args.identity, args.seed, args.workers or 2)}
+    elif args.full:
         results = {"full": full(args.cache, args.scheduler, args.map, args.workers)}
     else:
         results = {

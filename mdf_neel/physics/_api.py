@@ -15,7 +15,7 @@ __all__ = ["mean_magnetization", "solve_neel", "MODELS", "METHODS", "FOKKER_PLAN
 
 logger = logging.getLogger("mdf_neel.physics")
 
-MODELS = ("neel", "langevin", "anisotropic-equilibrium", "brown")
+MODELS = ("neel", "langevin", "anisotropic-equilibrium", "brown", "neel-brown")
 METHODS = ("auto", "full", "reduced", "slow-mode")
 #: the models solved by the Fokker–Planck solver (its methods, accuracy options and statistics)
 FOKKER_PLANCK_MODELS = ("neel", "brown")
@@ -157,7 +157,7 @@ def mean_magnetization(
         basis, and with ``steady_state=True`` members whose fields are exact symmetric
         images of another's, such as the paper's (ϑ, (x, y)) and (−ϑ, (x, −y)), are
         mapped instead of solved: ``info["solved_members"]``, ``info["symmetry_source"]``).
-    model : {"neel", "langevin", "anisotropic-equilibrium", "brown"}
+    model : {"neel", "langevin", "anisotropic-equilibrium", "brown", "neel-brown"}
         ``"neel"``: Fokker–Planck equation of Néel rotation with uniaxial anisotropy;
         ``"langevin"``: equilibrium without anisotropy (the paper's M0);
         ``"anisotropic-equilibrium"``: instantaneous Boltzmann equilibrium with anisotropy;
@@ -166,6 +166,13 @@ def mean_magnetization(
         solver with τ = τ_B = 3ηV_h/(kB T), no precession and no anisotropy; K, the easy
         axis, α and γ do not enter). All numerical options below that are marked
         ``"neel"`` apply to ``"brown"`` with the same meaning.
+        ``"neel-brown"``: the joint Fokker–Planck equation of the moment (Néel rotation in
+        the body, as ``"neel"``) and of the easy axis of a body turning in the liquid (as
+        ``"brown"``) (:mod:`mdf_neel.physics.neel_brown`): all particle and liquid
+        parameters enter, the easy axis does not (it is a variable, isotropic at zero
+        field); ``rtol``, ``resolution`` (degree in the moment) and ``step_tolerance``
+        keep their meaning, ``method`` is ``"auto"`` or ``"full"``, and every member is
+        solved (no symmetry mapping).
     alpha, saturation_magnetization_Am, temperature_K, gamma : float
         Damping α, Ms [A/m], T [K], γ [rad s⁻¹ T⁻¹] (MNPDynamics defaults).
     steady_state : bool
@@ -195,10 +202,10 @@ def mean_magnetization(
         (:mod:`mdf_neel.simulate.accuracy`), since the weak high-order rows need a
         tighter time stepping than m̄ itself.
     hydrodynamic_diameter_m : float, optional
-        ``"brown"`` only: hydrodynamic diameter D_h [m] (>= ``diameter_m``; default the
+        ``"brown"`` and ``"neel-brown"`` only: hydrodynamic diameter D_h [m] (>= ``diameter_m``; default the
         core diameter).
     viscosity_Pas : float
-        ``"brown"`` only: viscosity η of the carrier liquid [Pa s] (default 1e-3, water).
+        ``"brown"`` and ``"neel-brown"`` only: viscosity η of the carrier liquid [Pa s] (default 1e-3, water).
     return_info : bool
         If True, return ``(m, info)`` where ``info`` is a dict with the model, the
         resolution and sub-steps used, the particle parameters and solver statistics
@@ -274,7 +281,7 @@ def mean_magnetization(
         step_tolerance=step_tolerance,
         method=method,
     )
-    t = _check_times(times_s, need_uniform=(model in ("neel", "brown")))
+    t = _check_times(times_s, need_uniform=(model in ("neel", "brown", "neel-brown")))
     fields = _check_fields(fields_T, t.size)
     n = _check_easy_axis(easy_axis, fields.shape)
 
@@ -295,6 +302,11 @@ def mean_magnetization(
 
         m, fp_info = solve_brown(t, fields, particle, n_threads=n_threads, max_newton=4, symmetry=True, **options)
         info.update(fp_info, sigma=0.0, tau_s=particle.brown_time_s)  # the operator's: no barrier, τ = τ_B
+    elif model == "neel-brown":
+        from .neel_brown import solve_batch as solve_neel_brown
+
+        m, fp_info = solve_neel_brown(t, fields, particle, n_threads=n_threads, **options)
+        info.update(fp_info)
     else:
         from .neel.dispatch import solve_batch  # numba: loaded on first use
 

@@ -153,7 +153,7 @@ def choose_degrees(xi_max: float, sigma: float, rtol: float, resolution: int | N
     comes from the anisotropy alone (the field does not act on n): the axes gather about
     ±m with the angular width 1/sqrt(2σ) of the well, so L_n = ⌈1 + 0.9 sqrt((2σ + 1)
     ln(10/rtol))⌉ (the Néel rule's form with that width), rounded up to even and at most
-    L_m rounded up to even. At σ = 1.06 and rtol = 1e-3 this gives L_n = 6, where the
+    L_m rounded up to even; L_n = 0 at σ = 0. At σ = 1.06 and rtol = 1e-3 this gives L_n = 6, where the
     measured error of the axis truncation of m̄ is 6.9e-5 (4 gives 6.0e-4; frozen bodies
     under an 8 mT drive, tests/physics/test_neel_brown.py).
 
@@ -182,6 +182,8 @@ def choose_degrees(xi_max: float, sigma: float, rtol: float, resolution: int | N
     """
     lm = int(resolution) if resolution is not None else choose_resolution(xi_max, sigma, rtol)
     ln = math.ceil(1.0 + RESOLUTION_FACTOR * math.sqrt((2.0 * max(sigma, 0.0) + 1.0) * math.log(10.0 / rtol)))
+    if sigma <= 0.0:
+        return lm, 0  # without anisotropy the density never depends on n (it stays uniform in n)
     ln = min(ln + ln % 2, lm + lm % 2)
     return lm, max(2, ln)
 

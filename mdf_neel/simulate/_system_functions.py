@@ -393,6 +393,10 @@ def _solve_rows(
     from .. import physics  # imported lazily: worker processes set thread limits first
     from .accuracy import verified_neel_magnetization
 
+    if model == "neel-brown":  # 2000-3000x the Néel model's cost (docs/physics.md): days per matrix
+        raise ValueError(
+            "model='neel-brown' is available in mdf_neel.physics.mean_magnetization only, not for system matrices"
+        )
     # Brownian rotation is the same solver (K does not enter it): the same row contract
     brown = {"model": "brown", "anisotropy_Jm3": 0.0} if model == "brown" else {}
 

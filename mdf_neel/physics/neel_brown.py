@@ -3,41 +3,46 @@
 A particle in a liquid whose moment also turns inside the body is described by the joint
 density f(m, n, t) of the moment direction m and the easy axis n of its body, both on the
 unit sphere (J. Weizenecker, "The Fokker–Planck equation for coupled Brown–Néel-rotation",
-Phys. Med. Biol. 63 (2018) 035004; M. Kröger, P. Ilg, Math. Models Methods Appl. Sci. 32
-(2022)). With the reduced energy ``βE = −σ (m·n)² − ξ·m`` (σ = K Vc/(kB T),
-ξ = Ms Vc B/(kB T), B = µ0·H in tesla)::
+Phys. Med. Biol. 63 (2018) 035004). With the reduced energy ``βE = −σ (m·n)² − ξ·m``
+(σ = K Vc/(kB T), ξ = Ms Vc B/(kB T), B = µ0·H in tesla)::
 
     ∂t f = L_N f + L_B f,
     L_N f = ∇_m·((1/2τ) ∇_m f − b f),
             b = p1 B×m + p2 (m×B)×m + p3 (n·m) n×m + p4 (n·m)(m×n)×m,
-    L_B f = 1/(2τ_B) [∇_n² f + ∇_n·(f ∇_n βE)],   τ_B = 3 η V_h/(kB T).
+    L_B f = 1/(2τ_B) J·(J f + f J βE),   J = m×∇_m + n×∇_n,   τ_B = 3 η V_h/(kB T).
 
 At fixed n, L_N is exactly the operator of :mod:`mdf_neel.physics.neel` with easy axis n
-(τ, p1…p4 of :class:`~mdf_neel.physics.ParticleParameters`); L_B is Brown's rotational
-diffusion of the body (:mod:`mdf_neel.physics.brown`) in which only the anisotropy term
-of E depends on n: the field acts on the body only through the anisotropy torque
-2KVc (m·n) n×m. The stationary density is the joint Boltzmann density
-∝ exp(σ (m·n)² + ξ·m), whose m-marginal is the Langevin density (the integral over a free
-n removes the anisotropy).
+(τ, p1…p4 of :class:`~mdf_neel.physics.ParticleParameters`): the moment's motion relative
+to the lattice. L_B is Brown's rotational diffusion of the whole particle
+(:mod:`mdf_neel.physics.brown`): J generates rigid rotations of the pair, so a turn of the
+body carries the moment with it. The anisotropy is invariant under them (J (m·n)² = 0),
+so the body is turned by the field torque on the moment alone, J βE = −m×ξ, whatever
+K: the Gilbert friction passes the torque the lattice does not take through the anisotropy
+(overdamped torque balance: ζ_N (ω_m − ω_B) = T_m, ζ_B ω_B = T_m + T_body with the
+anisotropy torques T_body = −T_m,anis). Consequences: at K = 0 the m-marginal relaxes
+through both channels in parallel (1/τ + 1/τ_B); a moment locked to its axis (σ → ∞,
+no Néel flips) turns with Brown's τ_B. The stationary density is the joint Boltzmann
+density ∝ exp(σ (m·n)² + ξ·m), whose m-marginal is the Langevin density (the integral
+over a free n removes the anisotropy).
 
-Neglected: inertia of moment and body; the gyromagnetic (Einstein–de Haas, Barnett)
-coupling between the moment's angular momentum and the body (the body is driven by the
-anisotropy torque only, and its rotation does not enter the moment's equation);
-particle–particle interactions; hydrodynamic coupling beyond the Stokes drag of a sphere
-(no shape, no wall, no flow); the rotation of the body about its own easy axis (it does
-not change the energy of a uniaxial particle).
+Neglected: inertia of moment and body; the gyromagnetic coupling between the moment's
+angular momentum and the body's rotation (Einstein–de Haas, Barnett: the precession is
+the lattice-free γ̃ B×m); particle–particle interactions; hydrodynamic coupling beyond
+the Stokes drag of a sphere (no shape, no wall, no flow); the rotation of the body about
+its own easy axis (it does not change the energy of a uniaxial particle).
 
 Discretisation: the product basis Y_i(m) Z_k(n) of real orthonormal spherical harmonics
 (:mod:`mdf_neel.physics.neel.sh_operators`), degree ≤ L_m in m and even degrees ≤ L_n in
-n (the energy is even in n, so an even density stays even). Every operator is a sum of
-Kronecker products of single-sphere Galerkin matrices: multiplication by m_a, m_a m_b,
-n_a n_b and the rotation generators R = m×∇ (Δ = Σ R_i R_i, ∇U·∇g = Σ (R_i U)(R_i g)):
+n (the energy is even in n, so an even density stays even). Every operator is the
+transpose of its backward generator, a sum of Kronecker products of single-sphere
+Galerkin matrices: multiplication by m_a, n_a n_b and the rotation generators J_k of m
+and R_k of n (Δ = Σ R_k R_k):
 
-* L_N: ``Δ_m ⊗ 1``, the field terms ``(p1 J_k + p2 D_k) ⊗ 1`` (J_k = R_k, D_k = (∇_S)_k)
-  and the anisotropy terms ``Σ_ab (p3 M_a J_b + p4 M_a D_b) ⊗ N_ab`` (N_ab: multiplication
-  by n_a n_b), products formed in the basis extended by two degrees (no aliasing);
-* L_B: ``1 ⊗ Δ_n`` and ``σ Σ_ab P_ab ⊗ Σ_r R_rᵀ W_rab`` with P_ab multiplication by
-  m_a m_b and W_rab by R_r(n_a n_b) = ε_rca n_c n_b + ε_rcb n_a n_c.
+* L_N: ``Δ_m ⊗ 1``, the field terms ``(p1 J_k + p2 D_k) ⊗ 1`` (D_k = (∇_S)_k) and the
+  anisotropy terms ``Σ_ab (p3 M_a J_b + p4 M_a D_b) ⊗ N_ab`` (N_ab: multiplication by
+  n_a n_b), products formed in the basis extended by two degrees (no aliasing);
+* L_B: ``Δ_m ⊗ 1 + 1 ⊗ Δ_n + 2 Σ_k J_k ⊗ R_k`` and, per unit ξ_a,
+  ``D_a ⊗ 1 + Σ_kb ε_kba M_b ⊗ R_k`` (the m-part is Brown's field term).
 
 The coefficient (Y_00, Z_00) row of every matrix is zero: probability is conserved.
 Time stepping: Rodas5P (the Néel solver's L-stable Rosenbrock method,
@@ -150,7 +155,7 @@ def choose_degrees(xi_max: float, sigma: float, rtol: float, resolution: int | N
 
     L_m is the Néel model's degree (:func:`mdf_neel.physics.choose_resolution`; at fixed n
     the m-part is the Néel operator), or ``resolution``. The n-dependence of the density
-    comes from the anisotropy alone (the field does not act on n): the axes gather about
+    comes from the anisotropy alone (without it the density stays uniform in n): the axes gather about
     ±m with the angular width 1/sqrt(2σ) of the well, so L_n = ⌈1 + 0.9 sqrt((2σ + 1)
     ln(10/rtol))⌉ (the Néel rule's form with that width), rounded up to even and at most
     L_m rounded up to even; L_n = 0 at σ = 0. At σ = 1.06 and rtol = 1e-3 this gives L_n = 6, where the
@@ -213,7 +218,7 @@ class NeelBrownOperators:
         self.particle = particle
         self.degree_m, self.degree_n = int(degree_m), int(degree_n)
         Lm, Ln = self.degree_m, self.degree_n
-        _, Jm, Dm, MMm, MJm, MDm = _sphere(Lm)
+        Mm, Jm, Dm, _, MJm, MDm = _sphere(Lm)
         _, Jn, _, MMn, _, _ = _sphere(max(Ln, 1))
         ev = _even_index(max(Ln, 1))
 
@@ -228,27 +233,31 @@ class NeelBrownOperators:
         ln = degrees(max(Ln, 1))[ev].astype(float)
         Im, In = sp.identity(self.n_m, format="csr"), sp.identity(self.n_n, format="csr")
         p = particle
-        tau, tau_b, sigma = p.tau_s, p.brown_time_s, p.sigma
+        tau, sigma = p.tau_s, p.sigma
+        d_b = 1.0 / (2.0 * p.brown_time_s)  # rotational diffusion constant of the body [1/s]
+        # Néel diffusion in m, and the body's rotation J² = Δ_m + Δ_n + 2 Σ_k J_k ⊗ R_k (symmetric)
         terms = [
-            sp.kron(sp.diags(-lm * (lm + 1.0) / (2.0 * tau)), In),
-            sp.kron(Im, sp.diags(-ln * (ln + 1.0) / (2.0 * tau_b))),
+            sp.kron(sp.diags(-lm * (lm + 1.0) * (1.0 / (2.0 * tau) + d_b)), In),
+            sp.kron(Im, sp.diags(-d_b * ln * (ln + 1.0))),
         ]
+        terms += [(2.0 * d_b) * sp.kron(Jm[k], Rn[k]).T for k in range(3)]
         if sigma > 0.0:
             for a in range(3):
                 for b in range(3):
                     # Néel anisotropy at axis n: Σ_ab n_a n_b (p3 M_a J_b + p4 M_a D_b), transposed
                     km = (p.p3 * MJm[a][b] + p.p4 * MDm[a][b]).T
                     terms.append(sp.kron(km, Nn[a][b]))
-                    # Brown: σ/(2τ_B) m_a m_b ⊗ Σ_r R_rᵀ W_rab
-                    kn = sp.csr_matrix((self.n_n, self.n_n))
-                    for r in range(3):
-                        w = sum(_EPS[r, c, a] * Nn[c][b] + _EPS[r, c, b] * Nn[a][c] for c in range(3))
-                        kn = kn + Rn[r].T @ w
-                    terms.append(sp.kron(MMm[a][b], (sigma / (2.0 * tau_b)) * kn))
         self.A0 = _clean(sum(terms[1:], terms[0]))
-        self.A_field = [_clean((p.p1 * Jm[k] + p.p2 * Dm[k]).T) for k in range(3)]
+        # field per tesla of B_a: Néel (p1 J_a + p2 D_a) and the body's turn by the field torque
+        # on m, D_B ξ_T Σ_kb ε_kba M_b J_k with J_k = J_k ⊗ 1 + 1 ⊗ R_k (its m-part is D_a), transposed
+        xt = p.xi_per_tesla
+        self.A_field = [_clean((p.p1 * Jm[a] + (p.p2 + d_b * xt) * Dm[a]).T) for a in range(3)]
+        self.A_cross = []
+        for a in range(3):
+            cross = sum(_EPS[k, b, a] * sp.kron(Mm[b], Rn[k]) for k in range(3) for b in range(3) if _EPS[k, b, a])
+            self.A_cross.append(_clean((d_b * xt) * cross.T))
         # the Jacobian A0 + Σ B_k A_k on one sparsity pattern, so that it is assembled by data only
-        full = [self.A0] + [sp.kron(self.A_field[k], In, format="csr") for k in range(3)]
+        full = [self.A0] + [(sp.kron(self.A_field[k], In) + self.A_cross[k]).tocsr() for k in range(3)]
         full.append(sp.identity(self.size, format="csr"))
         pattern = sum((abs(x) for x in full[1:]), abs(full[0])).tocsr()
         pattern.sort_indices()
@@ -287,7 +296,7 @@ class NeelBrownOperators:
         C = c.reshape(self.n_m, self.n_n)
         for k in range(3):
             if b[k] != 0.0:
-                out += b[k] * (self.A_field[k] @ C).ravel()
+                out += b[k] * ((self.A_field[k] @ C).ravel() + self.A_cross[k] @ c)
         return out
 
     # ---- densities and moments ---------------------------------------------------------

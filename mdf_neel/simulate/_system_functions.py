@@ -393,7 +393,7 @@ def _solve_rows(
     from .. import physics  # imported lazily: worker processes set thread limits first
     from .accuracy import verified_neel_magnetization
 
-    if model == "neel-brown":  # 2000-3000x the Néel model's cost (docs/physics.md): days per matrix
+    if model == "neel-brown":  # 2000-3000x the Néel model's cost (docs/physics.md): hours per matrix
         raise ValueError(
             "model='neel-brown' is available in mdf_neel.physics.mean_magnetization only, not for system matrices"
         )

@@ -47,12 +47,13 @@ and R_k of n (Δ = Σ R_k R_k):
 The coefficient (Y_00, Z_00) row of every matrix is zero: probability is conserved.
 Time stepping: Rodas5P (the Néel solver's L-stable Rosenbrock method,
 :mod:`mdf_neel.physics.neel.stepping`) on A(t) = A0 + Σ_k B_k(t) A_k, one sparse LU
-(SuperLU) of I − hγA per step. The LU fills in almost completely (the field couples every
-m-harmonic of one n-harmonic to its neighbours, the anisotropy every n-harmonic to its
-neighbours), so a step costs O(n³) with n = (L_m + 1)² · (L_n + 1)(L_n + 2)/2: this
-model is one to two orders of magnitude dearer than ``"neel"`` per trajectory. Periodic steady
-states: period integrations from the joint Boltzmann density, then GMRES on the linear
-period map (Newton–Krylov shooting) where one period does not close.
+(SuperLU) of I − hγA per step. The LU fills in almost completely (the field and the
+body's rotation couple neighbouring m-harmonics across the n-harmonics, the anisotropy
+neighbouring n-harmonics), so a step costs O(n³) with n = (L_m + 1)² · (L_n + 1)(L_n + 2)/2:
+2000–3000× the cost of ``"neel"`` per trajectory on the paper's drive
+(``benchmarks/neel_brown_cost.py``). Periodic steady states: two period integrations from
+the joint Boltzmann density, then up to :data:`SHOOTING_ROUNDS` rounds of GMRES on the
+linear period map (Newton–Krylov shooting) where they do not close.
 """
 
 from __future__ import annotations

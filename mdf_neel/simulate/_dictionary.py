@@ -235,7 +235,7 @@ def dictionary_settings(
         "particle": {
             k: (v if v is None or isinstance(v, (str, bool, int)) else float(v)) for k, v in sorted(particle.items())
         },
-        "solver": solver.settings() if model in FOKKER_PLANCK_MODELS else "closed-form",
+        "solver": solver.settings() if model in FOKKER_PLANCK_MODELS + ("neel-brown",) else "closed-form",
     }
     if anisotropy_interpolation is not None:
         out["anisotropy_interpolation"] = anisotropy_interpolation.settings()

@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 from .._checks import check_bins, check_offsets
+from ._neel_brown_rows import WARN_ABOVE_S
 
 __all__ = [
     "CHANNEL_VECTORS",
@@ -186,8 +187,11 @@ def system_functions(
         Core diameter D [m].
     anisotropy_Jm3 : float
         Uniaxial anisotropy K [J/m³].
-    model : {"neel", "langevin", "anisotropic-equilibrium"}
-        Passed to :func:`mdf_neel.physics.mean_magnetization`.
+    model : {"neel", "langevin", "anisotropic-equilibrium", "brown", "neel-brown"}
+        Passed to :func:`mdf_neel.physics.mean_magnetization`. ``"neel"``, ``"brown"`` and
+        ``"neel-brown"`` are held to the row contract; ``"neel-brown"`` solves each distinct
+        field once whatever the angle (the axis turns with the body) and logs its expected
+        cost first (:mod:`mdf_neel.simulate._neel_brown_rows`).
     frequencies : array_like of int, shape (n_f,), optional
         0-based rfft bins to keep (default: all ``V//2 + 1``).
     channels : sequence of {"x", "y", "z"}
@@ -371,10 +375,12 @@ def split_settings(particle: dict, solver=None):
     return PhysicsParameters.coerce(physics, **rest).keywords(), SolverSettings.coerce(solver, **solver_kw)
 
 
-def _degree(model, settings, sequence, off, diameter_m, anisotropy_Jm3, particle):
-    from ..physics import FOKKER_PLANCK_MODELS
+#: models whose rows are solved under the verified row contract (mdf_neel.simulate.accuracy)
+CONTRACT_MODELS = ("neel", "brown", "neel-brown")
 
-    if model not in FOKKER_PLANCK_MODELS:
+
+def _degree(model, settings, sequence, off, diameter_m, anisotropy_Jm3, particle):
+    if model not in CONTRACT_MODELS:
         return None
     if model == "brown":  # Brownian rotation has no barrier: σ = 0 sets the degree
         anisotropy_Jm3 = 0.0
@@ -393,9 +399,9 @@ def _solve_rows(
     from .. import physics  # imported lazily: worker processes set thread limits first
     from .accuracy import verified_neel_magnetization
 
-    if model == "neel-brown":  # 2000-3000x the Néel model's cost (docs/physics.md): hours per matrix
-        raise ValueError(
-            "model='neel-brown' is available in mdf_neel.physics.mean_magnetization only, not for system matrices"
+    if model == "neel-brown":
+        return _neel_brown_rows(
+            times, fields, axes, groups, p, period, freqs, diameter_m, anisotropy_Jm3, particle, settings, degree
         )
     # Brownian rotation is the same solver (K does not enter it): the same row contract
     brown = {"model": "brown", "anisotropy_Jm3": 0.0} if model == "brown" else {}
@@ -428,6 +434,64 @@ def _solve_rows(
             **particle,
         )
     return rows_of(m), info
+
+
+def _neel_brown_rows(
+    times, fields, axes, groups, p, period, freqs, diameter_m, anisotropy_Jm3, particle, settings, degree
+):
+    """Rows of ``model="neel-brown"``: each distinct field solved once under the row contract (the
+    easy axis turns with the body, so the angle does not enter), its cost announced first."""
+    from . import accuracy
+    from ._neel_brown_rows import estimated_seconds, orientation_degrees, unique_members
+
+    particle = dict(particle, diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3, model="neel-brown")
+    first, inverse = unique_members(fields)
+    todo = np.ascontiguousarray(fields[first])
+    orientation = orientation_degrees(particle, todo, settings.mean_rtol, degree)
+    tol = settings.step_tolerance or accuracy.STEP_TOL_PER_RTOL * settings.rtol
+    checked = accuracy.VERIFY_MEMBERS if settings.verify and settings.step_tolerance is None else 0
+    cost = estimated_seconds(times, todo, particle, degree, orientation, tol, checked)
+    logger.log(
+        logging.WARNING if cost["seconds"] > WARN_ABOVE_S else logging.INFO,
+        "neel-brown: %d distinct trajectories of %d members at degrees (%d, %d), %d unknowns (reference %d); "
+        "one period of the strongest field took %.3g s (%d steps, a sparse LU each): expected about %s "
+        "on this machine",
+        todo.shape[0],
+        fields.shape[0],
+        degree,
+        orientation(degree),
+        cost["unknowns"],
+        cost["reference_unknowns"],
+        cost["period_s"],
+        cost["steps"],
+        _duration(cost["seconds"]),
+    )
+
+    def rows_of(m):
+        projected = np.einsum("cd,btd->cbt", p, m)  # (C, b, V)
+        return np.swapaxes(derivative_spectrum(projected, period, freqs), 1, 2)
+
+    m, info = accuracy.verified_neel_magnetization(
+        times,
+        todo,
+        np.ascontiguousarray(axes[first]),
+        rows_of,
+        np.asarray(groups)[first],
+        particle=particle,
+        solver=settings,
+        resolution=degree,
+    )
+    info["estimated_s"] = cost["seconds"]
+    return rows_of(m[inverse]), info
+
+
+def _duration(seconds: float) -> str:
+    """``'40 s'``, ``'12 min'`` or ``'3.5 h'``."""
+    if seconds < 120.0:
+        return f"{seconds:.0f} s"
+    if seconds < 7200.0:
+        return f"{seconds / 60.0:.0f} min"
+    return f"{seconds / 3600.0:.1f} h"
 
 
 def angles_task(payload):

@@ -25,7 +25,7 @@ from .._parsing import parse_values
 from ._dictionary import dictionary_settings
 from .parallel import progress_hook, resolve_workers, run_tasks, single_threaded
 from .sources import as_offset_grid
-from ._system_functions import angles_task, neel_resolution, split_settings
+from ._system_functions import CONTRACT_MODELS, angles_task, neel_resolution, split_settings
 from ._system_matrix import SNR_FLOOR, assemble
 
 __all__ = ["parse_angles", "angle_file_name", "write_system_matrices"]
@@ -177,12 +177,12 @@ def write_system_matrices(
     bounds = np.linspace(0, O, n_batches + 1).round().astype(int)
     # Néel, whole grid per task: every angle in one physics call (shared tables or basis,
     # mirror-image members mapped instead of solved); files are still written per angle
-    groups = [tuple(todo)] if todo and model in ("neel", "brown") and n_batches == 1 else [(i,) for i in todo]
+    groups = [tuple(todo)] if todo and model in CONTRACT_MODELS and n_batches == 1 else [(i,) for i in todo]
     # no more worker processes than tasks: a single task runs here on every thread
     n_workers = 1 if scheduler is not None else min(resolve_workers(workers), max(1, len(groups) * n_batches))
     common = single_threaded(particle, model, n_workers, scheduler)
     physics_kw, solver = split_settings(particle)
-    if model in ("neel", "brown") and solver.resolution is None:  # the same degree for every batch of offsets
+    if model in CONTRACT_MODELS and solver.resolution is None:  # the same degree for every batch of offsets
         common["resolution"] = neel_resolution(
             sequence,
             grid.offsets_T,

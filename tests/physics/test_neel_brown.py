@@ -367,11 +367,3 @@ def test_options_and_degrees():
                                  model="neel-brown", resolution=4, rtol=1e-3, return_info=True)  # fmt: skip
     assert m.shape == (2, 8, 3) and info["solved_members"] == 2 and info["steps"].shape == (2,)
     assert np.abs(m[0]).max() < 1e-12  # zero field, isotropic start
-
-
-def test_the_system_matrix_layer_refuses_the_model():
-    from mdf_neel.sequence import paper_2d_sequence
-    from mdf_neel.simulate import system_functions
-
-    with pytest.raises(ValueError, match="neel-brown"):
-        system_functions(paper_2d_sequence(), np.zeros((1, 3)), diameter_m=14e-9, model="neel-brown")

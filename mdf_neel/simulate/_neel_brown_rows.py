@@ -14,9 +14,9 @@ Néel model's, with two differences:
   (:func:`unique_members`), and every angle of a matrix gets the same rows.
 
 Each member costs a sparse LU of the joint operator per Rodas5P step, which fills in
-almost completely: :func:`estimated_seconds` measures the linear algebra of one step at the batch's size and at
-the reference's, integrates one period of the member with the largest field, and projects
-the batch from them; the cost is logged before the work starts (a warning above
+almost completely: :func:`estimated_seconds` counts the steps of one period at low degrees,
+measures one step's LU at the batch's size and at the reference's, and projects the batch
+from them; the cost is logged before the work starts (a warning above
 :data:`WARN_ABOVE_S`).
 """
 
@@ -38,6 +38,8 @@ __all__ = [
 
 logger = logging.getLogger("mdf_neel.simulate")
 
+#: moment degree of the low-degree period that measures the steps per period
+SURROGATE_DEGREE = 4
 #: a batch projected to take longer than this [s] is announced as a warning (else at info level)
 WARN_ABOVE_S = 60.0
 #: period integrations per member: two from the Boltzmann density and the sampled one (shooting,
@@ -204,16 +206,17 @@ def _step_seconds(particle, degree, orientation_degree, field_T) -> float:
 
 
 def estimated_seconds(times_s, fields_T, particle, degree, orientation, step_tolerance, checked):
-    """Projected wall time [s] of a verified neel-brown batch, from one measured period.
+    """Projected wall time [s] of a verified neel-brown batch, from measured steps.
 
-    The member with the largest field is integrated over one period (an initial-value run
-    from the joint Boltzmann density) at the batch's degrees and ``step_tolerance``: its wall
-    time ``t_1``. A steady state takes :data:`PERIODS_PER_MEMBER` periods, the contract's
-    step tolerance ends up about 10x tighter than its first (steps ∝ tol^(-1/3):
-    :data:`TIGHTENING_STEPS`), and the verification solves ``checked`` members at
-    ``REFERENCE_STEP_FACTOR`` (16x) tighter tolerances (:data:`REFERENCE_STEPS`) at the
-    batch's degrees and at the reference's, whose step costs the measured ratio of the two
-    LUs more. Degree changes and further rounds of the contract come on top.
+    The steps per period come from one period of the member with the largest field (an
+    initial-value run from the joint Boltzmann density at ``step_tolerance``) at low degrees
+    (L_m ≤ :data:`SURROGATE_DEGREE`, L_n ≤ 2: seconds), whose wall time per step also gives
+    the per-step overhead; one step's linear algebra (LU and eight solves) is measured at the
+    batch's degrees and at the reference's. A steady state takes :data:`PERIODS_PER_MEMBER`
+    periods, the contract's step tolerance ends up about 10x tighter than its first (steps ∝
+    tol^(-1/3): :data:`TIGHTENING_STEPS`), and the verification solves ``checked`` members at
+    16x tighter tolerances (:data:`REFERENCE_STEPS`) at the batch's degrees and at the
+    reference's. Degree changes and further rounds of the contract come on top.
 
     Parameters
     ----------
@@ -233,8 +236,8 @@ def estimated_seconds(times_s, fields_T, particle, degree, orientation, step_tol
     Returns
     -------
     dict
-        ``seconds`` (the projection), ``period_s`` and ``steps`` (the measured period),
-        ``unknowns`` and ``reference_unknowns``, ``reference_step_ratio``.
+        ``seconds`` (the projection), ``steps`` (per period, measured), ``step_s`` and
+        ``reference_step_s`` (per step), ``unknowns`` and ``reference_unknowns``.
     """
     from ..physics.neel.sh_operators import n_coeffs
     from ..physics.neel_brown import solve_trajectory
@@ -249,31 +252,31 @@ def estimated_seconds(times_s, fields_T, particle, degree, orientation, step_tol
         ln = orientation(lm)
         return n_coeffs(lm) * (ln // 2 + 1) * (ln + 1)
 
-    p = _particle_parameters(particle)
+    low = (min(int(degree), SURROGATE_DEGREE), min(int(orientation(degree)), 2))
     t0 = time.perf_counter()
     _, _, run = solve_trajectory(
         times_s,
         fields_T[worst],
-        p,
-        degrees_mn=(int(degree), int(orientation(degree))),
+        _particle_parameters(particle),
+        degrees_mn=low,
         tol=step_tolerance,
         steady_state=False,
         initial="equilibrium",
         rtol=step_tolerance,
     )
-    period = time.perf_counter() - t0
-    ratio = 1.0
-    if checked:
-        ratio = _step_seconds(particle, ref_degree, orientation(ref_degree), peak) / max(
-            _step_seconds(particle, degree, orientation(degree), peak), 1e-12
-        )
-    member = PERIODS_PER_MEMBER * period
-    seconds = B * member * TIGHTENING_STEPS + min(checked, B) * member * REFERENCE_STEPS * (1.0 + max(ratio, 1.0))
+    steps = max(int(run["steps"]), 1)
+    overhead = max((time.perf_counter() - t0) / steps - _step_seconds(particle, *low, peak), 0.0)
+    step = overhead + _step_seconds(particle, degree, orientation(degree), peak)
+    ref_step = overhead + _step_seconds(particle, ref_degree, orientation(ref_degree), peak) if checked else step
+    period = steps * step
+    seconds = PERIODS_PER_MEMBER * (
+        B * period * TIGHTENING_STEPS + min(checked, B) * steps * REFERENCE_STEPS * (step + ref_step)
+    )
     return {
         "seconds": seconds,
-        "period_s": period,
-        "steps": int(run["steps"]),
+        "steps": steps,
+        "step_s": step,
+        "reference_step_s": ref_step,
         "unknowns": size(degree),
         "reference_unknowns": size(ref_degree),
-        "reference_step_ratio": ratio,
     }

@@ -454,7 +454,7 @@ def _neel_brown_rows(
     logger.log(
         logging.WARNING if cost["seconds"] > WARN_ABOVE_S else logging.INFO,
         "neel-brown: %d distinct trajectories of %d members at degrees (%d, %d), %d unknowns (reference %d); "
-        "one period of the strongest field took %.3g s (%d steps, a sparse LU each): expected about %s "
+        "about %d steps per period at %.3g s (reference %.3g s), a sparse LU each: expected about %s "
         "on this machine",
         todo.shape[0],
         fields.shape[0],
@@ -462,8 +462,9 @@ def _neel_brown_rows(
         orientation(degree),
         cost["unknowns"],
         cost["reference_unknowns"],
-        cost["period_s"],
         cost["steps"],
+        cost["step_s"],
+        cost["reference_step_s"],
         _duration(cost["seconds"]),
     )
 

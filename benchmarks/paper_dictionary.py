@@ -17,7 +17,9 @@ Two modes, both through the public API at the defaults:
   target, the true contract errors, and the peak memory. ``--baseline`` pairs (default 1)
   also solve one member by scipy BDF on the same discretisation (``_bdf.py``: a 1/20-period
   window, one thread, extrapolated), and the ratio of our integrator to it is printed with
-  the grid's time if BDF did the integration.
+  the grid's time if BDF did the integration. The results are written after every pair;
+  ``--resume`` takes over the pairs of an interrupted run (same seed, ``--check`` and
+  solver generation) from ``--json`` and solves only the rest.
 * ``--identity N``: N seeded pairs on a ninth of the offsets, solved in this process and
   on a dask LocalCluster, compared bit for bit.
 * ``--full``: the whole grid through :func:`mdf_neel.simulate.dictionary` with its cache
@@ -30,7 +32,7 @@ Results also go to ``--json`` (default ``benchmarks/results/paper_dictionary.jso
 
 Usage::
 
-    python benchmarks/paper_dictionary.py --sample 6 [--seed 2022] [--check 3]
+    python benchmarks/paper_dictionary.py --sample 6 [--seed 2022] [--check 3] [--resume]
     python benchmarks/paper_dictionary.py --full [--cache FILE] [--scheduler ADDRESS] [--map cost.png]
     python benchmarks/paper_dictionary.py --identity 2 [--workers 2] --json benchmarks/results/dictionary_identity.json
 """
@@ -67,9 +69,33 @@ def _setup():
     return seq, paper_2d_offsets().offsets_T, frequency_set(seq)[0]
 
 
-def sample(n_pairs, seed, n_check, on_pair=None, n_baseline=1):
-    """Time ``n_pairs`` seeded random pairs; ``on_pair(results so far)`` after each (partial results survive a stop)."""
+def _earlier_pairs(path, seed, n_check):
+    """Pairs of an earlier, interrupted ``--sample`` run in ``path`` that this one may reuse:
+    same seed, same number of checked members and the same solver generation (else none)."""
+    import json
+
+    from mdf_neel.simulate.accuracy import SOLVER_GENERATION
+
+    try:
+        with open(path) as fh:
+            earlier = json.load(fh)
+        args, pairs = earlier["arguments"], earlier["results"]["sample"]["pairs"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    if args.get("seed") != seed or args.get("check") != n_check:
+        return []
+    return [p for p in pairs if p.get("solver_generation") == SOLVER_GENERATION]
+
+
+def sample(n_pairs, seed, n_check, on_pair=None, n_baseline=1, resume_from=None):
+    """Time ``n_pairs`` seeded random pairs; ``on_pair(results so far)`` after each (partial results survive a stop).
+
+    ``resume_from``: pairs measured by an earlier run of the same seed, check count and
+    solver generation (:func:`_earlier_pairs`), taken over in order instead of solved again."""
     from mdf_neel.simulate._system_functions import angle_system_functions
+    from mdf_neel.simulate.accuracy import SOLVER_GENERATION
+
+    resume_from = list(resume_from or [])
 
     seq, offsets, rows = _setup()
     angles = np.asarray(ANGLES_DEG, dtype=float)
@@ -85,6 +111,19 @@ def sample(n_pairs, seed, n_check, on_pair=None, n_baseline=1):
     for pick in picks:
         d_nm, k = DIAMETERS_NM[pick // len(ANISOTROPIES_JM3)], float(ANISOTROPIES_JM3[pick % len(ANISOTROPIES_JM3)])
         D = d_nm * 1e-9
+        if resume_from and (resume_from[0]["diameter_nm"], resume_from[0]["anisotropy_Jm3"]) == (d_nm, k):
+            entry = resume_from.pop(0)
+            if n_check:
+                rng.choice(angles.size * offsets.shape[0], n_check, replace=False)  # the same draws as solving it
+            out.append(entry)
+            print(
+                f"{d_nm:5d} {k:7.0f} {entry['sigma']:6.2f} {entry['wall_s']:7.1f} {str(entry['method']):>9} "
+                f"{entry['degree'] or -1:6d} {entry['step_tolerance']:9.2e} {entry['true']['rms']:9.2e} "
+                f"{entry['true']['max']:9.2e}  (earlier run)",
+                flush=True,
+            )
+            continue
+        resume_from = []
         t = time.perf_counter()
         phi, info = angle_system_functions(
             seq, offsets, angles_deg=angles, diameter_m=D, anisotropy_Jm3=k, frequencies=rows, return_info=True
@@ -112,6 +151,7 @@ def sample(n_pairs, seed, n_check, on_pair=None, n_baseline=1):
             "estimate": {"rms": contract["rms"], "max": contract["max"]},
             "true": true,
             "checked_members": int(n_check),
+            "solver_generation": SOLVER_GENERATION,
         }
         if len(out) < n_baseline:
             # one member of the pair, scipy BDF against our integrator at the pair's degree and steps
@@ -317,6 +357,12 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--baseline", type=int, default=1, help="sampled pairs whose member is also solved by scipy BDF (default 1)"
     )
+    ap.add_argument(
+        "--resume",
+        action="store_true",
+        help="--sample: take over the pairs an interrupted run with the same seed, --check and solver "
+        "generation left in --json, and solve the rest",
+    )
     ap.add_argument("--full", action="store_true", help="build the whole grid (cached, resumable)")
     ap.add_argument("--cache", default=None, help="dictionary cache file for --full (default: the shared cache)")
     ap.add_argument("--scheduler", default=None, help="dask scheduler address for --full")
@@ -342,6 +388,7 @@ def main(argv=None) -> int:
                 args.check,
                 on_pair=lambda partial: write_results(args.json, "paper_dictionary", args, {"sample": partial}),
                 n_baseline=args.baseline,
+                resume_from=_earlier_pairs(args.json, args.seed, args.check) if args.resume and args.json else None,
             )
         }
     write_results(args.json, "paper_dictionary", args, results)

@@ -106,3 +106,33 @@ def test_members_of_the_same_field_are_solved_once():
     first, inverse = unique_members(f)
     assert first.tolist() == [0, 1, 2]
     np.testing.assert_array_equal(f[first][inverse], f)
+
+
+def test_the_reference_is_higher_in_both_the_moment_and_the_axis_degree(monkeypatch):
+    # the verification's reference must check the truncation in the easy axis too: with K > 0
+    # every solve at moment degree L_m + 2 is at axis degree L_n + 2
+    from mdf_neel.simulate import _neel_brown_rows
+    from mdf_neel.simulate.accuracy import REFERENCE_EXTRA_DEGREE
+
+    calls = []
+
+    def fake(times_s, fields_T, particle, degree, orientation_degree, tol, mean_rtol):
+        calls.append((degree, orientation_degree, tol))
+        # a smooth periodic moment whose error falls with the degrees and the step tolerance
+        phase = 2 * np.pi * np.arange(times_s.size) / times_s.size
+        m = np.zeros(fields_T.shape)
+        m[..., 0] = np.tanh(200.0 * fields_T[..., 0]) + 1e-3 * 2.0**-degree + tol * np.cos(3 * phase)
+        return m, {"method": "full", "resolution": degree, "orientation_resolution": orientation_degree}
+
+    monkeypatch.setattr(_neel_brown_rows, "neel_brown_magnetization", fake)
+    # the cost estimate solves and factorises for real: not what is tested here
+    estimate = dict(seconds=1.0, steps=1, step_s=1.0, reference_step_s=1.0, unknowns=1, reference_unknowns=1)
+    monkeypatch.setattr(_neel_brown_rows, "estimated_seconds", lambda *args: estimate)
+    seq, off = tiny_sequence(), tiny_offsets()[[0, 4]]
+    rows, info = system_functions(seq, off, model="neel-brown", diameter_m=16e-9, anisotropy_Jm3=3000.0,
+                                  hydrodynamic_diameter_m=20e-9, resolution=8, rtol=RTOL, return_info=True)  # fmt: skip
+    lm, ln = info["contract"]["degree"], info["orientation_resolution"]
+    assert info["contract"]["met"] and lm == 8 and ln >= 2
+    reference = [(d, o) for d, o, t in calls if t < info["contract"]["step_tolerance"]]
+    assert reference and all((d, o) == (lm + REFERENCE_EXTRA_DEGREE, ln + REFERENCE_EXTRA_DEGREE) for d, o in reference)
+    assert {(d, o) for d, o, _ in calls} == {(lm, ln), (lm + 2, ln + 2)}

@@ -14,6 +14,9 @@ grid in the place of K::
     mdf-neel fit sm.mdf --model m1 --physics brown --diameters 20nm --hydrodynamic-diameter 30e-9 \
         --viscosities 0.5e-3,1e-3,2e-3,4e-3 --out fit_fluid
 
+``--physics neel-brown`` (the moment also turns in the core, so K enters) takes the same
+liquid options; with a liquid grid ``--anisotropies`` gives its one K.
+
 The easy-axis angle of each file is read from the file (``/_easyAxisAngle``-style
 custom field written by this package) unless ``--angles`` gives them.
 
@@ -70,32 +73,35 @@ def register(subparsers) -> None:
     p.add_argument(
         "--physics",
         default="neel",
-        choices=("neel", "anisotropic-equilibrium", "brown"),
-        help="dictionary model for m1/m2 (m0 always uses the Langevin model); brown: tracers turning in a liquid",
+        choices=("neel", "anisotropic-equilibrium", "brown", "neel-brown"),
+        help="dictionary model for m1/m2 (m0 always uses the Langevin model); brown: tracers turning in a liquid; "
+        "neel-brown: combined Néel and Brownian rotation (K enters, the easy axis does not)",
     )
     p.add_argument(
         "--hydrodynamic-diameter",
         type=float,
         default=None,
         metavar="M",
-        help="--physics brown: hydrodynamic diameter in metres (default: the core diameter)",
+        help="--physics brown, neel-brown: hydrodynamic diameter in metres (default: the core diameter)",
     )
     p.add_argument(
         "--viscosity",
         type=float,
         default=None,
         metavar="PA_S",
-        help="--physics brown: viscosity of the carrier liquid in Pa s (default 1e-3, water)",
+        help="--physics brown, neel-brown: viscosity of the carrier liquid in Pa s (default 1e-3, water)",
     )
     p.add_argument(
         "--viscosities",
         metavar="LIST",
-        help="--physics brown: fit the viscosity over these values in Pa s (or with unit mPas) instead of K",
+        help="--physics brown, neel-brown: fit the viscosity over these values in Pa s (or with unit mPas) "
+        "instead of K",
     )
     p.add_argument(
         "--hydrodynamic-diameters",
         metavar="LIST",
-        help="--physics brown: fit the hydrodynamic diameter over these values (m, or with unit nm) instead of K",
+        help="--physics brown, neel-brown: fit the hydrodynamic diameter over these values (m, or with unit nm) "
+        "instead of K",
     )
     p.add_argument(
         "--cache",
@@ -125,7 +131,9 @@ def _liquid(args) -> dict:
         )
     given = [k for k, v in liquid.items() if v is not None]
     if given and (args.model == "m0" or args.physics not in LIQUID_MODELS):
-        raise ValueError(f"the liquid options ({', '.join(given)}) need --model m1/m2 with --physics brown")
+        raise ValueError(
+            f"the liquid options ({', '.join(given)}) need --model m1/m2 with --physics {' or '.join(LIQUID_MODELS)}"
+        )
     return liquid
 
 

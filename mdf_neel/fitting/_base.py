@@ -10,8 +10,8 @@ atoms with non-zero weight. Prediction for an angle ϑ is
 * ``tf_mode="shared"``: ``â · Σ_n w_n φ_n(ϑ)`` with one TF per (channel, row), so any
   angle and any offset grid can be predicted.
 
-For tracers in a liquid (``model="brown"``) the second grid axis may be a liquid
-parameter instead of K (``hydrodynamic_diameters_m`` or ``viscosities_Pas``,
+For tracers in a liquid (``model="brown"`` or ``"neel-brown"``) the second grid axis
+may be a liquid parameter instead of K (``hydrodynamic_diameters_m`` or ``viscosities_Pas``,
 :class:`~mdf_neel.simulate.liquid.LiquidAxis`): atoms are then (D, liquid value) with K
 held fixed, and everything else is the same.
 """
@@ -124,10 +124,10 @@ class _FittingModel(BaseEstimator):
 
     def _solver(self) -> dict:
         """Solver keywords of the dictionary (the row contract ``rtol`` of Fokker–Planck models)."""
-        from ..physics import FOKKER_PLANCK_MODELS
+        from ..simulate._system_functions import CONTRACT_MODELS
 
         rtol = getattr(self, "rtol", None)
-        if rtol is None or self._dictionary_model() not in FOKKER_PLANCK_MODELS:
+        if rtol is None or self._dictionary_model() not in CONTRACT_MODELS:
             return {}
         return {"rtol": float(rtol)}
 

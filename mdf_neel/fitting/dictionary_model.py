@@ -43,12 +43,13 @@ class DictionaryModel(_FittingModel):
     frequencies : array_like of int or None, default=None
         0-based rfft bins; ``None`` = I_freq (97 rows).
     tf_mode : {"per_angle", "shared"}, default="per_angle"
-    model : {"neel", "anisotropic-equilibrium", "brown"}, default="neel"
+    model : {"neel", "anisotropic-equilibrium", "brown", "neel-brown"}, default="neel"
     alpha, saturation_magnetization_Am, temperature_K
         Particle constants of the dictionary.
     hydrodynamic_diameter_m, viscosity_Pas, hydrodynamic_diameters_m, viscosities_Pas
-        Liquid parameters of ``model="brown"``, fixed or as the grid in the place of K
-        (weights over (D, D_h) or (D, η)); see :class:`~mdf_neel.fitting.NeelModel`.
+        Liquid parameters of ``model="brown"`` and ``"neel-brown"``, fixed or as the
+        grid in the place of K (weights over (D, D_h) or (D, η)); see
+        :class:`~mdf_neel.fitting.NeelModel`.
     channel_reduction : {"mean", "sum"}, default="mean"
     svd_domain : {"complex", "real"}, default="complex"
         SVD of the complex stacked matrix (the paper) or of its real stacking.

@@ -24,17 +24,20 @@ class NeelModel(_FittingModel):
     tf_mode : {"per_angle", "shared"}, default="per_angle"
         One TF per angle (the paper, eq. 14) or one per receive channel for all
         angles (fitted jointly: for each grid point the TF minimising ε_global).
-    model : {"neel", "anisotropic-equilibrium", "brown"}, default="neel"
+    model : {"neel", "anisotropic-equilibrium", "brown", "neel-brown"}, default="neel"
         Physics of the dictionary (the equilibrium one is cheap, for tests);
         ``"brown"``: tracers turning in a liquid (:mod:`mdf_neel.physics.brown`), whose
-        K and easy axis do not enter.
+        K and easy axis do not enter; ``"neel-brown"``: the moment turning in the core
+        and the core in the liquid (:mod:`mdf_neel.physics.neel_brown`), whose easy axis
+        does not enter and K does.
     alpha : float, default=0.1
         Gilbert damping.
     saturation_magnetization_Am : float, default=474e3
     temperature_K : float, default=293.0
     hydrodynamic_diameter_m, viscosity_Pas : float or None, default=None
-        Fixed liquid parameters of ``model="brown"``: hydrodynamic diameter D_h [m]
-        (None: the core diameter) and viscosity η [Pa s] (None: 1e-3, water).
+        Fixed liquid parameters of ``model="brown"`` and ``"neel-brown"``:
+        hydrodynamic diameter D_h [m] (None: the core diameter) and viscosity η [Pa s]
+        (None: 1e-3, water).
     hydrodynamic_diameters_m, viscosities_Pas : tuple of float or None, default=None
         At most one: a grid of D_h [m] or η [Pa s] that takes the place of the
         anisotropy grid (:class:`~mdf_neel.simulate.liquid.LiquidAxis`), so the fit picks

@@ -7,13 +7,15 @@ one physics call with every angle × offset as a batch
 (:func:`~mdf_neel.simulate._system_functions.angle_system_functions`), so for the Néel
 model all angles of a pair share one reduced basis; each element is journalled as it
 arrives. With ``model="langevin"`` neither K nor ϑ matters: one element per diameter
-is computed and broadcast.
+is computed and broadcast; with ``model="neel-brown"`` K matters but ϑ does not (the
+easy axis turns with the body): one angle per (D, K) is computed and copied.
 
 For models with a carrier liquid (:data:`~mdf_neel.simulate.liquid.LIQUID_MODELS`,
 Brownian rotation) ``hydrodynamic_diameters_m=`` or ``viscosities_Pas=`` gives a
 :class:`~mdf_neel.simulate.liquid.LiquidAxis` that takes the place of the anisotropy
 axis: element ``(i_d, i_l, i_a)`` is diameter ``diameters_m[i_d]`` with the liquid
-parameter ``liquid_axis.values[i_l]``, K held at one value.
+parameter ``liquid_axis.values[i_l]``, K held at one value (which enters combined
+Néel–Brown rotation, ``model="neel-brown"``, and not Brownian rotation).
 
 Reproducibility: for the Néel model with the reduced basis an element's values depend
 (within the verified tolerance, ``docs/physics.md``) on which angles were computed
@@ -45,6 +47,8 @@ __all__ = ["SystemFunctionDictionary", "dictionary", "dictionary_settings", "Ani
 
 #: models in which neither K nor the easy axis enters: one solve per (D, liquid value), broadcast
 AXIS_FREE_MODELS = ("langevin", "brown")
+#: models in which the easy axis does not enter (K may): one angle solved per (D, K or liquid value), copied
+ANGLE_FREE_MODELS = AXIS_FREE_MODELS + ("neel-brown",)
 
 logger = logging.getLogger("mdf_neel.simulate")
 
@@ -285,7 +289,10 @@ def dictionary(
         out only with a liquid axis (then K = 0; with one, it must hold one value).
     frequencies : array_like of int, shape (n_f,)
         0-based rfft bins.
-    model : {"neel", "langevin", "anisotropic-equilibrium", "brown"}
+    model : {"neel", "langevin", "anisotropic-equilibrium", "brown", "neel-brown"}
+        Physics of :func:`mdf_neel.physics.mean_magnetization`. For ``"brown"`` and
+        ``"neel-brown"`` the easy axis does not enter: one angle per (D, K or liquid
+        value) is solved and copied to the others.
     channels : sequence of {"x", "y", "z"}
     cache : str, os.PathLike, bool or None
         HDF5 cache file; ``True``: a file named by the settings' fingerprint in the
@@ -386,12 +393,15 @@ def dictionary(
     channels = tuple(channels)
     channel_vectors(channels)
     # neither K nor the easy axis enters the Langevin model or Brownian rotation
-    broadcast = model in AXIS_FREE_MODELS
+    axis_free = model in AXIS_FREE_MODELS
     interp = AnisotropyInterpolation.coerce(anisotropy_interpolation)
     if interp is not None and K.size > 1 and not np.all(np.diff(K) > 0):
         raise ValueError(f"anisotropies_Jm3 must be sorted strictly increasing for anisotropy_interpolation, got {K}")
-    if broadcast:
+    if axis_free:
         interp = None  # a no-op: results do not depend on K
+    # the easy axis does not enter: one angle per pair solved, copied (with interpolation along K a
+    # pair's angles go in one batch, where the system-matrix layer solves each field once)
+    broadcast = model in ANGLE_FREE_MODELS and interp is None
     grid_shape = (D.size, K.size, A.size)
     element_shape = (len(channels), freqs.size, off.shape[0])
     particle, solver = split_settings(dict(particle, physics=physics), solver)
@@ -420,13 +430,13 @@ def dictionary(
         done = np.zeros(grid_shape, dtype=bool)
         resolution = np.full(grid_shape, -1, dtype=np.int64)
 
-    # broadcast models: one solve per diameter, or per (diameter, liquid value) with a liquid axis
-    columns = range(K.size) if axis is not None or not broadcast else range(1)
+    # axis-free models: one solve per diameter, or per (diameter, liquid value) with a liquid axis
+    columns = range(K.size) if axis is not None or not axis_free else range(1)
 
     def targets(key):
         if not broadcast:
             return key
-        return (key[0], slice(None), slice(None)) if axis is None else (key[0], key[1], slice(None))
+        return (key[0], slice(None), slice(None)) if axis is None and axis_free else (key[0], key[1], slice(None))
 
     # no more worker processes than (D, K) tasks: a single task runs here on every thread
     n_tasks = D.size * len(columns)

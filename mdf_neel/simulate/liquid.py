@@ -1,9 +1,10 @@
 """The carrier-liquid axis of a dictionary: hydrodynamic diameters or viscosities.
 
 Tracers in a liquid turn as a whole against its drag (Brownian rotation,
-:mod:`mdf_neel.physics.brown`): their dynamics depend on the hydrodynamic diameter D_h
-and the viscosity η through τ_B = 3 η V_h / (kB T), and not on the anisotropy K or the
-easy axis. A fluid-tracer calibration is fitted over one of these two parameters the way
+:mod:`mdf_neel.physics.brown`; with the moment also turning in the core, combined
+Néel–Brown rotation, :mod:`mdf_neel.physics.neel_brown`): their dynamics depend on the
+hydrodynamic diameter D_h and the viscosity η through τ_B = 3 η V_h / (kB T), and not on
+the easy axis (nor, in Brownian rotation, on the anisotropy K). A fluid-tracer calibration is fitted over one of these two parameters the way
 an immobilised one is fitted over K, so a dictionary of a liquid model may hold a
 :class:`LiquidAxis` in the place of the anisotropy axis: element ``(i_d, i_l, i_a)`` is
 the tracer of core diameter ``diameters_m[i_d]`` with the liquid parameter
@@ -21,7 +22,7 @@ import numpy as np
 __all__ = ["LiquidAxis", "LIQUID_MODELS", "LIQUID_PARAMETERS"]
 
 #: the models whose particles turn in a carrier liquid (they take a liquid axis)
-LIQUID_MODELS = ("brown",)
+LIQUID_MODELS = ("brown", "neel-brown")
 
 #: liquid parameter (a keyword of mean_magnetization) -> (keyword of its axis, unit)
 LIQUID_PARAMETERS = {

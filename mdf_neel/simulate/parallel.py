@@ -32,6 +32,7 @@ def resolve_workers(workers) -> int:
 def single_threaded(particle: dict, model: str, workers: int, scheduler) -> dict:
     """Physics keywords for tasks: one numba thread per Néel task when tasks run in parallel."""
     out = dict(particle)
+    # "neel-brown" is left out: its sparse LU is serial and it solves members one after the other
     if model in ("neel", "brown") and (scheduler is not None or workers > 1) and out.get("n_threads") is None:
         out["n_threads"] = 1
     return out

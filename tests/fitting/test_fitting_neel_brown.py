@@ -106,3 +106,22 @@ def test_the_fit_command_takes_neel_brown_with_the_liquid_options(measured, tmp_
     # the liquid options are taken; K enters, so the paper's K grid is refused along the liquid axis
     with pytest.raises(ValueError, match="anisotropies_Jm3 must hold one value"):
         main(args)
+
+
+def test_an_angle_free_model_with_a_k_axis_solves_one_angle_per_diameter_and_k(monkeypatch):
+    # without a liquid axis K varies and matters: one solve per (D, K), copied over the angles (a cheap
+    # model declared angle-free stands in for neel-brown, whose solves cost seconds)
+    from mdf_neel.simulate import _dictionary
+
+    monkeypatch.setattr(_dictionary, "ANGLE_FREE_MODELS", _dictionary.ANGLE_FREE_MODELS + ("anisotropic-equilibrium",))
+    d = dictionary(tiny_sequence(), tiny_offsets(), **SETTINGS, progress=False)
+    n_d, n_k, n_a = d.grid_shape
+    assert d.stats == {"computed": n_d * n_k, "resumed": 0}
+    assert np.all(d.phi == d.phi[:, :, :1])
+    for i_d, D in enumerate(SETTINGS["diameters_m"]):
+        for i_k, k in enumerate(SETTINGS["anisotropies_Jm3"]):
+            one = system_functions(tiny_sequence(), tiny_offsets(), diameter_m=D, anisotropy_Jm3=k, angle_deg=0.0,
+                                   model="anisotropic-equilibrium", frequencies=ROWS)  # fmt: skip
+            np.testing.assert_allclose(d.element(i_d, i_k, n_a - 1), one, rtol=1e-12, atol=0)
+    # K matters: the two anisotropies give different rows
+    assert not np.allclose(d.phi[:, 0], d.phi[:, 1])

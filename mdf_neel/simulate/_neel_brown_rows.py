@@ -205,7 +205,7 @@ def _step_seconds(particle, degree, orientation_degree, field_T) -> float:
     return time.perf_counter() - t0
 
 
-def estimated_seconds(times_s, fields_T, particle, degree, orientation, step_tolerance, checked):
+def estimated_seconds(times_s, fields_T, particle, degree, orientation, step_tolerance, checked, reference_extra):
     """Projected wall time [s] of a verified neel-brown batch, from measured steps.
 
     The steps per period come from one period of the member with the largest field (an
@@ -232,6 +232,8 @@ def estimated_seconds(times_s, fields_T, particle, degree, orientation, step_tol
         The batch's first step tolerance.
     checked : int
         Members solved by the verification (0: none).
+    reference_extra : int
+        How much higher the reference's L_m is (the contract's ``REFERENCE_EXTRA_DEGREE``).
 
     Returns
     -------
@@ -241,12 +243,11 @@ def estimated_seconds(times_s, fields_T, particle, degree, orientation, step_tol
     """
     from ..physics.neel.sh_operators import n_coeffs
     from ..physics.neel_brown import solve_trajectory
-    from .accuracy import REFERENCE_EXTRA_DEGREE
 
     B = fields_T.shape[0]
     worst = int(np.argmax(np.linalg.norm(fields_T, axis=-1).max(axis=-1)))
     peak = fields_T[worst][int(np.argmax(np.linalg.norm(fields_T[worst], axis=-1)))]
-    ref_degree = degree + REFERENCE_EXTRA_DEGREE
+    ref_degree = degree + reference_extra
 
     def size(lm):
         ln = orientation(lm)

@@ -450,7 +450,7 @@ def _neel_brown_rows(
     orientation = orientation_degrees(particle, todo, settings.mean_rtol, degree)
     tol = settings.step_tolerance or accuracy.STEP_TOL_PER_RTOL * settings.rtol
     checked = accuracy.VERIFY_MEMBERS if settings.verify and settings.step_tolerance is None else 0
-    cost = estimated_seconds(times, todo, particle, degree, orientation, tol, checked)
+    cost = estimated_seconds(times, todo, particle, degree, orientation, tol, checked, accuracy.REFERENCE_EXTRA_DEGREE)
     logger.log(
         logging.WARNING if cost["seconds"] > WARN_ABOVE_S else logging.INFO,
         "neel-brown: %d distinct trajectories of %d members at degrees (%d, %d), %d unknowns (reference %d); "

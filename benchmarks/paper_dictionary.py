@@ -61,6 +61,11 @@ def _peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def _pair(pick):
+    """(D [nm], K [J/m³]) of a flat grid index (D-major)."""
+    return DIAMETERS_NM[pick // len(ANISOTROPIES_JM3)], float(ANISOTROPIES_JM3[pick % len(ANISOTROPIES_JM3)])
+
+
 def _setup():
     from mdf_neel.fitting.metrics import frequency_set
     from mdf_neel.sequence import paper_2d_offsets, paper_2d_sequence
@@ -109,7 +114,7 @@ def sample(n_pairs, seed, n_check, on_pair=None, n_baseline=1, resume_from=None)
     )
     out = []
     for pick in picks:
-        d_nm, k = DIAMETERS_NM[pick // len(ANISOTROPIES_JM3)], float(ANISOTROPIES_JM3[pick % len(ANISOTROPIES_JM3)])
+        d_nm, k = _pair(pick)
         D = d_nm * 1e-9
         if resume_from and (resume_from[0]["diameter_nm"], resume_from[0]["anisotropy_Jm3"]) == (d_nm, k):
             entry = resume_from.pop(0)
@@ -242,7 +247,7 @@ def identity(n_pairs, seed, n_workers):
     picks = rng.choice(len(DIAMETERS_NM) * len(ANISOTROPIES_JM3), n_pairs, replace=False)
     out = []
     for pick in picks:
-        d_nm, k = DIAMETERS_NM[pick // len(ANISOTROPIES_JM3)], float(ANISOTROPIES_JM3[pick % len(ANISOTROPIES_JM3)])
+        d_nm, k = _pair(pick)
         kwargs = dict(
             diameters_m=[d_nm * 1e-9],
             anisotropies_Jm3=[k],

@@ -426,8 +426,6 @@ def verified_neel_magnetization(
             tight_rows[degree, step_tol] = rows_of(solve(step_tol, "full", members, degree)[0])
         return tight_rows[degree, step_tol]
 
-    tight.solved = tight_rows
-
     def estimate(norm, trial_rows, ref_rows):
         return _estimate(norm[0], norm[1], trial_rows, ref_rows, groups[members])
 
@@ -485,7 +483,7 @@ def verified_neel_magnetization(
         norm = (rows_of(coarse), groups[subset])
     if not met and method == "full" and solver.resolution is None:
         degree, ref_degree = _verified_degree(
-            tight, ref_tol, norm, members, groups, solver.rtol, particle, fields_T, resolution
+            tight, tight_rows, ref_tol, norm, members, groups, solver.rtol, particle, fields_T, resolution
         )
     else:
         ref_degree = degree + REFERENCE_EXTRA_DEGREE
@@ -545,20 +543,22 @@ def verified_neel_magnetization(
     return m, info
 
 
-def _verified_degree(tight, ref_tol, norm, members, groups, rtol, particle, fields_T, mean_degree):
+def _verified_degree(tight, solved, ref_tol, norm, members, groups, rtol, particle, fields_T, mean_degree):
     """(degree, reference degree) of the batch: the lowest degree from choose_resolution(ξ_max, σ,
     DEGREE_RTOL_PER_RTOL·rtol) upward (at most ``mean_degree``, the m̄ degree at 0.1·rtol) whose own
     error (the checked members at the reference's step tolerance against REFERENCE_EXTRA_DEGREE
     more) uses at most DEGREE_SHARE of the acceptance bounds; raised at most to ``mean_degree`` +
     DEGREE_MAX_ABOVE (the m̄ degree does not always suffice for the rows: 14 nm / 6700 J/m³ needs
     more than its 13). Where the first degree passes, lower ones are held against the same
-    reference and the lowest passing one is kept (at most DEGREE_MAX_BELOW lower); the
-    reference degree is the highest solved."""
+    reference and the lowest passing one is kept (at most DEGREE_MAX_BELOW lower, by
+    bisection); the reference degree is the highest solved. ``solved`` holds the
+    (degree, step tolerance) of every solve ``tight`` has made, so that a higher reference
+    already solved is reused."""
     degree = start = _first_degree(particle, fields_T, rtol, mean_degree)
 
     def reference(degree):
         # a higher reference already solved at the same step tolerance serves as well
-        done = [d for d, t in tight.solved if t == ref_tol and degree + REFERENCE_EXTRA_DEGREE <= d]
+        done = [d for d, t in solved if t == ref_tol and degree + REFERENCE_EXTRA_DEGREE <= d]
         return min(done) if done else degree + REFERENCE_EXTRA_DEGREE
 
     while True:

@@ -16,7 +16,7 @@ __all__ = ["mean_magnetization", "solve_neel", "MODELS", "METHODS", "FOKKER_PLAN
 logger = logging.getLogger("mdf_neel.physics")
 
 MODELS = ("neel", "langevin", "anisotropic-equilibrium", "brown", "neel-brown")
-METHODS = ("auto", "full", "reduced", "slow-mode")
+METHODS = ("auto", "full", "reduced", "slow-mode", "quasi-static")
 #: the models solved by the Fokker–Planck solver (its methods, accuracy options and statistics)
 FOKKER_PLANCK_MODELS = ("neel", "brown")
 
@@ -212,7 +212,7 @@ def mean_magnetization(
         (for ``"brown"`` also ``brown_time_s``, τ_B [s]).
     n_threads : int, optional
         Number of numba threads for the batch (default: all).
-    method : {"auto", "full", "reduced", "slow-mode"}
+    method : {"auto", "full", "reduced", "slow-mode", "quasi-static"}
         ``"neel"`` only. ``"full"``: every trajectory with the full spherical-harmonic
         model. ``"reduced"``: periodic steady states through a reduced basis (POD of a
         few full solves chosen greedily, Galerkin-reduced operators, verified against
@@ -231,6 +231,17 @@ def mean_magnetization(
         :data:`mdf_neel.physics.neel.dispatch.REDUCED_MIN_BATCH` members the slow-mode
         model (in-plane fields, ``rtol >= 1e-3``; the reduced basis if its
         verification fails) or else the reduced basis; full otherwise.
+        ``"quasi-static"``: periodic steady states of particles that relax much faster
+        than the drive changes, as the adiabatic series f_0 + f_1 + … (f_0 the
+        Boltzmann density at the instantaneous field, each further term smaller by
+        about ωτ) from tables over the field plane shared by the whole batch
+        (:mod:`mdf_neel.physics.neel.quasi_static`); needs ``steady_state=True`` and
+        every member's field in one plane through its easy axis, and applies where
+        2π f_Nyquist τ_1 <= 0.2 (τ_1 the slowest relaxation time at zero field; else a
+        ``ValueError``). The order is the lowest whose truncation, (2π f_Nyquist τ_1)^(K+1),
+        is within ``rtol``; ``info`` reports ``quasi_static_order`` and the table.
+        ``"auto"`` does not choose it; the row contract of the system-matrix layer
+        does, and checks it (``docs/simulate.md``).
 
     Returns
     -------

@@ -15,6 +15,9 @@ from .frame import SYMMETRY_ATOL, planar, rotations
 from .full import run, steady_state_solver
 from .integration import local_tolerance, spline_coefficients, threads
 from .lapack import single_threaded_blas
+from .quasi_static import MAX_EPS as QUASI_STATIC_MAX_EPS
+from .quasi_static import MAX_ORDER as QUASI_STATIC_MAX_ORDER
+from .quasi_static import choose_order, slowest_relaxation_time, solve_quasi_static
 from .reduced import solve_reduced
 from .resolution import choose_resolution
 from .slow_mode import solve_slow_mode_verified
@@ -113,11 +116,11 @@ def solve_batch(
             method = "slow-mode" if (in_plane and rtol >= SLOW_MODE_MIN_RTOL) else "reduced"
         else:
             method = "full"
-    if method in ("reduced", "slow-mode") and not steady_state:
+    if method in ("reduced", "slow-mode", "quasi-static") and not steady_state:
         raise ValueError(f"method={method!r} needs steady_state=True")
-    if method == "slow-mode" and not in_plane:
+    if method in ("slow-mode", "quasi-static") and not in_plane:
         raise ValueError(
-            "method='slow-mode' needs every member's field in one plane through "
+            f"method={method!r} needs every member's field in one plane through "
             "its easy axis (as the paper's 2-D drive and offsets with an easy "
             "axis in the drive plane)"
         )
@@ -133,13 +136,15 @@ def solve_batch(
         fr = np.ascontiguousarray(fr[reps])
         nb = reps.size
     slow_error = None
-    if method == "slow-mode":
+    if method == "quasi-static":
+        mom, info = _solve_quasi_static(times, fr, particle, N, xi_max, dt, tol_c, rtol, n_threads)
+    elif method == "slow-mode":
         mom, info = _solve_slow_mode(times, fr, particle, N, xi_max, dt, tol_c, rtol, max_newton, n_threads)
         if auto and not info["slow_mode_accepted"]:
             slow_error = info["slow_mode_verification_error"]
             method = "reduced"
             logger.warning("Néel FP: slow-mode model rejected; solving the batch with the %s method", method)
-    if method != "slow-mode":
+    if method not in ("slow-mode", "quasi-static"):
         mom, info = _solve_galerkin(
             times,
             fr,
@@ -271,6 +276,56 @@ def _solve_galerkin(
         )
     mom = res.pop("m")
     info.update(res)
+    return mom, info
+
+
+def _solve_quasi_static(times, fr, particle, N, xi_max, dt, tol_c, rtol, n_threads):
+    """The batch with the quasi-static series (:mod:`.quasi_static`) at degree N (all
+    azimuthal orders); the order from the slowest relaxation time at zero field and the
+    Nyquist frequency. Returns the axis-frame moments (nb, P, 3) and an info dict like
+    :func:`solve_batch`'s."""
+    nb = fr.shape[0]
+    with threads(n_threads), single_threaded_blas():
+        disc = NeelDiscretisation.build(particle, N)
+        tau1 = slowest_relaxation_time(disc)
+        nyquist = 0.5 / dt
+        order = choose_order(tau1, nyquist, rtol)
+        if order is None:
+            eps = 2 * np.pi * nyquist * tau1
+            reason = (
+                f"the series needs <= {QUASI_STATIC_MAX_EPS}"
+                if eps > QUASI_STATIC_MAX_EPS
+                else f"its highest order {QUASI_STATIC_MAX_ORDER} does not reach rtol={rtol:g}"
+            )
+            raise ValueError(
+                f"method='quasi-static' does not apply: the slowest relaxation time {tau1:.3g} s "
+                f"at the Nyquist frequency {nyquist:.4g} Hz gives 2*pi*f*tau = {eps:.3g} ({reason})"
+            )
+        logger.info(
+            "Néel FP: D=%.3g m K=%.4g J/m3 sigma=%.3g -> degree N=%d (%d coefficients), batch %d, "
+            "method quasi-static, tau1 %.3g s, order %d",
+            particle.diameter_m,
+            particle.anisotropy_Jm3,
+            particle.sigma,
+            N,
+            disc.n,
+            nb,
+            tau1,
+            order,
+        )
+        mom, info = solve_quasi_static(times, fr, disc, particle, order)
+    info.update(
+        method="quasi-static",
+        resolution=N,
+        n_coefficients=disc.n,
+        bandwidth=(disc.kl, disc.ku),
+        rtol=rtol,
+        step_tolerance=tol_c,
+        xi_max=xi_max,
+        quasi_static_relaxation_time_s=tau1,
+        azimuthal_resolution=np.full(nb, N),
+        azimuthal_tail=np.zeros(nb),
+    )
     return mom, info
 
 

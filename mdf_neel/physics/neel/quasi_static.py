@@ -1,0 +1,257 @@
+"""Quasi-static (adiabatic) expansion of the Néel Fokker–Planck equation, for particles
+that relax much faster than the drive changes.
+
+Small particles (on the paper's grid: 14–18 nm at low and moderate barriers) relax in
+≲ 10⁻⁷ s while the drive's harmonics that the rows use stay below 0.5 MHz. The periodic
+steady state is then the series
+
+    f = f_0 + f_1 + f_2 + …,   A(B) f_0 = 0 (normalised),   A(B) f_{k+1} = ḟ_k,
+
+each f_{k+1} with a zero l = 0 coefficient: f_0 is the stationary (Boltzmann) density at
+the instantaneous field, and every further term is smaller by about ωτ (ω the rate of
+the drive's harmonics, τ the slowest relaxation time). The series is the periodic
+solution itself: there is no transient, no shooting and no time step, so its error does
+not grow with the weak high harmonics the row contract weights (a time stepper needs
+per-step tolerances near 1e-7 for them).
+
+By the chain rule f_k is a sum of coefficient functions of the field times monomials of
+its time derivatives (f_1 = Σ_j F_j(B) Ḃ_j, f_2 = Σ F_ij Ḃ_i Ḃ_j + Σ F_i B̈_i, …), and
+for fields in one plane through the easy axis (B_y = 0 in the axis frame, every member
+of the paper's dictionaries after :func:`.frame.canonical_rotation`) the coefficient
+functions depend on (B_x, B_z) only. Their moments are tabulated once per particle on
+a uniform grid (:func:`.quasi_static_kernels.series_table`: one banded LU per node and
+the field derivatives as exact jets, A being affine in B), and every member costs an
+interpolation per sample (8 × 8 Lagrange stencil) times the monomials of its own
+spectrally exact field derivatives.
+
+Its error has three parts, each controlled by a setting: the truncation of the series
+(``order``), the table's interpolation (``TABLE_SPACING`` in kT/m0; the coefficient
+functions are analytic in B with singularities about π kT/m0 away) and the degree.
+Used by :func:`mdf_neel.physics.mean_magnetization` (``method="quasi-static"``) and, in
+the row contract, checked against converged full solves like every other method.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import numpy as np
+
+from . import quasi_static_kernels as qk
+from .lapack import single_threaded_blas
+
+__all__ = ["series_terms", "slowest_relaxation_time", "choose_order", "solve_quasi_static", "MAX_EPS", "MAX_ORDER"]
+
+logger = logging.getLogger("mdf_neel.physics")
+
+#: table node spacing in kT/m0 (the coefficient functions' complex singularities lie
+#: about π kT/m0 from the real field plane; an 8-point stencil then interpolates to
+#: about (0.2/π)^8 ≈ 3e-10)
+TABLE_SPACING = 0.07
+#: points per axis of the Lagrange stencil
+STENCIL = 10
+#: highest order of the series
+MAX_ORDER = 5
+#: largest 2π f τ_1 at which the series is used (MAX_ORDER then truncates at 0.2^6 = 6e-5)
+MAX_EPS = 0.2
+
+
+def series_terms(order: int):
+    """The terms of the expansion up to ``order``: their orders, monomials and the
+    program that builds each from the previous order.
+
+    Returns
+    -------
+    term_order : numpy.ndarray of int, shape (nt,)
+    exponents : numpy.ndarray of int, shape (nt, 2·order)
+        Exponent of each variable v = 2(r − 1) + k (the r-th time derivative of B_k,
+        k = 0: B_x, 1: B_z) in each term's monomial.
+    src, kind, coef : numpy.ndarray of int, shape (nt, P)
+        Contributions to each term (:func:`.quasi_static_kernels.series_point`).
+
+    Examples
+    --------
+    >>> term_order, exponents, *_ = series_terms(2)
+    >>> term_order.tolist()          # f_0; Ḃ_x, Ḃ_z; then Ḃ_xḂ_x, Ḃ_xḂ_z, B̈_x, Ḃ_zḂ_z, B̈_z
+    [0, 1, 1, 2, 2, 2, 2, 2]
+    """
+    order = int(order)
+    nv = 2 * max(order, 1)
+    zero = (0,) * nv
+    terms = [(0, zero)]
+    index = {(0, zero): 0}
+    contributions = {0: []}
+    for k in range(order):
+        new = {}
+        for t, (o, mono) in enumerate(terms):
+            if o != k:
+                continue
+            # d/dt C(B) = Σ_j ∂_j C · Ḃ_j
+            for j in (0, 1):
+                m2 = list(mono)
+                m2[j] += 1
+                new.setdefault(tuple(m2), []).append((t, j, 1))
+            # d/dt of the monomial: each factor B_k^(r) becomes B_k^(r+1)
+            for v, e in enumerate(mono):
+                if e == 0:
+                    continue
+                r, kk = v // 2 + 1, v % 2
+                m2 = list(mono)
+                m2[v] -= 1
+                m2[2 * r + kk] += 1
+                new.setdefault(tuple(m2), []).append((t, 2, e))
+        for mono in sorted(new):
+            index[(k + 1, mono)] = len(terms)
+            contributions[len(terms)] = new[mono]
+            terms.append((k + 1, mono))
+    nt = len(terms)
+    width = max(len(c) for c in contributions.values()) or 1
+    src = np.zeros((nt, width), dtype=np.int64)
+    kind = np.full((nt, width), -1, dtype=np.int64)
+    coef = np.zeros((nt, width), dtype=np.float64)
+    for t, cs in contributions.items():
+        for p, (s, kd, w) in enumerate(cs):
+            src[t, p], kind[t, p], coef[t, p] = s, kd, w
+    term_order = np.array([o for o, _ in terms], dtype=np.int64)
+    exponents = np.array([m for _, m in terms], dtype=np.int64)
+    return term_order, exponents, src, kind, coef
+
+
+def slowest_relaxation_time(disc, fields=((0.0, 0.0),)) -> float:
+    """Largest relaxation time 1/|Re λ| [s] of the discrete operator over the given
+    axis-frame fields (B_x, B_z) [T] (default: zero field, where the barrier is highest).
+
+    The l = 0 row of A is zero, so A's eigenvalues are 0 and those of A without the l = 0
+    row and column: no threshold has to tell the stationary eigenvalue from a slow one
+    (at σ = 19 the slowest rate is 1e-12 of the fastest)."""
+    keep = np.arange(disc.n) != disc.i0
+    worst = 0.0
+    for bx, bz in fields:
+        A = disc.operator((bx, 0.0, bz)).toarray()[np.ix_(keep, keep)]
+        worst = max(worst, 1.0 / float(np.min(np.abs(np.linalg.eigvals(A).real))))
+    return worst
+
+
+def choose_order(tau_s: float, frequency_Hz: float, rtol: float) -> int | None:
+    """Lowest order K whose truncation, about (2π f τ)^(K+1) relative at the frequency f,
+    is within ``rtol``; None where even MAX_ORDER is not (the expansion does not apply)."""
+    eps = 2.0 * math.pi * frequency_Hz * tau_s
+    if eps > MAX_EPS:
+        return None
+    for k in range(MAX_ORDER + 1):
+        if eps ** (k + 1) <= rtol:
+            return k
+    return None
+
+
+def field_derivatives(fields_xz, dt, order):
+    """Time derivatives 1 … order of periodic sampled fields, exact in Fourier space.
+
+    fields_xz (nb, T, 2) [T] -> (nb, T, 2·order), variable 2(r − 1) + k the r-th
+    derivative of component k [T/s^r]."""
+    nb, T, _ = fields_xz.shape
+    spec = np.fft.rfft(fields_xz, axis=1)
+    w = 2.0 * np.pi * np.fft.rfftfreq(T, d=dt)
+    out = np.zeros((nb, T, 2 * max(order, 1)))
+    for r in range(1, order + 1):
+        factor = (1j * w) ** r
+        if T % 2 == 0 and r % 2 == 1:
+            factor[-1] = 0.0  # the Nyquist bin has no odd derivative on the grid
+        out[:, :, 2 * (r - 1) : 2 * r] = np.fft.irfft(spec * factor[None, :, None], n=T, axis=1)
+    return out
+
+
+def _unfold(qtable, exponents):
+    """The whole (2q − 1, 2q − 1, nt·3) table from its quadrant B_x, B_z >= 0 (q × q nodes
+    from 0), by the two exact symmetries of the operator family: R, the rotation by π about
+    the easy axis ((B_x, B_z) → (−B_x, B_z), m → (−m_x, −m_y, m_z)), and S, the mirror
+    through the field plane acting on axial vectors ((B_x, B_z) → (−B_x, −B_z),
+    m → (−m_x, m_y, −m_z)). A term's monomial of field derivatives changes sign with the
+    field components it holds an odd number of, so its table does too."""
+    nt = exponents.shape[0]
+    half = qtable.shape[0] - 1
+    odd_x = exponents[:, 0::2].sum(axis=1) % 2 == 1
+    odd_z = exponents[:, 1::2].sum(axis=1) % 2 == 1
+    q = qtable.reshape(half + 1, half + 1, nt, 3)
+    full = np.zeros((2 * half + 1, 2 * half + 1, nt, 3))
+    up, down = slice(half, None), slice(half, None, -1)
+    full[up, up] = q
+    for sx, sz, m_sign in (
+        (-1, 1, (-1.0, -1.0, 1.0)),  # R
+        (-1, -1, (-1.0, 1.0, -1.0)),  # S
+        (1, -1, (1.0, -1.0, -1.0)),  # R S
+    ):
+        sign = np.where(odd_x, sx, 1) * np.where(odd_z, sz, 1)
+        full[up if sx == 1 else down, up if sz == 1 else down] = q * (sign[:, None] * np.asarray(m_sign)[None, :])
+    return np.ascontiguousarray(full.reshape(2 * half + 1, 2 * half + 1, nt * 3))
+
+
+def solve_quasi_static(times, fr, disc, particle, order, spacing=None, stencil=STENCIL):
+    """m̄(t) (axis frame, (nb, T, 3)) of a batch of periodic axis-frame fields ``fr``
+    (nb, T, 3) with B_y = 0, from the series up to ``order``; returns (m, info)."""
+    t0 = time.perf_counter()
+    nb, T, _ = fr.shape
+    dt = (times[-1] - times[0]) / (T - 1)
+    thermal = 1.0 / particle.xi_per_tesla
+    h = float(spacing) if spacing is not None else TABLE_SPACING * thermal
+    xz = np.ascontiguousarray(fr[..., (0, 2)])
+    reach = float(np.max(np.abs(xz), initial=0.0)) + (stencil // 2 + 1) * h
+    half = int(math.ceil(reach / h))
+    nx = 2 * half + 1  # nodes h·(i − half): symmetric about 0
+    x0 = -half * h
+    nodes = x0 + h * np.arange(nx)
+    term_order, exponents, src, kind, coef = series_terms(order)
+    need = qk.mark_needed(xz[..., 0], xz[..., 1], x0, x0, h, stencil, nx, nx)
+    # solve the quadrant B_x, B_z >= 0 and map the rest by symmetry (:func:`_unfold`)
+    up, down = slice(half, None), slice(half, None, -1)
+    quadrant = need[up, up] | need[down, up] | need[down, down] | need[up, down]
+    with single_threaded_blas():
+        qtable = qk.series_table(
+            nodes[half:],
+            nodes[half:],
+            quadrant,
+            disc.indptr,
+            disc.indices,
+            disc.vals,
+            disc.kl,
+            disc.ku,
+            disc.i0,
+            disc.c00,
+            1.0 / particle.tau_s,
+            disc.mom_idx,
+            disc.mom_scale,
+            term_order,
+            src,
+            kind,
+            coef,
+            int(order),
+        )
+    table = _unfold(qtable, exponents)
+    t_table = time.perf_counter() - t0
+    derivs = field_derivatives(xz, dt, order)
+    mom = qk.evaluate_series(table, x0, x0, h, stencil, xz, derivs, exponents)
+    info = {
+        "quasi_static_order": int(order),
+        "quasi_static_terms": int(term_order.size),
+        "quasi_static_nodes": int(quadrant.sum()),
+        "quasi_static_spacing_T": h,
+        "quasi_static_table_s": t_table,
+        "quasi_static_wall_s": time.perf_counter() - t0,
+        "steps": np.zeros(nb, dtype=np.int64),
+        "lu_factorisations": np.zeros(nb, dtype=np.int64),
+        "periods": np.zeros(nb),
+        "steady_state_residual": np.zeros(nb),
+    }
+    logger.info(
+        "Néel FP quasi-static: order %d (%d terms), %d table nodes at %.3g mT in %.2f s, %d members in %.2f s",
+        order,
+        term_order.size,
+        info["quasi_static_nodes"],
+        1e3 * h,
+        t_table,
+        nb,
+        info["quasi_static_wall_s"],
+    )
+    return mom, info

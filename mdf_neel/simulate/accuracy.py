@@ -141,11 +141,22 @@ MAX_ACCEPT_FRACTION = 0.3
 #: members than the stepper's (at 22 nm / 1100 J/m³, 4 angles x 121 offsets, the 97 I_freq
 #: rows: estimate 4.6e-4, true RMS over 12 members 1.04e-3, 2.3x)
 SLOW_MODE_ACCEPT_FRACTION = 0.3
+#: the check of the quasi-static series: the full model at this per-step tolerance (a multiple
+#: of rtol) and REFERENCE_EXTRA_DEGREE more. The series has no step error, so its check needs a
+#: reference whose own error is well inside the bounds: at 14 nm / 6700 J/m³ the usual
+#: reference (16x tighter than STEP_TOL_PER_RTOL·rtol: 1.6e-7) carries a step error of about
+#: 2e-3 at worst, and a series batch missed the model's max bound by 1 % against it
+QUASI_STATIC_REFERENCE_STEP_TOL_PER_RTOL = 2.5e-5
+#: m̄ accuracy of the coarse series (order 1 or 2) that gives the row peaks of the quasi-static
+#: estimates and checks its degree: a degree's error is that of the density's angular
+#: resolution, which the higher orders change by about (ωτ)² only; the batch and its check use
+#: the full order
+QUASI_STATIC_COARSE_RTOL = 1e-2
 #: Néel solver generation: part of every dictionary fingerprint (change it whenever the
 #: numerics change results beyond the contract)
-SOLVER_GENERATION = "neel-sh-galerkin-rodas5p/row-contract-6"
+SOLVER_GENERATION = "neel-sh-galerkin-rodas5p/row-contract-7"
 
-METHODS = ("auto", "full", "reduced", "slow-mode")
+METHODS = ("auto", "full", "reduced", "slow-mode", "quasi-static")
 #: every constant above that changes which rows a batch returns (part of the fingerprint)
 _CONTRACT_CONSTANTS = (
     "ROW_FLOOR",
@@ -175,6 +186,8 @@ _CONTRACT_CONSTANTS = (
     "NORM_STRIDE",
     "NORM_DEGREE_BELOW",
     "NORM_STEP_TOL_PER_RTOL",
+    "QUASI_STATIC_REFERENCE_STEP_TOL_PER_RTOL",
+    "QUASI_STATIC_COARSE_RTOL",
 )
 
 
@@ -400,13 +413,14 @@ def verified_neel_magnetization(
     # reference (REFERENCE_EXTRA_DEGREE more) also checks the truncation in the easy axis
     orientation = orientation_degrees(particle, fields_T, solver.mean_rtol, resolution)
 
-    def solve(tol, method, members=None, degree=resolution):
+    def solve(tol, method, members=None, degree=resolution, mean_rtol=None):
         f = fields_T if members is None else fields_T[members]
         n = easy_axes if members is None else easy_axes[members]
         if orientation is not None:
             return neel_brown_magnetization(times_s, f, particle, degree, orientation(degree), tol, solver.mean_rtol)
+        kw = common if mean_rtol is None else dict(common, rtol=mean_rtol)
         return physics.mean_magnetization(
-            times_s, f, easy_axis=n, method=method, resolution=degree, step_tolerance=tol, **common
+            times_s, f, easy_axis=n, method=method, resolution=degree, step_tolerance=tol, **kw
         )
 
     if solver.step_tolerance is not None or not solver.verify:
@@ -435,13 +449,12 @@ def verified_neel_magnetization(
         rows = rows_of(m)
         est = _estimate(rows, groups, rows[:, :, members], ref_rows, groups[members])
         history.append({"step_tolerance": tol, "method": info.get("method", method), "degree": degree, **est})
-        slow = info.get("method", method) == "slow-mode"
-        met = _ratio(est, solver.rtol, SLOW_MODE_ACCEPT_FRACTION if slow else None) <= 1.0
+        met = _ratio(est, solver.rtol, _accept_fraction(info.get("method", method))) <= 1.0
         logger.info(
-            "row contract, %s at degree %d, step tolerance %.3g: estimated RMS %.3g, max %.3g (contract %.3g / %.3g)%s",
+            "row contract, %s at degree %d, step tolerance %s: estimated RMS %.3g, max %.3g (contract %.3g / %.3g)%s",
             info.get("method", method),
             degree,
-            tol,
+            "-" if tol is None else f"{tol:.3g}",
             est["rms"],
             est["max"],
             solver.rtol,
@@ -458,23 +471,57 @@ def verified_neel_magnetization(
     # high, 2-9x on the paper's grid: 4 members miss the peaks of weak rows), or of a
     # whole-batch solve once one was made
     norm = None
-    if method == "auto":
+
+    def qs_reference(d):
+        return tight(d + REFERENCE_EXTRA_DEGREE, QUASI_STATIC_REFERENCE_STEP_TOL_PER_RTOL * solver.rtol)
+
+    if method == "quasi-static":  # asked for by name: checked, never replaced
+        m, info, degree, _ = _quasi_static_batch(
+            solve, rows_of, members, groups, solver, particle, fields_T, resolution
+        )
+        est, met, _ = check(m, info, None, "quasi-static", degree, qs_reference(degree))
+        tol = None
+        if not met:
+            logger.warning(
+                "row contract missed by method='quasi-static': estimated RMS %.3g, max %.3g against %.3g / %.3g",
+                est["rms"],
+                est["max"],
+                solver.rtol,
+                MAX_ROW_FACTOR * solver.rtol,
+            )
+    elif method == "auto":
+        # (not for Brownian rotation: without a barrier there is no separated slow mode, and
+        # the quasi-static tables assume the Néel operator)
+        planar_neel = (
+            particle.get("model", "neel") == "neel"
+            and fields_T.shape[0] >= SLOW_MODE_MIN_BATCH
+            and fields_in_axis_planes(fields_T, easy_axes)
+        )
+        # fast relaxation (small particles): the quasi-static series costs seconds per (D, K)
+        # pair where a time stepper needs step tolerances near 1e-7 for the weak rows
+        if planar_neel and _quasi_static_applies(particle, times_s, resolution):
+            m, info, degree, batch_rows = _quasi_static_batch(
+                solve, rows_of, members, groups, solver, particle, fields_T, resolution
+            )
+            # the model's check: against the full model's converged solve, as every batch
+            est, met, _ = check(m, info, None, "quasi-static", degree, qs_reference(degree))
+            norm = (batch_rows, groups)
+            if met:
+                tol = None
+            else:
+                degree = resolution
         # the slow-mode model costs seconds per (D, K) pair where it holds the contract
         # (strong barriers); elsewhere the full model (the reduced basis, verified on m̄
         # only, missed the rows by 7x at 16 nm / 2300 J/m³ and was not faster)
-        # (not for Brownian rotation: without a barrier there is no separated slow mode)
-        slow_mode_applies = particle.get("model", "neel") == "neel"
-        if (
-            slow_mode_applies
-            and fields_T.shape[0] >= SLOW_MODE_MIN_BATCH
-            and fields_in_axis_planes(fields_T, easy_axes)
-        ):
+        if not met and planar_neel:
             m, info = solve(tol, "slow-mode")
             est, met, batch_rows = check(
                 m, info, tol, "slow-mode", degree, tight(degree + REFERENCE_EXTRA_DEGREE, ref_tol)
             )
-            norm = (batch_rows, groups)
-        method = "full"
+            if not met:
+                norm = (batch_rows, groups)
+        if not met:
+            method = "full"
     if norm is None and method == "full" and fields_T.shape[0] > PILOT_MIN_BATCH * members.size:
         # row peaks over the whole batch from a coarse solve of a regular subset
         first = degree if solver.resolution is not None else _first_degree(particle, fields_T, solver.rtol, degree)
@@ -487,10 +534,13 @@ def verified_neel_magnetization(
         )
     else:
         ref_degree = degree + REFERENCE_EXTRA_DEGREE
+    if met and history[-1]["method"] == "quasi-static":
+        ref_tol = QUASI_STATIC_REFERENCE_STEP_TOL_PER_RTOL * solver.rtol
     ref_rows = tight(ref_degree, ref_tol)
     if norm is None:
         norm = (ref_rows, groups[members])
-    if not met and fields_T.shape[0] > PILOT_MIN_BATCH * members.size:
+    stepper = method != "quasi-static"  # the pilot and the retries set a step tolerance
+    if not met and stepper and fields_T.shape[0] > PILOT_MIN_BATCH * members.size:
         # pilot on the checked members alone: sets the batch's step tolerance before the one
         # expensive solve, tighter where needed and looser where the error is far inside
         pilot, tol = _pilot(
@@ -504,7 +554,7 @@ def verified_neel_magnetization(
             tol,
         )
     for round_ in range(1, MAX_ROUNDS + 1):
-        if met:
+        if met or not stepper:
             break
         if tol < REFERENCE_MIN_RATIO * ref_tol:
             ref_tol = tol * REFERENCE_STEP_FACTOR
@@ -528,6 +578,7 @@ def verified_neel_magnetization(
             method = "full"
     info["contract"] = {
         "rtol": solver.rtol,
+        "method": info.get("method", method),
         "step_tolerance": tol,
         "degree": int(degree),
         "verified": True,
@@ -602,13 +653,63 @@ def _verified_degree(tight, solved, ref_tol, norm, members, groups, rtol, partic
         degree += REFERENCE_EXTRA_DEGREE
 
 
+def _accept_fraction(method) -> float | None:
+    """The RMS margin of a method's check: the models' (slow-mode, quasi-static) error varies
+    more between members than the stepper's (None: ACCEPT_FRACTION)."""
+    return SLOW_MODE_ACCEPT_FRACTION if method in ("slow-mode", "quasi-static") else None
+
+
+def _particle_parameters(particle):
+    from ..physics import ParticleParameters
+
+    keys = ("diameter_m", "anisotropy_Jm3", "alpha", "saturation_magnetization_Am", "temperature_K", "gamma")
+    return ParticleParameters(**{k: particle[k] for k in keys if k in particle})
+
+
+def _quasi_static_applies(particle, times_s, degree) -> bool:
+    """Whether the quasi-static series applies to the particle on this time grid:
+    2π f_Nyquist τ_1 <= its MAX_EPS, τ_1 the slowest relaxation time at zero field."""
+    from ..physics.neel.discretisation import NeelDiscretisation
+    from ..physics.neel.quasi_static import MAX_EPS, slowest_relaxation_time
+
+    p = _particle_parameters(particle)
+    dt = (times_s[-1] - times_s[0]) / (len(times_s) - 1)
+    tau1 = slowest_relaxation_time(NeelDiscretisation.build(p, degree))
+    return 2.0 * np.pi * (0.5 / dt) * tau1 <= MAX_EPS
+
+
+def _quasi_static_batch(solve, rows_of, members, groups, solver, particle, fields_T, mean_degree):
+    """(m, info, degree, rows) of the batch by the quasi-static series, its degree verified
+    like the full model's (:func:`_verified_degree`), with coarse series of the checked members
+    as the references (QUASI_STATIC_COARSE_RTOL): the series has no step error, so the degree's
+    own error is what a higher degree changes. The row peaks of the estimates come from a coarse series of
+    the whole batch (QUASI_STATIC_COARSE_RTOL, NORM_DEGREE_BELOW lower)."""
+    if solver.resolution is not None:
+        m, info = solve(None, "quasi-static", None, mean_degree)
+        return m, info, mean_degree, rows_of(m)
+    first = _first_degree(particle, fields_T, solver.rtol, mean_degree)
+    # row peaks of the estimates: a coarse series over the whole batch (lower degree and order)
+    coarse = solve(None, "quasi-static", None, max(2, first - NORM_DEGREE_BELOW), QUASI_STATIC_COARSE_RTOL)[0]
+    solved = {}
+
+    def tight(d, _tol):
+        if (d, 0.0) not in solved:
+            solved[d, 0.0] = rows_of(solve(None, "quasi-static", members, d, QUASI_STATIC_COARSE_RTOL)[0])
+        return solved[d, 0.0]
+
+    degree, _ = _verified_degree(
+        tight, solved, 0.0, (rows_of(coarse), groups), members, groups, solver.rtol, particle, fields_T, mean_degree
+    )
+    m, info = solve(None, "quasi-static", None, degree)
+    return m, info, degree, rows_of(m)
+
+
 def _first_degree(particle, fields_T, rtol, mean_degree) -> int:
     """The full model's first degree: choose_resolution(ξ_max, σ, DEGREE_RTOL_PER_RTOL·rtol), at most
     ``mean_degree``."""
-    from ..physics import ParticleParameters, choose_resolution
+    from ..physics import choose_resolution
 
-    keys = ("diameter_m", "anisotropy_Jm3", "alpha", "saturation_magnetization_Am", "temperature_K", "gamma")
-    p = ParticleParameters(**{k: particle[k] for k in keys if k in particle})
+    p = _particle_parameters(particle)
     bmax = float(np.linalg.norm(fields_T, axis=-1).max())
     return min(mean_degree, choose_resolution(p.xi_per_tesla * bmax, p.sigma, DEGREE_RTOL_PER_RTOL * rtol))
 

@@ -1,0 +1,69 @@
+"""The row contract with the quasi-static series: chosen for fast-relaxing particles,
+checked against converged full solves, and replaced by the stepper when it misses."""
+
+import pytest
+
+from mdf_neel.fitting.metrics import frequency_set
+from mdf_neel.physics.neel import dispatch
+from mdf_neel.sequence import paper_2d_offsets, paper_2d_sequence
+from mdf_neel.simulate import accuracy
+from mdf_neel.simulate._system_functions import angle_system_functions, neel_resolution
+from mdf_neel.simulate.accuracy import MAX_ROW_FACTOR, contract_row_errors, contract_summary
+
+SEQUENCE = paper_2d_sequence()
+ROWS = frequency_set(SEQUENCE)[0]
+ANGLES, OFFSETS = [0.0, 75.0], [0, 60, 115, 37]
+#: 14 nm / 100 J/m³: the weakest high mixing orders of the grid, τ_1 = 4.9 ns
+PARTICLE = dict(diameter_m=14e-9, anisotropy_Jm3=100.0)
+
+
+def _rows(**kw):
+    return angle_system_functions(
+        SEQUENCE, paper_2d_offsets()[0][OFFSETS], angles_deg=ANGLES, frequencies=ROWS, **PARTICLE, **kw
+    )
+
+
+@pytest.fixture(scope="module")
+def converged():
+    offsets = paper_2d_offsets()[0][OFFSETS]
+    degree = neel_resolution(SEQUENCE, offsets, rtol=1e-6, **PARTICLE)
+    return _rows(method="full", resolution=degree + 4, step_tolerance=2.5e-8)
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    # the series (like the slow-mode model) is tried on batches of 48 members and more; 8 here
+    monkeypatch.setattr(accuracy, "SLOW_MODE_MIN_BATCH", 8)
+
+
+def _summary(rows, reference):
+    return contract_summary(contract_row_errors(rows, reference))
+
+
+def test_fast_relaxing_particles_take_the_series_and_hold_the_contract(small_batches, converged):
+    rows, info = _rows(return_info=True)
+    contract = info["contract"]
+    assert info["method"] == "quasi-static" and contract["method"] == "quasi-static"
+    assert contract["met"] and contract["verified"] and contract["step_tolerance"] is None
+    assert info["steps"].sum() == 0  # no time stepping in the batch
+    true = _summary(rows, converged)
+    assert true["rms"] <= 1e-3 and true["max"] <= MAX_ROW_FACTOR * 1e-3, true
+
+
+def test_a_series_that_misses_its_check_is_replaced_by_the_stepper(small_batches, converged, monkeypatch):
+    # the zeroth order alone (the Boltzmann density at the instantaneous field) misses the rows
+    monkeypatch.setattr(dispatch, "choose_order", lambda tau_s, frequency_Hz, rtol: 0)
+    rows, info = _rows(return_info=True)
+    history = info["contract"]["history"]
+    assert history[0]["method"] == "quasi-static" and accuracy._ratio(history[0], 1e-3, 0.3) > 1.0
+    assert info["contract"]["met"] and info["method"] == "full"
+    true = _summary(rows, converged)
+    assert true["rms"] <= 1e-3 and true["max"] <= MAX_ROW_FACTOR * 1e-3, true
+
+
+def test_only_fast_relaxing_particles_try_the_series():
+    # 26 nm / 8500 J/m³ relaxes in 31 µs at zero field; 14 nm / 100 J/m³ in 4.9 ns
+    p = dict(diameter_m=26e-9, anisotropy_Jm3=8500.0, model="neel")
+    times = SEQUENCE.times_s()
+    assert not accuracy._quasi_static_applies(p, times, 12)
+    assert accuracy._quasi_static_applies(dict(PARTICLE, model="neel"), times, 12)

@@ -15,6 +15,12 @@ offsets (one physics call, as a dictionary pair), the 97 I_freq rows, both chann
 Printed: wall times, their ratio, the degree and step tolerance each chose, the true RMS
 and maximum of the checked members. Results also go to ``--json``.
 
+``--without-series`` also solves each pair at the defaults with the quasi-static series
+turned off (the stepper's path, which ``row-contract-6`` and earlier took), in the same
+run: the series' gain at the contract. Where the default took the series, ``--fastest``
+scans fixed series settings (no check; degrees ``d − 2 … d``, lowest first) instead of
+the stepper's.
+
 ``--fastest`` also scans fixed settings of the full model on the same pair, without any
 check (an oracle that knows its setting): degrees ``d − 2 … d`` around the default's
 degree ``d``, each at 16×, 4× and 1× the default's step tolerance, loosest first, until one
@@ -24,6 +30,8 @@ included) to the fastest passing setting's is printed from the same run.
 Usage::
 
     python benchmarks/contract_pair.py [--points 22/1100,18/1500] [--angles 4] [--check 12] [--fastest]
+    python benchmarks/contract_pair.py --points 14/6700,16/2300 --angles 12 --check 6 --no-previous \
+        --without-series --fastest
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ def main(argv=None) -> int:
     ap.add_argument("--check", type=int, default=12, help="seeded members compared with converged solves")
     ap.add_argument("--fastest", action="store_true", help="also scan fixed settings for the fastest passing one")
     ap.add_argument("--no-previous", action="store_true", help="skip the previous rule")
+    ap.add_argument("--without-series", action="store_true", help="also solve without the quasi-static series")
     add_json_argument(ap, "contract_pair")
     args = ap.parse_args(argv)
 
@@ -95,16 +104,21 @@ def main(argv=None) -> int:
         if not args.no_previous:
             old = pair(D, K, DEGREE_RTOL_PER_RTOL=accuracy.MEAN_RTOL_PER_RTOL, LOOSEN_TRIES=0)
             settings.append(("previous rule", old))
+        if args.without_series:
+            stepper = pair(D, K, _quasi_static_applies=lambda *a: False)
+            settings.append(("without series", stepper))
         reference = converged_members(seq, offsets, angles, a_idx, o_idx, diameter_m=D, anisotropy_Jm3=K, rows=rows)
         entry = {"point": point, "angles_deg": angles.tolist(), "offsets": int(offsets.shape[0])}
         if args.fastest:
-            entry["scan"] = _scan_fixed(
+            scan = _scan_series if new[1].get("method") == "quasi-static" else _scan_fixed
+            entry["scan"] = scan(
                 seq, offsets, angles, rows, D, K, new[1], lambda phi: true_errors(phi, reference, a_idx, o_idx)
             )
         for name, (phi, contract, wall) in settings:
             true = true_errors(phi, reference, a_idx, o_idx)
             entry[name] = {
                 "wall_s": wall,
+                "method": contract.get("method"),
                 "degree": contract.get("degree"),
                 "step_tolerance": contract["step_tolerance"],
                 "estimate": {"rms": contract["rms"], "max": contract["max"]},
@@ -112,12 +126,15 @@ def main(argv=None) -> int:
             }
             print(
                 f"{point:>9} {name:>14} {wall:7.1f} {contract.get('degree', -1):6d} "
-                f"{contract['step_tolerance']:9.2e} {true['rms']:9.2e} {true['max']:9.2e}",
+                f"{_tol(contract['step_tolerance'])} {true['rms']:9.2e} {true['max']:9.2e} {contract.get('method')}",
                 flush=True,
             )
         if not args.no_previous:
             entry["speedup"] = old[2] / new[2]
             print(f"{point:>9} {'speed-up':>14} {entry['speedup']:7.2f}x (previous rule / default, same run)")
+        if args.without_series:
+            entry["series_speedup"] = stepper[2] / new[2]
+            print(f"{point:>9} {'speed-up':>14} {entry['series_speedup']:7.2f}x (without series / default, same run)")
         if args.fastest:
             passing = [s for s in entry["scan"] if s["passed"]]
             if passing:
@@ -127,7 +144,7 @@ def main(argv=None) -> int:
                 print(
                     f"{point:>9} {'vs fastest':>14} {entry['default_over_fastest']:7.2f}x (default, check included / "
                     f"fastest passing fixed setting: degree {best['degree']}, step tolerance "
-                    f"{best['step_tolerance']:.2e}, {best['wall_s']:.1f} s; same run)"
+                    f"{_tol(best['step_tolerance'])}, {best['wall_s']:.1f} s; same run)"
                 )
             else:
                 print(f"{point:>9} {'vs fastest':>14} no scanned setting passed")
@@ -136,6 +153,44 @@ def main(argv=None) -> int:
     held = all(r["default"]["true"]["rms"] <= 1e-3 and r["default"]["true"]["max"] <= 1e-2 for r in results)
     print("contract held at every point" if held else "CONTRACT MISSED at some point")
     return 0 if held else 1
+
+
+def _tol(value) -> str:
+    return f"{'-':>9}" if value is None else f"{value:9.2e}"
+
+
+def _scan_series(seq, offsets, angles, rows, D, K, contract, errors_of):
+    """Fixed quasi-static settings around the default's degree d (no check): degrees
+    d − 2 … d, lowest first, until one passes."""
+    from mdf_neel.simulate._system_functions import angle_system_functions
+
+    degree = int(contract["degree"])
+    out = []
+    for d in range(max(2, degree - 2), degree + 1):
+        t = time.perf_counter()
+        phi = angle_system_functions(
+            seq,
+            offsets,
+            angles_deg=angles,
+            diameter_m=D,
+            anisotropy_Jm3=K,
+            frequencies=rows,
+            method="quasi-static",
+            resolution=d,
+            verify=False,
+        )
+        wall = time.perf_counter() - t
+        true = errors_of(phi)
+        passed = bool(true["rms"] <= 1e-3 and true["max"] <= 1e-2)
+        out.append({"degree": d, "step_tolerance": None, "wall_s": wall, "true": true, "passed": passed})
+        print(
+            f"{'':>9} {'fixed series':>14} {wall:7.1f} {d:6d} {_tol(None)} {true['rms']:9.2e} "
+            f"{true['max']:9.2e} {'passes' if passed else 'misses'}",
+            flush=True,
+        )
+        if passed:
+            break
+    return out
 
 
 def _scan_fixed(seq, offsets, angles, rows, D, K, contract, errors_of):

@@ -74,8 +74,10 @@ def series_terms(order: int):
     Examples
     --------
     >>> term_order, exponents, *_ = series_terms(2)
-    >>> term_order.tolist()          # f_0; Ḃ_x, Ḃ_z; then Ḃ_xḂ_x, Ḃ_xḂ_z, B̈_x, Ḃ_zḂ_z, B̈_z
+    >>> term_order.tolist()    # f_0; two first-order terms (Ḃ_x, Ḃ_z); five of order 2
     [0, 1, 1, 2, 2, 2, 2, 2]
+    >>> exponents[term_order == 2].sum(axis=0).tolist()   # Ḃ_x Ḃ_x, Ḃ_x Ḃ_z, Ḃ_z Ḃ_z, B̈_x, B̈_z
+    [3, 3, 1, 1]
     """
     order = int(order)
     nv = 2 * max(order, 1)
@@ -136,7 +138,16 @@ def slowest_relaxation_time(disc, fields=((0.0, 0.0),)) -> float:
 
 def choose_order(tau_s: float, frequency_Hz: float, rtol: float) -> int | None:
     """Lowest order K whose truncation, about (2π f τ)^(K+1) relative at the frequency f,
-    is within ``rtol``; None where even MAX_ORDER is not (the expansion does not apply)."""
+    is within ``rtol``; None where 2π f τ > MAX_EPS (the expansion does not apply) or
+    even MAX_ORDER does not reach ``rtol``.
+
+    Examples
+    --------
+    >>> choose_order(10e-9, 1.25e6, 1e-4)     # 2π f τ = 0.079: 0.079^4 = 3.8e-5
+    3
+    >>> choose_order(100e-9, 1.25e6, 1e-4) is None   # 0.79: the series does not apply
+    True
+    """
     eps = 2.0 * math.pi * frequency_Hz * tau_s
     if eps > MAX_EPS:
         return None

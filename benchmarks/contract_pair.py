@@ -159,27 +159,24 @@ def _tol(value) -> str:
     return f"{'-':>9}" if value is None else f"{value:9.2e}"
 
 
+def _timed_rows(seq, offsets, angles, rows, D, K, **setting):
+    """(rows, wall s) of the whole pair at a fixed setting, without any check."""
+    from mdf_neel.simulate._system_functions import angle_system_functions
+
+    t = time.perf_counter()
+    phi = angle_system_functions(
+        seq, offsets, angles_deg=angles, diameter_m=D, anisotropy_Jm3=K, frequencies=rows, **setting
+    )
+    return phi, time.perf_counter() - t
+
+
 def _scan_series(seq, offsets, angles, rows, D, K, contract, errors_of):
     """Fixed quasi-static settings around the default's degree d (no check): degrees
     d − 2 … d, lowest first, until one passes."""
-    from mdf_neel.simulate._system_functions import angle_system_functions
-
     degree = int(contract["degree"])
     out = []
     for d in range(max(2, degree - 2), degree + 1):
-        t = time.perf_counter()
-        phi = angle_system_functions(
-            seq,
-            offsets,
-            angles_deg=angles,
-            diameter_m=D,
-            anisotropy_Jm3=K,
-            frequencies=rows,
-            method="quasi-static",
-            resolution=d,
-            verify=False,
-        )
-        wall = time.perf_counter() - t
+        phi, wall = _timed_rows(seq, offsets, angles, rows, D, K, method="quasi-static", resolution=d, verify=False)
         true = errors_of(phi)
         passed = bool(true["rms"] <= 1e-3 and true["max"] <= 1e-2)
         out.append({"degree": d, "step_tolerance": None, "wall_s": wall, "true": true, "passed": passed})
@@ -196,25 +193,13 @@ def _scan_series(seq, offsets, angles, rows, D, K, contract, errors_of):
 def _scan_fixed(seq, offsets, angles, rows, D, K, contract, errors_of):
     """Fixed full-model settings around the default's (no check): per degree d − 2 … d, step
     tolerances 16×, 4×, 1× the default's, loosest first, until one passes."""
-    from mdf_neel.simulate._system_functions import angle_system_functions
-
     degree, tol = int(contract["degree"]), float(contract["step_tolerance"])
     out = []
     for d in range(max(2, degree - 2), degree + 1):
         for factor in (16.0, 4.0, 1.0):
-            t = time.perf_counter()
-            phi = angle_system_functions(
-                seq,
-                offsets,
-                angles_deg=angles,
-                diameter_m=D,
-                anisotropy_Jm3=K,
-                frequencies=rows,
-                method="full",
-                resolution=d,
-                step_tolerance=tol * factor,
+            phi, wall = _timed_rows(
+                seq, offsets, angles, rows, D, K, method="full", resolution=d, step_tolerance=tol * factor
             )
-            wall = time.perf_counter() - t
             true = errors_of(phi)
             passed = bool(true["rms"] <= 1e-3 and true["max"] <= 1e-2)
             out.append({"degree": d, "step_tolerance": tol * factor, "wall_s": wall, "true": true, "passed": passed})

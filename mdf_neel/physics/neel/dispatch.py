@@ -314,19 +314,24 @@ def _solve_quasi_static(times, fr, particle, N, xi_max, dt, tol_c, rtol, n_threa
             order,
         )
         mom, info = solve_quasi_static(times, fr, disc, particle, order)
-    info.update(
-        method="quasi-static",
-        resolution=N,
+    info.update(_table_method_info("quasi-static", disc, nb, rtol, tol_c, xi_max), quasi_static_relaxation_time_s=tau1)
+    return mom, info
+
+
+def _table_method_info(method, disc, nb, rtol, tol_c, xi_max) -> dict:
+    """The info entries of a method that solves from tables over the field plane at all
+    azimuthal orders of ``disc`` (slow-mode model, quasi-static series)."""
+    return dict(
+        method=method,
+        resolution=disc.N,
         n_coefficients=disc.n,
         bandwidth=(disc.kl, disc.ku),
         rtol=rtol,
         step_tolerance=tol_c,
         xi_max=xi_max,
-        quasi_static_relaxation_time_s=tau1,
-        azimuthal_resolution=np.full(nb, N),
+        azimuthal_resolution=np.full(nb, disc.N),
         azimuthal_tail=np.zeros(nb),
     )
-    return mom, info
 
 
 def _solve_slow_mode(times, fr, particle, N, xi_max, dt, tol_c, rtol, max_newton, n_threads):
@@ -374,15 +379,7 @@ def _solve_slow_mode(times, fr, particle, N, xi_max, dt, tol_c, rtol, max_newton
         arr[pick] = full[key]
         info[key] = arr
     info.update(
-        method="slow-mode",
-        resolution=N,
-        n_coefficients=disc.n,
-        bandwidth=(disc.kl, disc.ku),
-        rtol=rtol,
-        step_tolerance=tol_c,
-        xi_max=xi_max,
-        azimuthal_resolution=np.full(nb, N),
-        azimuthal_tail=np.zeros(nb),
+        _table_method_info("slow-mode", disc, nb, rtol, tol_c, xi_max),
         azimuthal_verification_error=full["azimuthal_verification_error"],
     )
     info["azimuthal_resolution"][pick] = full["azimuthal_resolution"]

@@ -109,6 +109,13 @@ def register(subparsers) -> None:
         help="dictionary cache file (HDF5; resumable); default: one shared file per set of settings "
         "in the user's cache directory ($MDF_NEEL_CACHE_DIR moves it)",
     )
+    p.add_argument(
+        "--rtol",
+        type=float,
+        default=None,
+        help="--model m1/m2: row-accuracy contract of the simulated dictionary (RMS of the per-row NRMSE "
+        "against a converged solve; default 1e-3; docs/simulate.md)",
+    )
     p.add_argument("--no-cache", action="store_true", help="compute the dictionary without caching it")
     p.add_argument("--workers", type=int, default=None, help="worker processes for the dictionary simulation")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
@@ -145,6 +152,9 @@ def run(args) -> int:
     from ..mdf.reader import read_system_matrix
 
     liquid = _liquid(args)  # option errors before any file is read
+    if args.rtol is not None and args.model == "m0":
+        raise ValueError("--rtol sets the accuracy of a simulated dictionary: it needs --model m1 or m2")
+    solver = {} if args.rtol is None else {"rtol": args.rtol}
     diameters = (
         parse_values(args.diameters, name="--diameters", units={"m": 1.0, "nm": 1e-9})
         if args.diameters
@@ -172,9 +182,11 @@ def run(args) -> int:
     if args.model == "m0":
         est = EquilibriumModel(diameters, **common)
     elif args.model == "m1":
-        est = NeelModel(diameters, anisotropies_Jm3=anis, model=args.physics, **liquid, **common)
+        est = NeelModel(diameters, anisotropies_Jm3=anis, model=args.physics, **liquid, **solver, **common)
     else:
-        est = DictionaryModel(diameters, anisotropies_Jm3=anis, rank=args.rank, model=args.physics, **liquid, **common)
+        est = DictionaryModel(
+            diameters, anisotropies_Jm3=anis, rank=args.rank, model=args.physics, **liquid, **solver, **common
+        )
     X = np.reshape(angles, (-1, 1))
     est.fit(X, sms)
     out = os.fspath(args.out)

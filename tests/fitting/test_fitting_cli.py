@@ -33,7 +33,8 @@ def test_fit_cli_writes_model_report_and_mdf(dic, tmp_path, monkeypatch):
     # the CLI simulates its dictionary; hand it the synthetic one instead
     import mdf_neel.simulate as simulate
 
-    monkeypatch.setattr(simulate, "dictionary", lambda *a, **k: dic)
+    calls = []
+    monkeypatch.setattr(simulate, "dictionary", lambda *a, **k: calls.append(k) or dic)
     out = tmp_path / "fit"
     d = ",".join(f"{v * 1e9:g}nm" for v in dic.diameters_m)
     k = ",".join(f"{v:g}" for v in dic.anisotropies_Jm3)
@@ -50,11 +51,14 @@ def test_fit_cli_writes_model_report_and_mdf(dic, tmp_path, monkeypatch):
             "--max-mixing-order",
             "3",
             "3",
+            "--rtol",
+            "2e-3",
             "--out",
             str(out),
         ]
     )
     assert status == 0
+    assert calls and all(k["rtol"] == 2e-3 for k in calls)  # the contract reaches the dictionary
     meta = json.loads((out / "model" / "model.json").read_text())
     assert meta["estimator"] == "DictionaryModel"
     for name in ("error_map.png", "frequency_errors.png", "angle_boxplot.png", "weights.png", "report.md"):
@@ -66,3 +70,8 @@ def test_fit_cli_writes_model_report_and_mdf(dic, tmp_path, monkeypatch):
     np.testing.assert_allclose(sm.data, data[0], rtol=1e-5, atol=1e-5 * np.abs(data[0]).max())
     model = load_model(out / "model")
     assert model.training_error_ < 1e-6
+
+
+def test_fit_cli_refuses_an_accuracy_for_the_equilibrium_model(tmp_path):
+    with pytest.raises(ValueError, match="--rtol.*m1 or m2"):
+        main(["fit", str(tmp_path / "x.mdf"), "--model", "m0", "--rtol", "1e-3", "--out", str(tmp_path / "o")])

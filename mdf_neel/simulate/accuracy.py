@@ -22,9 +22,12 @@ tolerance of each batch and verifies both:
    ones) are solved with the full model at a 16× tighter step tolerance and
    :data:`REFERENCE_EXTRA_DEGREE` more degrees than the batch: the converged reference;
 2. ``method="auto"``, batches of at least 48 members with every field in the plane of
-   its easy axis (the paper's 2-D case): the slow-mode model is tried first and kept if
-   its rows pass the check of step 5; otherwise, and for every other batch, the full
-   model is used (the reduced basis is verified on m̄ only and missed the rows);
+   its easy axis (the paper's 2-D case): the quasi-static series is tried first where
+   the particle relaxes fast enough for it (its degree checked with coarse series, the
+   batch against the full model at :data:`QUASI_STATIC_REFERENCE_STEP_TOL_PER_RTOL`),
+   then the slow-mode model; either is kept if its rows pass the check of step 5;
+   otherwise, and for every other batch, the full model is used (the reduced basis is
+   verified on m̄ only and missed the rows);
 3. degree of the full model: the first is chosen for an m̄ accuracy of
    :data:`DEGREE_RTOL_PER_RTOL` · ``rtol``; the checked members at the reference's step
    tolerance show its own error against the reference, which may use
@@ -200,10 +203,10 @@ class SolverSettings:
     rtol : float, default 1e-3
         The row-accuracy contract: RMS over rows and channels of the per-row NRMSE
         against a converged solve (max row ``10·rtol``; see the module docstring).
-    method : {"auto", "full", "reduced", "slow-mode"}, default "auto"
+    method : {"auto", "full", "reduced", "slow-mode", "quasi-static"}, default "auto"
         Néel solver method (:func:`mdf_neel.physics.mean_magnetization`); ``"auto"``
-        takes the slow-mode model where its rows pass the check and the full model
-        elsewhere.
+        takes the quasi-static series (fast-relaxing particles) or the slow-mode model
+        where its rows pass the check, and the full model elsewhere.
     resolution : int, optional
         Spherical-harmonic degree; default from the offsets and the particle.
     step_tolerance : float, optional

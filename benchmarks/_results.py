@@ -84,3 +84,9 @@ def write_results(path, name: str, args, results) -> str | None:
             json.dump(payload, fh, indent=1)
     print(f"results: {path}")
     return str(path)
+
+
+def format_tolerance(value) -> str:
+    """A step tolerance for a printed table, 9 wide ("-" where a pair took the quasi-static
+    series, which has none)."""
+    return f"{'-':>9}" if value is None else f"{value:9.2e}"

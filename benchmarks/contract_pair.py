@@ -43,7 +43,7 @@ import time
 import numpy as np
 
 from _converged import converged_members, true_errors
-from _results import add_json_argument, write_results
+from _results import add_json_argument, format_tolerance, write_results
 
 
 def main(argv=None) -> int:
@@ -126,7 +126,7 @@ def main(argv=None) -> int:
             }
             print(
                 f"{point:>9} {name:>14} {wall:7.1f} {contract.get('degree', -1):6d} "
-                f"{_tol(contract['step_tolerance'])} {true['rms']:9.2e} {true['max']:9.2e} {contract.get('method')}",
+                f"{format_tolerance(contract['step_tolerance'])} {true['rms']:9.2e} {true['max']:9.2e} {contract.get('method')}",
                 flush=True,
             )
         if not args.no_previous:
@@ -144,7 +144,7 @@ def main(argv=None) -> int:
                 print(
                     f"{point:>9} {'vs fastest':>14} {entry['default_over_fastest']:7.2f}x (default, check included / "
                     f"fastest passing fixed setting: degree {best['degree']}, step tolerance "
-                    f"{_tol(best['step_tolerance'])}, {best['wall_s']:.1f} s; same run)"
+                    f"{format_tolerance(best['step_tolerance'])}, {best['wall_s']:.1f} s; same run)"
                 )
             else:
                 print(f"{point:>9} {'vs fastest':>14} no scanned setting passed")
@@ -153,10 +153,6 @@ def main(argv=None) -> int:
     held = all(r["default"]["true"]["rms"] <= 1e-3 and r["default"]["true"]["max"] <= 1e-2 for r in results)
     print("contract held at every point" if held else "CONTRACT MISSED at some point")
     return 0 if held else 1
-
-
-def _tol(value) -> str:
-    return f"{'-':>9}" if value is None else f"{value:9.2e}"
 
 
 def _timed_rows(seq, offsets, angles, rows, D, K, **setting):
@@ -181,7 +177,7 @@ def _scan_series(seq, offsets, angles, rows, D, K, contract, errors_of):
         passed = bool(true["rms"] <= 1e-3 and true["max"] <= 1e-2)
         out.append({"degree": d, "step_tolerance": None, "wall_s": wall, "true": true, "passed": passed})
         print(
-            f"{'':>9} {'fixed series':>14} {wall:7.1f} {d:6d} {_tol(None)} {true['rms']:9.2e} "
+            f"{'':>9} {'fixed series':>14} {wall:7.1f} {d:6d} {format_tolerance(None)} {true['rms']:9.2e} "
             f"{true['max']:9.2e} {'passes' if passed else 'misses'}",
             flush=True,
         )

@@ -47,7 +47,7 @@ import time
 import numpy as np
 from _bdf import bdf_baseline
 from _converged import converged_members, true_errors
-from _results import add_json_argument, write_results
+from _results import add_json_argument, format_tolerance, write_results
 
 DIAMETERS_NM = tuple(range(14, 29, 2))
 ANISOTROPIES_JM3 = tuple(range(100, 9001, 100))
@@ -123,7 +123,7 @@ def sample(n_pairs, seed, n_check, on_pair=None, n_baseline=1, resume_from=None)
             out.append(entry)
             print(
                 f"{d_nm:5d} {k:7.0f} {entry['sigma']:6.2f} {entry['wall_s']:7.1f} {str(entry['method']):>9} "
-                f"{entry['degree'] or -1:6d} {_tol(entry['step_tolerance'])} {entry['true']['rms']:9.2e} "
+                f"{entry['degree'] or -1:6d} {format_tolerance(entry['step_tolerance'])} {entry['true']['rms']:9.2e} "
                 f"{entry['true']['max']:9.2e}  (earlier run)",
                 flush=True,
             )
@@ -177,7 +177,7 @@ def sample(n_pairs, seed, n_check, on_pair=None, n_baseline=1, resume_from=None)
             on_pair({"pairs": out, "complete": False})
         print(
             f"{d_nm:5d} {k:7.0f} {sigma:6.2f} {wall:7.1f} {str(info.get('method')):>9} "
-            f"{contract.get('degree', -1):6d} {_tol(contract['step_tolerance'])} {true['rms']:9.2e} "
+            f"{contract.get('degree', -1):6d} {format_tolerance(contract['step_tolerance'])} {true['rms']:9.2e} "
             f"{true['max']:9.2e}",
             flush=True,
         )
@@ -285,11 +285,6 @@ def identity(n_pairs, seed, n_workers):
             flush=True,
         )
     return {"pairs": out, "all_bit_identical": all(e["bit_identical"] for e in out), "workers": n_workers}
-
-
-def _tol(value) -> str:
-    """A step tolerance for the table (none where the pair took the quasi-static series)."""
-    return f"{'-':>9}" if value is None else f"{value:9.2e}"
 
 
 def _t95(dof):

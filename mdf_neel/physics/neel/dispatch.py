@@ -17,7 +17,7 @@ from .integration import local_tolerance, spline_coefficients, threads
 from .lapack import single_threaded_blas
 from .quasi_static import MAX_EPS as QUASI_STATIC_MAX_EPS
 from .quasi_static import MAX_ORDER as QUASI_STATIC_MAX_ORDER
-from .quasi_static import choose_order, slowest_relaxation_time, solve_quasi_static
+from .quasi_static import choose_order, solve_quasi_static
 from .reduced import solve_reduced
 from .resolution import choose_resolution
 from .slow_mode import solve_slow_mode_verified
@@ -281,13 +281,12 @@ def _solve_galerkin(
 
 def _solve_quasi_static(times, fr, particle, N, xi_max, dt, tol_c, rtol, n_threads):
     """The batch with the quasi-static series (:mod:`.quasi_static`) at degree N (all
-    azimuthal orders); the order from the slowest relaxation time at zero field and the
-    Nyquist frequency. Returns the axis-frame moments (nb, P, 3) and an info dict like
+    azimuthal orders); the order from the zero-field relaxation time and the Nyquist
+    frequency. Returns the axis-frame moments (nb, P, 3) and an info dict like
     :func:`solve_batch`'s."""
     nb = fr.shape[0]
     with threads(n_threads), single_threaded_blas():
-        disc = NeelDiscretisation.build(particle, N)
-        tau1 = slowest_relaxation_time(disc)
+        tau1 = particle.neel_time_s()  # the slowest relaxation, at zero field
         nyquist = 0.5 / dt
         order = choose_order(tau1, nyquist, rtol)
         if order is None:
@@ -301,6 +300,7 @@ def _solve_quasi_static(times, fr, particle, N, xi_max, dt, tol_c, rtol, n_threa
                 f"method='quasi-static' does not apply: the slowest relaxation time {tau1:.3g} s "
                 f"at the Nyquist frequency {nyquist:.4g} Hz gives 2*pi*f*tau = {eps:.3g} ({reason})"
             )
+        disc = NeelDiscretisation.build(particle, N)
         logger.info(
             "Néel FP: D=%.3g m K=%.4g J/m3 sigma=%.3g -> degree N=%d (%d coefficients), batch %d, "
             "method quasi-static, tau1 %.3g s, order %d",

@@ -21,7 +21,7 @@ of the paper's dictionaries after :func:`.frame.canonical_rotation`) the coeffic
 functions depend on (B_x, B_z) only. Their moments are tabulated once per particle on
 a uniform grid (:func:`.quasi_static_kernels.series_table`: one banded LU per node and
 the field derivatives as exact jets, A being affine in B), and every member costs an
-interpolation per sample (8 × 8 Lagrange stencil) times the monomials of its own
+interpolation per sample (``STENCIL`` × ``STENCIL`` Lagrange points) times the monomials of its own
 spectrally exact field derivatives.
 
 Its error has three parts, each controlled by a setting: the truncation of the series
@@ -42,13 +42,12 @@ import numpy as np
 from . import quasi_static_kernels as qk
 from .lapack import single_threaded_blas
 
-__all__ = ["series_terms", "slowest_relaxation_time", "choose_order", "solve_quasi_static", "MAX_EPS", "MAX_ORDER"]
+__all__ = ["series_terms", "applies", "choose_order", "solve_quasi_static", "MAX_EPS", "MAX_ORDER"]
 
 logger = logging.getLogger("mdf_neel.physics")
 
-#: table node spacing in kT/m0 (the coefficient functions' complex singularities lie
-#: about π kT/m0 from the real field plane; an 8-point stencil then interpolates to
-#: about (0.2/π)^8 ≈ 3e-10)
+#: table node spacing in kT/m0 (the rows see the interpolation error: at 14 nm / 6700 J/m³,
+#: order 3, 0.1 with 8 points left 2.9e-4 RMS, 0.07 with 10 points 1.5e-5; docs/neel-numerics.md)
 TABLE_SPACING = 0.07
 #: points per axis of the Lagrange stencil
 STENCIL = 10
@@ -83,7 +82,6 @@ def series_terms(order: int):
     nv = 2 * max(order, 1)
     zero = (0,) * nv
     terms = [(0, zero)]
-    index = {(0, zero): 0}
     contributions = {0: []}
     for k in range(order):
         new = {}
@@ -105,7 +103,6 @@ def series_terms(order: int):
                 m2[2 * r + kk] += 1
                 new.setdefault(tuple(m2), []).append((t, 2, e))
         for mono in sorted(new):
-            index[(k + 1, mono)] = len(terms)
             contributions[len(terms)] = new[mono]
             terms.append((k + 1, mono))
     nt = len(terms)
@@ -121,19 +118,20 @@ def series_terms(order: int):
     return term_order, exponents, src, kind, coef
 
 
-def slowest_relaxation_time(disc, fields=((0.0, 0.0),)) -> float:
-    """Largest relaxation time 1/|Re λ| [s] of the discrete operator over the given
-    axis-frame fields (B_x, B_z) [T] (default: zero field, where the barrier is highest).
+def applies(particle, dt_s: float) -> bool:
+    """Whether the series applies on a time grid of step ``dt_s`` [s]: 2π f_Nyquist τ_1 <=
+    MAX_EPS, τ_1 the zero-field relaxation time of the longitudinal moment
+    (:meth:`ParticleParameters.neel_time_s`, the slowest relaxation at zero field, where the
+    barrier is highest: it matched the discrete operator's slowest eigenvalue to 0.1-0.8 %
+    from 14 nm / 6700 to 26 nm / 8500 J/m³).
 
-    The l = 0 row of A is zero, so A's eigenvalues are 0 and those of A without the l = 0
-    row and column: no threshold has to tell the stationary eigenvalue from a slow one
-    (at σ = 19 the slowest rate is 1e-12 of the fastest)."""
-    keep = np.arange(disc.n) != disc.i0
-    worst = 0.0
-    for bx, bz in fields:
-        A = disc.operator((bx, 0.0, bz)).toarray()[np.ix_(keep, keep)]
-        worst = max(worst, 1.0 / float(np.min(np.abs(np.linalg.eigvals(A).real))))
-    return worst
+    Examples
+    --------
+    >>> from mdf_neel.physics import ParticleParameters
+    >>> applies(ParticleParameters(14e-9, 4400.0), 1 / 2.5e6), applies(ParticleParameters(26e-9, 8500.0), 1 / 2.5e6)
+    (True, False)
+    """
+    return choose_order(particle.neel_time_s(), 0.5 / dt_s, 1.0) is not None
 
 
 def choose_order(tau_s: float, frequency_Hz: float, rtol: float) -> int | None:
@@ -199,22 +197,22 @@ def _unfold(qtable, exponents):
     return np.ascontiguousarray(full.reshape(2 * half + 1, 2 * half + 1, nt * 3))
 
 
-def solve_quasi_static(times, fr, disc, particle, order, spacing=None, stencil=STENCIL):
+def solve_quasi_static(times, fr, disc, particle, order):
     """m̄(t) (axis frame, (nb, T, 3)) of a batch of periodic axis-frame fields ``fr``
     (nb, T, 3) with B_y = 0, from the series up to ``order``; returns (m, info)."""
     t0 = time.perf_counter()
     nb, T, _ = fr.shape
     dt = (times[-1] - times[0]) / (T - 1)
     thermal = 1.0 / particle.xi_per_tesla
-    h = float(spacing) if spacing is not None else TABLE_SPACING * thermal
+    h = TABLE_SPACING * thermal
     xz = np.ascontiguousarray(fr[..., (0, 2)])
-    reach = float(np.max(np.abs(xz), initial=0.0)) + (stencil // 2 + 1) * h
+    reach = float(np.max(np.abs(xz), initial=0.0)) + (STENCIL // 2 + 1) * h
     half = int(math.ceil(reach / h))
     nx = 2 * half + 1  # nodes h·(i − half): symmetric about 0
     x0 = -half * h
     nodes = x0 + h * np.arange(nx)
     term_order, exponents, src, kind, coef = series_terms(order)
-    need = qk.mark_needed(xz[..., 0], xz[..., 1], x0, x0, h, stencil, nx, nx)
+    need = qk.mark_needed(xz[..., 0], xz[..., 1], x0, x0, h, STENCIL, nx, nx)
     # solve the quadrant B_x, B_z >= 0 and map the rest by symmetry (:func:`_unfold`)
     up, down = slice(half, None), slice(half, None, -1)
     quadrant = need[up, up] | need[down, up] | need[down, down] | need[up, down]
@@ -242,7 +240,7 @@ def solve_quasi_static(times, fr, disc, particle, order, spacing=None, stencil=S
     table = _unfold(qtable, exponents)
     t_table = time.perf_counter() - t0
     derivs = field_derivatives(xz, dt, order)
-    mom = qk.evaluate_series(table, x0, x0, h, stencil, xz, derivs, exponents)
+    mom = qk.evaluate_series(table, x0, x0, h, STENCIL, xz, derivs, exponents)
     info = {
         "quasi_static_order": int(order),
         "quasi_static_terms": int(term_order.size),

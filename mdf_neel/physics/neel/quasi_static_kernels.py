@@ -2,7 +2,7 @@
 
 At one static field b = (B_x, B_z) of the easy-axis frame the kernels factor
 ``Ã(b)`` -- the operator A(b) with its zero l = 0 row replaced by the normalisation
-row e₀ᵀ -- once, and carry every coefficient function of the expansion as a *jet*: its
+row, scaled like the operator's rows -- once, and carry every coefficient function of the expansion as a *jet*: its
 Taylor coefficients in (δB_x, δB_z) about b up to the order the later terms still
 differentiate. Because A is affine in the field, Ã(b + δ) = Ã(b) + δ_x V_x + δ_z V_z
 exactly, so the inverse applied to a jet is solved order by order with the one LU:

@@ -344,6 +344,7 @@ def solve_neel(
     method="auto",
     symmetry=True,
     azimuthal_resolution=None,
+    verify_model=True,
 ):
     """Néel Fokker–Planck solution for a given particle, with the solver's statistics.
 
@@ -361,6 +362,12 @@ def solve_neel(
     symmetry : bool
         Steady states only: solve one member per class of exactly symmetric fields
         (:mod:`mdf_neel.physics.neel.symmetry`) and map the others.
+    verify_model : bool
+        ``method="slow-mode"`` only: check the batch against full solves of the member
+        reaching the largest field and two random ones (``info["slow_mode_accepted"]``).
+        False leaves the check to the caller: the system-matrix layer's row contract checks
+        every batch against a tighter reference. Members outside the model are solved in
+        full either way.
 
     Returns
     -------
@@ -400,11 +407,21 @@ def solve_neel(
         raise ValueError(f"max_newton must be a non-negative integer, got {max_newton!r}")
     if not isinstance(symmetry, (bool, np.bool_)):
         raise ValueError(f"symmetry must be a bool, got {symmetry!r}")
+    if not isinstance(verify_model, (bool, np.bool_)):
+        raise ValueError(f"verify_model must be a bool, got {verify_model!r}")
     t = _check_times(times_s, need_uniform=True)
     fields = _check_fields(fields_T, t.size)
     n = _check_easy_axis(easy_axis, fields.shape)
     from .neel.dispatch import solve_batch  # numba: loaded on first use
 
     return solve_batch(
-        t, fields, particle, n, n_threads=n_threads, max_newton=int(max_newton), symmetry=bool(symmetry), **options
+        t,
+        fields,
+        particle,
+        n,
+        n_threads=n_threads,
+        max_newton=int(max_newton),
+        symmetry=bool(symmetry),
+        verify_model=bool(verify_model),
+        **options,
     )

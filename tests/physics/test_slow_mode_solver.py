@@ -119,3 +119,31 @@ def test_members_outside_the_model_are_solved_in_full(monkeypatch, full_solution
     m, info = mean_magnetization(t, fields, easy_axis=axes, method="slow-mode", return_info=True, **KW)
     assert 5 in info["slow_mode_full_members"]
     assert rel_l2(m, full_solution).max() < 1e-3
+
+
+def test_without_its_own_check_only_members_outside_the_model_are_solved_in_full(monkeypatch, full_solution):
+    """``verify_model=False`` (the row contract checks the batch itself): no member is solved
+    in full to verify it, the batch is not rejected, and a member outside the model still
+    gets its full-model solution."""
+    from mdf_neel.physics import ParticleParameters, solve_neel
+
+    t, fields, axes = paper_like_batch()
+    particle = ParticleParameters(diameter_m=KW["diameter_m"], anisotropy_Jm3=KW["anisotropy_Jm3"])
+    real = slow_mode.solve_slow_mode
+    broken_member = 5
+
+    def one_broken(*args, **kw):
+        m, info = real(*args, **kw)
+        m[broken_member] *= 3.0
+        info["slow_mode_breakdown"] = np.max(np.linalg.norm(m, axis=-1), axis=1) > 1.0 + 1e-6
+        return m, info
+
+    monkeypatch.setattr(slow_mode, "solve_slow_mode", one_broken)
+    m, info = solve_neel(t, fields, particle, axes, rtol=KW["rtol"], method="slow-mode", verify_model=False)
+    assert info["slow_mode_accepted"] and info["slow_mode_verification_error"] is None
+    assert info["slow_mode_verification_members"].size == 0
+    assert np.array_equal(info["slow_mode_full_members"], [broken_member])
+    assert np.count_nonzero(info["lu_factorisations"]) == 1
+    assert rel_l2(m, full_solution).max() < 1e-3
+    with pytest.raises(ValueError, match="verify_model"):
+        solve_neel(t, fields, particle, axes, method="slow-mode", verify_model="no")

@@ -54,6 +54,7 @@ def solve_batch(
     method,
     symmetry,
     azimuthal_resolution,
+    verify_model=True,
 ):
     """Solve the Néel Fokker–Planck equation for a batch of field trajectories.
 
@@ -78,6 +79,9 @@ def solve_batch(
     symmetry : bool
         Steady states only: solve one member per class of exactly symmetric fields
         (:mod:`.symmetry`) and map the others.
+    verify_model : bool
+        The slow-mode model only: check the batch against full solves of a few members
+        (:func:`.slow_mode.solve_slow_mode_verified`). False leaves the check to the caller.
 
     Returns
     -------
@@ -139,7 +143,9 @@ def solve_batch(
     if method == "quasi-static":
         mom, info = _solve_quasi_static(times, fr, particle, N, xi_max, dt, tol_c, rtol, n_threads)
     elif method == "slow-mode":
-        mom, info = _solve_slow_mode(times, fr, particle, N, xi_max, dt, tol_c, rtol, max_newton, n_threads)
+        mom, info = _solve_slow_mode(
+            times, fr, particle, N, xi_max, dt, tol_c, rtol, max_newton, n_threads, verify_model
+        )
         if auto and not info["slow_mode_accepted"]:
             slow_error = info["slow_mode_verification_error"]
             method = "reduced"
@@ -334,7 +340,7 @@ def _table_method_info(method, disc, nb, rtol, tol_c, xi_max) -> dict:
     )
 
 
-def _solve_slow_mode(times, fr, particle, N, xi_max, dt, tol_c, rtol, max_newton, n_threads):
+def _solve_slow_mode(times, fr, particle, N, xi_max, dt, tol_c, rtol, max_newton, n_threads, verify_model=True):
     """The batch with the slow-mode model (:mod:`.slow_mode`) at degree N
     (all azimuthal orders), verified against full solves of a few members (the full
     method: azimuthal truncation, itself verified); returns the axis-frame moments
@@ -371,16 +377,19 @@ def _solve_slow_mode(times, fr, particle, N, xi_max, dt, tol_c, rtol, max_newton
                 idx.size,
             )
 
-        mom, info = solve_slow_mode_verified(times, fr, disc, particle, full_solve, rtol)
+        mom, info = solve_slow_mode_verified(times, fr, disc, particle, full_solve, rtol, verify=verify_model)
     full = info.pop("full")
     pick = info["slow_mode_full_members"]
     for key in ("steady_state_residual", "periods", "steps", "lu_factorisations"):
-        arr = np.zeros(nb, dtype=np.asarray(full[key]).dtype)
-        arr[pick] = full[key]
+        kind = (float if key == "steady_state_residual" else np.int64) if full is None else np.asarray(full[key]).dtype
+        arr = np.zeros(nb, dtype=kind)
+        if full is not None:
+            arr[pick] = full[key]
         info[key] = arr
     info.update(
         _table_method_info("slow-mode", disc, nb, rtol, tol_c, xi_max),
-        azimuthal_verification_error=full["azimuthal_verification_error"],
+        azimuthal_verification_error=None if full is None else full["azimuthal_verification_error"],
     )
-    info["azimuthal_resolution"][pick] = full["azimuthal_resolution"]
+    if full is not None:
+        info["azimuthal_resolution"][pick] = full["azimuthal_resolution"]
     return mom, info

@@ -76,11 +76,13 @@ TABLE_SPACING_T = 0.75e-3
 ZERO_FIELD_SPACING = 0.25
 #: extent of the refined region, in kT/m0 (1 − tanh² = 2.5e-5 at 6)
 ZERO_FIELD_EXTENT = 6.0
-#: ODE sub-steps per sample (coefficients interpolated from the table)
-SUBSTEPS = 8
+#: ODE sub-steps per sample (coefficients interpolated from the table): the time error of c
+#: falls as substeps^-2 and sets the model's error at strong barriers (26 nm / 8500 J/m³ rows:
+#: 4.4e-4, 1.1e-4, 3.0e-5 RMS at 8, 16, 32), while the members cost little next to the tables
+SUBSTEPS = 32
 #: members evaluated and integrated together: bounds the memory of their fine fields and
 #: table values (200 MB for the paper's sequence)
-MEMBER_CHUNK = 64
+MEMBER_CHUNK = 16
 #: eigen-iteration tolerance (relative change of the slow eigenpair) and iteration cap
 EIGEN_TOL = 1e-10
 EIGEN_MAXIT = 300
@@ -414,7 +416,7 @@ def solve_slow_mode(times, fr, disc, particle, spacing=TABLE_SPACING_T, substeps
 VERIFY_RANDOM = 2
 
 
-def solve_slow_mode_verified(times, fr, disc, particle, full_solve, rtol, seed=0):
+def solve_slow_mode_verified(times, fr, disc, particle, full_solve, rtol, seed=0, verify=True):
     """:func:`solve_slow_mode`, verified against the full model on a few members, with the
     members outside the model solved by the full model.
 
@@ -428,6 +430,10 @@ def solve_slow_mode_verified(times, fr, disc, particle, full_solve, rtol, seed=0
         arrays (``steps``, ``periods``, ``lu_factorisations``).
     rtol : float
         Largest accepted relative L2 difference of m̄ on the verified members.
+    verify : bool
+        False: no member is verified (the caller checks the batch itself, as the
+        system-matrix row contract does against a tighter reference); the batch counts as
+        accepted, and the members outside the model are still solved in full.
 
     Returns
     -------
@@ -438,7 +444,8 @@ def solve_slow_mode_verified(times, fr, disc, particle, full_solve, rtol, seed=0
         The entries of :func:`solve_slow_mode` and ``slow_mode_verification_members``,
         ``slow_mode_verification_error``, ``slow_mode_accepted``,
         ``slow_mode_full_members`` (every member given to ``full_solve``, sorted) and
-        ``full`` (the dict ``full_solve`` returned for them).
+        ``full`` (the dict ``full_solve`` returned for them; None when no member was
+        solved in full). ``slow_mode_verification_error`` is None without ``verify``.
     """
     m, info = solve_slow_mode(times, fr, disc, particle)
     nb = fr.shape[0]
@@ -446,29 +453,30 @@ def solve_slow_mode_verified(times, fr, disc, particle, full_solve, rtol, seed=0
     valid = np.setdiff1d(np.arange(nb), broken)
     rng = np.random.default_rng(seed)
     pick = np.zeros(0, dtype=np.int64)
-    if valid.size:
+    if valid.size and verify:
         worst = valid[int(np.argmax(np.max(np.linalg.norm(fr[valid], axis=-1), axis=1)))]
         rest = np.setdiff1d(valid, [worst])
         pick = np.concatenate([[worst], rng.choice(rest, size=min(VERIFY_RANDOM, rest.size), replace=False)]).astype(
             np.int64
         )
     solve = np.sort(np.concatenate([pick, broken]).astype(np.int64))
-    full = full_solve(solve)
-    ref = full["m"][np.searchsorted(solve, pick)]
-    err = np.linalg.norm(m[pick] - ref, axis=(1, 2)) / np.maximum(np.linalg.norm(ref, axis=(1, 2)), 1e-300)
-    error = float(err.max(initial=0.0))
-    accepted = bool(error <= rtol)
+    full = full_solve(solve) if solve.size else None
+    error = None
+    if verify:
+        ref = full["m"][np.searchsorted(solve, pick)] if pick.size else np.zeros((0,) + m.shape[1:])
+        err = np.linalg.norm(m[pick] - ref, axis=(1, 2)) / np.maximum(np.linalg.norm(ref, axis=(1, 2)), 1e-300)
+        error = float(err.max(initial=0.0))
+    accepted = not verify or error <= rtol
     logger.log(
         logging.INFO if accepted else logging.WARNING,
-        "Néel slow-mode model %s: largest difference from the full model %.2e on "
-        "%d member(s) (tolerance %.1e); %d member(s) outside the model solved in full",
-        "verified" if accepted else "REJECTED",
-        error,
-        pick.size,
-        rtol,
+        "Néel slow-mode model %s; %d member(s) outside the model solved in full",
+        "not verified here (the caller checks it)"
+        if not verify
+        else "%s: largest difference from the full model %.2e on %d member(s) (tolerance %.1e)"
+        % ("verified" if accepted else "REJECTED", error, pick.size, rtol),
         broken.size,
     )
-    if accepted:
+    if accepted and full is not None:
         m[solve] = full["m"]
     info.update(
         slow_mode_verification_members=np.sort(pick),

@@ -10,10 +10,15 @@ Scheme (per diameter, deterministic):
 1. initial nodes: K indices ``0, s, 2s, …`` and the last index (``s = max_stride``);
 2. each interval between adjacent nodes with interior points is verified: its midpoint
    is computed exactly and compared with the piecewise-cubic interpolant through the
-   nodes known before that round (the midpoint itself excluded). Error = relative L2
-   norm per angle, maximum over angles. ``error <= rtol`` accepts the interval unless
-   an adjacent interval of the same round failed (buffer rule: one sample per interval
-   can be fooled, e.g. a step centred on the midpoint of a cubic stencil; the
+   nodes known before that round (the midpoint itself excluded). The error is the row
+   accuracy contract's (:func:`mdf_neel.simulate.accuracy.contract_row_errors`: per row
+   the paper's eq. 20 over the offsets, each row normalised by the larger of its own
+   peak and 1e-5 of its matrix's peak), per angle: the RMS over the rows and the
+   largest row, the worst angle of each. The interval is accepted when the RMS is within
+   ``RMS_SHARE · rtol`` and the largest row within ``MAX_SHARE · MAX_ROW_FACTOR · rtol``
+   (the contract's sampling margins: the exact elements carry their own solver error)
+   unless an adjacent interval of the same round failed (buffer rule: one sample per
+   interval can be fooled, e.g. a step centred on the midpoint of a cubic stencil; the
    neighbours of a failed interval are therefore refined too); otherwise both halves
    are verified in the next round (down to stride 1). Every computed midpoint becomes
    a node (it is exact);
@@ -36,13 +41,18 @@ __all__ = [
     "lagrange_weights",
     "stencil",
     "interpolate_at",
-    "relative_errors",
+    "contract_errors",
     "AdaptiveRefinement",
     "SCHEME",
 ]
 
 #: Identifies the scheme in cache settings (a change of the algorithm changes the fingerprint).
-SCHEME = "midpoint-bisection+neighbour-buffer/piecewise-cubic-lagrange-4/rel-l2-per-angle-max"
+SCHEME = "midpoint-bisection+neighbour-buffer/piecewise-cubic-lagrange-4/row-contract-rms0.5-max0.3-per-angle"
+#: shares of the row contract's RMS bound (rtol) and maximum bound (MAX_ROW_FACTOR·rtol) that a
+#: verification midpoint may use: the margins of the contract's own sampled check (the exact
+#: elements carry their solver error, and one midpoint stands for its interval)
+RMS_SHARE = 0.5
+MAX_SHARE = 0.3
 
 
 @dataclass(frozen=True)
@@ -52,8 +62,11 @@ class AnisotropyInterpolation:
     Parameters
     ----------
     rtol : float
-        Largest accepted relative L2 error (per angle, over channels × rows × offsets) of
-        the interpolant at a verification midpoint. Must be >= 0; 0 computes everything.
+        Row accuracy contract of the interpolated elements (as ``SolverSettings.rtol``): at
+        a verification midpoint the interpolant's per-row errors against the exact element
+        must have an RMS within ``RMS_SHARE · rtol`` and a largest row within
+        ``MAX_SHARE · MAX_ROW_FACTOR · rtol``, for every angle. Must be >= 0; 0 computes
+        everything.
     max_stride : int
         Spacing (in grid indices) of the initial exact nodes, >= 1; 1 computes everything.
     """
@@ -154,17 +167,14 @@ def interpolate_at(values, x_grid, nodes, i: int) -> np.ndarray:
     return np.tensordot(w, values[s], axes=(0, 0))
 
 
-def relative_errors(approx, exact) -> np.ndarray:
-    """Relative L2 error per leading index (e.g. per angle): ‖a − e‖ / ‖e‖ over the rest.
+def contract_errors(approx, exact) -> tuple[float, float]:
+    """(RMS, largest row) of the row contract's errors of ``approx`` against ``exact``
+    (shape (n_angles, C, F, N), one matrix per angle), the worst angle of each."""
+    from .accuracy import contract_row_errors
 
-    A zero reference gives 0 where the approximation is zero too and ``inf`` otherwise.
-    """
-    a = np.asarray(approx).reshape(np.shape(approx)[0], -1)
-    e = np.asarray(exact).reshape(a.shape)
-    num = np.linalg.norm(a - e, axis=1)
-    den = np.linalg.norm(e, axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.where(num > 0, np.inf, 0.0))
+    err = contract_row_errors(approx, exact)  # (n_angles, C, F)
+    per_angle = err.reshape(err.shape[0], -1)
+    return float(np.sqrt(np.mean(per_angle**2, axis=1)).max()), float(per_angle.max())
 
 
 class AdaptiveRefinement:
@@ -197,25 +207,29 @@ class AdaptiveRefinement:
     def verify(self, values) -> None:
         """Compare every pending midpoint with the interpolant through the nodes known so far.
 
-        An interval is accepted when its midpoint error is <= rtol and neither interval
+        An interval is accepted when its midpoint's row errors are within the shares of the
+        contract's bounds (:data:`RMS_SHARE`, :data:`MAX_SHARE`) and neither interval
         adjacent to it in this round failed (the buffer rule); otherwise both halves are
         verified in the next round.
         """
+        from .accuracy import MAX_ROW_FACTOR
+
+        rtol = self.settings.rtol
         self.rounds += 1
         for d, intervals in enumerate(self.pending):
             known = sorted(self.nodes[d])  # nodes before this round: the midpoints excluded
             errors = [
-                float(
-                    relative_errors(
-                        interpolate_at(values[d], self.x, known, (a + b) // 2), values[d, (a + b) // 2]
-                    ).max()
-                )
+                contract_errors(interpolate_at(values[d], self.x, known, (a + b) // 2), values[d, (a + b) // 2])
                 for a, b in intervals
             ]
-            failed = {iv for iv, err in zip(intervals, errors) if not err <= self.settings.rtol}
+            failed = {
+                iv
+                for iv, (rms, worst) in zip(intervals, errors)
+                if not (rms <= RMS_SHARE * rtol and worst <= MAX_SHARE * MAX_ROW_FACTOR * rtol)
+            }
             ends = {end for iv in failed for end in iv}
             nxt = []
-            for (a, b), err in zip(intervals, errors):
+            for (a, b), (rms, worst) in zip(intervals, errors):
                 buffer = (a, b) not in failed and (a in ends or b in ends)
                 accepted = (a, b) not in failed and not buffer
                 self.errors.append(
@@ -224,7 +238,8 @@ class AdaptiveRefinement:
                         "anisotropy_index": (a + b) // 2,
                         "interval": (a, b),
                         "round": self.rounds,
-                        "error": err,
+                        "error": rms,
+                        "max_row_error": worst,
                         "accepted": accepted,
                         "buffer": buffer,
                     }
@@ -262,4 +277,5 @@ class AdaptiveRefinement:
             "verifications": self.errors,
             "max_midpoint_error": max(errs) if errs else 0.0,
             "max_accepted_error": max((e["error"] for e in self.errors if e["accepted"]), default=0.0),
+            "max_accepted_row_error": max((e["max_row_error"] for e in self.errors if e["accepted"]), default=0.0),
         }

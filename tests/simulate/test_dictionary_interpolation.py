@@ -7,7 +7,15 @@ from mdf_neel.simulate import AnisotropyInterpolation, SystemFunctionDictionary,
 from mdf_neel.simulate import _dictionary as dictionary_module
 from mdf_neel.simulate._dictionary import dictionary_settings
 from mdf_neel.simulate._system_functions import angles_task
-from mdf_neel.simulate.interpolation import interpolate_at, lagrange_weights, relative_errors, stencil
+from mdf_neel.simulate.accuracy import MAX_ROW_FACTOR
+from mdf_neel.simulate.interpolation import (
+    MAX_SHARE,
+    RMS_SHARE,
+    contract_errors,
+    interpolate_at,
+    lagrange_weights,
+    stencil,
+)
 from tests.simulate._tiny import SETTINGS, tiny_offsets, tiny_sequence
 
 K33 = np.linspace(100.0, 6500.0, 33)  # 200 J/m³ steps
@@ -15,10 +23,14 @@ GRID = dict(SETTINGS, anisotropies_Jm3=K33)  # 2 diameters x 33 K x 3 angles, an
 
 
 def per_angle_errors(approx, exact):
-    """Relative L2 error per (D, K, angle) element, computed here independently."""
-    a = approx.reshape(approx.shape[:3] + (-1,))
-    e = exact.reshape(a.shape)
-    return np.linalg.norm(a - e, axis=-1) / np.linalg.norm(e, axis=-1)
+    """Row contract errors per (D, K, angle) element, computed here independently: (RMS over
+    the rows, largest row) of each row's RMS difference over the offsets divided by the larger
+    of the exact row's peak and 1e-5 of the exact element's peak."""
+    peak = np.abs(exact).max(axis=(-3, -2, -1))[..., None, None]
+    norm = np.maximum(np.abs(exact).max(axis=-1), 1e-5 * peak)
+    rows = np.sqrt(np.mean(np.abs(approx - exact) ** 2, axis=-1)) / norm  # (D, K, A, C, F)
+    flat = rows.reshape(rows.shape[:3] + (-1,))
+    return np.sqrt(np.mean(flat**2, axis=-1)), flat.max(axis=-1)
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +63,15 @@ def test_stencil_brackets_the_point_and_shifts_at_the_ends():
     assert list(stencil(nodes, 1)) == [0, 4, 8, 10]
     assert list(stencil(nodes, 31)) == [8, 10, 16, 32]
     assert list(stencil([0, 5, 9], 2)) == [0, 5, 9]  # fewer than 4 nodes: all of them
-    # a zero reference: 0 error only when the approximation is zero too
-    np.testing.assert_array_equal(relative_errors(np.zeros((2, 3)), np.zeros((2, 3))), [0.0, 0.0])
-    assert np.isinf(relative_errors(np.ones((1, 3)), np.zeros((1, 3))))[0]
+
+
+def test_the_verification_measures_the_row_contract():
+    # weak rows (down to 1e-6 of the peak) count through the contract's per-row normalisation
+    rng = np.random.default_rng(1)
+    exact = rng.normal(size=(2, 2, 5, 7)) * np.logspace(0, -6, 5)[:, None]  # (A, C, F, N): weak rows
+    approx = exact * (1 + 1e-3 * rng.normal(size=exact.shape))
+    rms, worst = per_angle_errors(approx[None, None], exact[None, None])
+    assert contract_errors(approx, exact) == pytest.approx((rms.max(), worst.max()), rel=1e-12)
 
 
 def test_settings_validation():
@@ -140,11 +158,12 @@ def test_interpolated_dictionary_is_within_rtol_everywhere(exact):
     )
     info = d.stats["interpolation"]
     n_grid = 2 * K33.size
-    assert info["grid_pairs"] == n_grid and info["exact_pairs"] <= n_grid // 2, info["exact_pairs"]
+    # weak rows count as much as strong ones: on this coarse K grid (200 J/m³) 50 of 66 pairs are solved
+    assert info["grid_pairs"] == n_grid and info["exact_pairs"] < n_grid, info["exact_pairs"]
     assert d.stats["computed"] == info["exact_pairs"] * 3
-    # every element, checked against the exact dictionary
-    err = per_angle_errors(d.phi, exact.phi)
-    assert err.max() <= 3 * rtol, err.max()
+    # every element, checked against the exact dictionary: the row contract holds
+    rms, worst = per_angle_errors(d.phi, exact.phi)
+    assert rms.max() <= rtol and worst.max() <= MAX_ROW_FACTOR * rtol, (rms.max(), worst.max())
     # the nodes are the exact solutions, bit for bit; the mask says which those are
     exact_pairs = ~d.interpolated[:, :, 0]
     assert exact_pairs.sum() == info["exact_pairs"]
@@ -155,8 +174,8 @@ def test_interpolated_dictionary_is_within_rtol_everywhere(exact):
     assert np.all(d.resolution[d.interpolated] == -1)
     # the recorded verification errors are what they claim: interpolant without the midpoint
     for v in info["verifications"]:
-        assert v["error"] <= rtol or not v["accepted"]
-    assert info["max_accepted_error"] <= rtol
+        assert not v["accepted"] or (v["error"] <= RMS_SHARE * rtol and v["max_row_error"] <= MAX_SHARE * 10 * rtol)
+    assert info["max_accepted_error"] <= RMS_SHARE * rtol
 
 
 def test_tiny_rtol_with_a_loose_stride_solves_everything(exact):
@@ -215,13 +234,13 @@ def test_a_steep_feature_is_refined_and_verified(monkeypatch):
     assert gaps[~near].max() >= 400.0  # ... but not where φ̂ is smooth
     assert info["exact_pairs"] < K.size
     assert any(not v["accepted"] for v in info["verifications"])
-    assert info["max_accepted_error"] <= rtol
+    assert info["max_accepted_error"] <= RMS_SHARE * rtol
     # independent check of every element against the synthetic function itself
     shape = d.phi.shape[3:]
     truth = np.stack([synthetic_value(k, settings["angles_deg"], shape) for k in K])[np.newaxis]
-    err = per_angle_errors(d.phi, truth)
-    assert err.max() <= 3 * rtol, err.max()
-    np.testing.assert_array_equal(err[~d.interpolated], 0.0)
+    rms, worst = per_angle_errors(d.phi, truth)
+    assert rms.max() <= rtol and worst.max() <= MAX_ROW_FACTOR * rtol, (rms.max(), worst.max())
+    np.testing.assert_array_equal(rms[~d.interpolated], 0.0)
 
 
 # --- cache and resume ----------------------------------------------------------------------
@@ -281,7 +300,8 @@ def test_interrupted_run_resumes_without_recomputing_exact_elements(tmp_path, mo
     np.testing.assert_array_equal(loaded.phi, reference.phi)
     np.testing.assert_array_equal(loaded.interpolated, reference.interpolated)
     np.testing.assert_array_equal(loaded.resolution, reference.resolution)
-    assert per_angle_errors(loaded.phi, exact.phi).max() <= 3e-3
+    rms, worst = per_angle_errors(loaded.phi, exact.phi)
+    assert rms.max() <= 1e-3 and worst.max() <= MAX_ROW_FACTOR * 1e-3
 
 
 def test_cache_with_another_interpolation_setting_is_refused(tmp_path):

@@ -56,6 +56,8 @@ from mdf_neel.fitting import DictionaryModel, EquilibriumModel, NeelModel, frequ
 from mdf_neel.mdf import read_system_matrix
 from mdf_neel.sequence import paper_2d_offsets, paper_2d_sequence
 from mdf_neel.simulate import AnisotropyInterpolation, dictionary, sequence_from_file
+from mdf_neel.simulate.accuracy import MAX_ROW_FACTOR
+from mdf_neel.simulate.interpolation import MAX_SHARE, RMS_SHARE
 from mdf_neel.systemmatrix import SystemMatrix
 
 try:  # run from a checkout: the JSON helper sits beside this script
@@ -173,13 +175,15 @@ def accuracy(grid_name="coarse", data=None, interpolate=True, cache=True, worker
         f"{dic.stats.get('resumed', 0)} elements from the cache"
     )
     interp_summary = dic.stats.get("interpolation")
-    if interp_summary:
-        errs = [e for e in _verification_errors(interp_summary)]
-        if errs:
-            log(
-                f"  interpolation along K: {len(errs)} verification midpoints, measured relative L2 error "
-                f"median {np.median(errs):.2e}, max {np.max(errs):.2e} (accepted where <= {interp.rtol:g})"
-            )
+    if interp_summary and interp_summary["verifications"]:
+        checks = interp_summary["verifications"]
+        accepted = [v for v in checks if v["accepted"]]
+        log(
+            f"  interpolation along K: {len(checks)} verification midpoints ({len(accepted)} accepted), row "
+            f"contract error of the accepted ones: RMS at most {interp_summary['max_accepted_error']:.2e}, "
+            f"largest row {interp_summary['max_accepted_row_error']:.2e} (bounds {RMS_SHARE * interp.rtol:g} / "
+            f"{MAX_SHARE * MAX_ROW_FACTOR * interp.rtol:g})"
+        )
     dic0 = _phase(
         "Langevin dictionary",
         lambda: dictionary(
@@ -279,19 +283,6 @@ def accuracy(grid_name="coarse", data=None, interpolate=True, cache=True, worker
         },
         "phases": phases,
     }
-
-
-def _verification_errors(summary):
-    """Every measured verification error in an interpolation summary (nested lists or dicts)."""
-    if isinstance(summary, dict):
-        for key, value in summary.items():
-            if "error" in key and isinstance(value, (list, tuple)):
-                yield from (float(v) for v in np.ravel(value))
-            elif isinstance(value, (dict, list)):
-                yield from _verification_errors(value)
-    elif isinstance(summary, list):
-        for value in summary:
-            yield from _verification_errors(value)
 
 
 class _Dict:

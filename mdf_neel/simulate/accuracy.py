@@ -423,8 +423,7 @@ def verified_neel_magnetization(
             return neel_brown_magnetization(times_s, f, particle, degree, orientation(degree), tol, solver.mean_rtol)
         kw = common if mean_rtol is None else dict(common, rtol=mean_rtol)
         if rows_checked and method == "slow-mode":
-            # without the model's own check on m̄: the row check is this batch's check, against
-            # a tighter reference (the model's own check cost 55 s of 97 s at 26 nm / 8500 J/m³)
+            # without the model's own m̄ check: the row check is this batch's check, and a stricter one
             return physics.solve_neel(
                 times_s,
                 f,
@@ -524,9 +523,8 @@ def verified_neel_magnetization(
         # (strong barriers); elsewhere the full model (the reduced basis, verified on m̄
         # only, missed the rows by 7x at 16 nm / 2300 J/m³ and was not faster)
         if not met and planar_neel:
-            # at the full model's first degree: the check's reference, REFERENCE_EXTRA_DEGREE
-            # higher, holds the degree's error too (26 nm / 8500 J/m³: rows 3.0e-5 RMS at 36
-            # and at the m̄ degree 40; tables and reference cost about N⁴)
+            # at the full model's first degree: the reference, REFERENCE_EXTRA_DEGREE higher,
+            # holds the degree's error too (docs/neel-numerics.md, "Slow-mode model")
             slow_degree = (
                 degree if solver.resolution is not None else _first_degree(particle, fields_T, solver.rtol, degree)
             )

@@ -76,9 +76,8 @@ TABLE_SPACING_T = 0.75e-3
 ZERO_FIELD_SPACING = 0.25
 #: extent of the refined region, in kT/m0 (1 − tanh² = 2.5e-5 at 6)
 ZERO_FIELD_EXTENT = 6.0
-#: ODE sub-steps per sample (coefficients interpolated from the table): the time error of c
-#: falls as substeps^-2 and sets the model's error at strong barriers (26 nm / 8500 J/m³ rows:
-#: 4.4e-4, 1.1e-4, 3.0e-5 RMS at 8, 16, 32), while the members cost little next to the tables
+#: ODE sub-steps per sample (coefficients interpolated from the table): the time error of c,
+#: ∝ substeps^-2, is the model's error at strong barriers (docs/neel-numerics.md)
 SUBSTEPS = 32
 #: members evaluated and integrated together: bounds the memory of their fine fields and
 #: table values (200 MB for the paper's sequence)

@@ -56,6 +56,8 @@ def main(argv=None) -> int:
     ap.add_argument("--without-series", action="store_true", help="also solve without the quasi-static series")
     add_json_argument(ap, "contract_pair")
     args = ap.parse_args(argv)
+    if args.check < 1:
+        ap.error("--check must be at least 1: the true errors are measured on converged members")
 
     from mdf_neel.fitting.metrics import frequency_set
     from mdf_neel.sequence import paper_2d_offsets, paper_2d_sequence

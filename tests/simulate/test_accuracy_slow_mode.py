@@ -1,9 +1,11 @@
 """The row contract with the slow-mode model: taken at a strong barrier, at the full model's
 first degree, with the row check as the batch's only check, and held against converged solves."""
 
+import numpy as np
 import pytest
 
 from mdf_neel.fitting.metrics import frequency_set
+from mdf_neel.physics import ParticleParameters, choose_resolution
 from mdf_neel.sequence import paper_2d_offsets, paper_2d_sequence
 from mdf_neel.simulate import accuracy
 from mdf_neel.simulate._system_functions import angle_system_functions, neel_resolution
@@ -39,9 +41,12 @@ def test_strong_barriers_take_the_slow_mode_model_at_the_first_degree(slow_mode_
     # the row check is the batch's only check: no member was solved in full to verify the model
     assert info["slow_mode_verification_members"].size == 0
     assert info["slow_mode_verification_error"] is None
-    mean_degree = neel_resolution(SEQUENCE, _offsets(), rtol=accuracy.SolverSettings().mean_rtol, **PARTICLE)
+    # the resolution rule at the contract's rtol, not at the m̄ accuracy of 0.1·rtol
+    mean_degree = neel_resolution(SEQUENCE, _offsets(), rtol=0.1 * accuracy.DEFAULT_RTOL, **PARTICLE)
     fields = SEQUENCE.field_T(SEQUENCE.times_s())[None] + _offsets()[:, None, :]
-    first = accuracy._first_degree(PARTICLE, fields, accuracy.DEFAULT_RTOL, mean_degree)
+    particle = ParticleParameters(**PARTICLE)
+    b_max = float(np.linalg.norm(fields, axis=-1).max())
+    first = choose_resolution(particle.xi_per_tesla * b_max, particle.sigma, accuracy.DEFAULT_RTOL)
     assert contract["degree"] == info["resolution"] == first < mean_degree
 
 

@@ -237,9 +237,11 @@ def mean_magnetization(
         about ωτ) from tables over the field plane shared by the whole batch
         (:mod:`mdf_neel.physics.neel.quasi_static`); needs ``steady_state=True`` and
         every member's field in one plane through its easy axis, and applies where
-        2π f_Nyquist τ_1 <= 0.2 (τ_1 the slowest relaxation time at zero field; else a
+        2π f_Nyquist τ_1 <= 0.25 (τ_1 the slowest relaxation time at zero field; else a
         ``ValueError``). The order is the lowest whose truncation, (2π f_Nyquist τ_1)^(K+1),
         is within ``rtol``; ``info`` reports ``quasi_static_order`` and the table.
+        :func:`solve_neel` takes a lower frequency than Nyquist
+        (``highest_frequency_Hz``) where only the lower harmonics are used.
         ``"auto"`` does not choose it; the row contract of the system-matrix layer
         does, and checks it (``docs/simulate.md``).
 
@@ -345,12 +347,13 @@ def solve_neel(
     symmetry=True,
     azimuthal_resolution=None,
     verify_model=True,
+    highest_frequency_Hz=None,
 ):
     """Néel Fokker–Planck solution for a given particle, with the solver's statistics.
 
     The ``model="neel"`` branch of :func:`mean_magnetization` for a
     :class:`ParticleParameters` object, validated the same way and with the same
-    defaults, plus two solver options.
+    defaults, plus solver options.
 
     Parameters
     ----------
@@ -368,6 +371,12 @@ def solve_neel(
         False leaves the check to the caller: the system-matrix layer's row contract checks
         every batch against a tighter reference. Members outside the model are solved in
         full either way.
+    highest_frequency_Hz : float, optional
+        ``method="quasi-static"`` only: the highest frequency of m̄(t) the result is used
+        at [Hz], at most the Nyquist frequency (default). The series' truncation at a
+        harmonic of frequency f is about (2π f τ_1)^(K+1) of that harmonic, so a caller
+        that uses only the lower harmonics (a system matrix's rows) needs a lower order,
+        and the series applies to slower particles.
 
     Returns
     -------
@@ -410,6 +419,18 @@ def solve_neel(
     if not isinstance(verify_model, (bool, np.bool_)):
         raise ValueError(f"verify_model must be a bool, got {verify_model!r}")
     t = _check_times(times_s, need_uniform=True)
+    if highest_frequency_Hz is not None:
+        nyquist = 0.5 * (t.size - 1) / (t[-1] - t[0]) if t.size > 1 else np.inf
+        f = highest_frequency_Hz
+        if (
+            isinstance(f, bool)
+            or not isinstance(f, (int, float, np.integer, np.floating))
+            or not 0 < f <= nyquist * (1 + 1e-9)
+        ):
+            raise ValueError(
+                f"highest_frequency_Hz must be a frequency in (0, {nyquist:.6g}] Hz (the Nyquist "
+                f"frequency of times_s), got {f!r}"
+            )
     fields = _check_fields(fields_T, t.size)
     n = _check_easy_axis(easy_axis, fields.shape)
     from .neel.dispatch import solve_batch  # numba: loaded on first use
@@ -423,5 +444,6 @@ def solve_neel(
         max_newton=int(max_newton),
         symmetry=bool(symmetry),
         verify_model=bool(verify_model),
+        highest_frequency_Hz=None if highest_frequency_Hz is None else float(highest_frequency_Hz),
         **options,
     )

@@ -420,6 +420,8 @@ def _solve_rows(
             particle=dict(particle, diameter_m=diameter_m, anisotropy_Jm3=anisotropy_Jm3) | brown,
             solver=settings,
             resolution=degree,
+            # the series' order is chosen for the highest row, not for m̄ up to Nyquist
+            highest_frequency_Hz=max(int(freqs.max()) if freqs is not None else times.size // 2, 1) / period,
         )
     else:
         m, info = physics.mean_magnetization(

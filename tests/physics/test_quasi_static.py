@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from mdf_neel.physics import ParticleParameters, mean_magnetization
+from mdf_neel.physics import ParticleParameters, mean_magnetization, solve_neel
 from mdf_neel.physics.neel import quasi_static
 
 
@@ -57,6 +57,29 @@ def test_weak_field_response_is_the_debye_series_truncated_at_the_chosen_order(r
     assert info["quasi_static_relaxation_time_s"] == pytest.approx(p.tau_s, rel=1e-10)
 
 
+def test_order_for_a_lower_highest_frequency_truncates_the_harmonics_below_it():
+    # the caller uses only the first harmonic (a system matrix's rows): the order follows
+    # from ωτ at that frequency, not at Nyquist (8x higher here), and the first harmonic
+    # still holds the Debye remainder ωτ^(K+1) / sqrt(1 + (ωτ)²) <= rtol
+    omega_tau, xi_amp, rtol = 0.02, 1e-4, 1e-4
+    p, t, b = _debye_case(omega_tau=omega_tau, xi_amplitude=xi_amp)
+    drive_Hz = 1.0 / (len(t) * (t[1] - t[0]))
+    kw = dict(method="quasi-static", resolution=4, rtol=rtol)
+    _, at_nyquist = solve_neel(t, b, p, (1, 0, 0), **kw)
+    m, info = solve_neel(t, b, p, (1, 0, 0), highest_frequency_Hz=drive_Hz, **kw)
+    order = info["quasi_static_order"]
+    assert omega_tau ** (order + 1) <= rtol < omega_tau**order
+    assert order < at_nyquist["quasi_static_order"]
+    assert info["quasi_static_frequency_Hz"] == pytest.approx(drive_Hz, rel=1e-12)
+    first_harmonic = 2.0 * np.fft.rfft(m[:, 0])[1] / len(t)
+    exact = xi_amp / 3.0 / (1.0 + 1j * omega_tau)
+    assert abs(first_harmonic - exact) / (xi_amp / 3.0) <= omega_tau ** (order + 1) * (1 + 1e-3)
+    # a frequency the time grid cannot hold, or none, is refused by name
+    for bad in (0.0, -1.0, 1.01 * 0.5 / (t[1] - t[0]), "1e5", True):
+        with pytest.raises(ValueError, match="highest_frequency_Hz"):
+            solve_neel(t, b, p, (1, 0, 0), highest_frequency_Hz=bad, **kw)
+
+
 def _planar_batch():
     """2-D Lissajous drive (12 and 13 mT at 25 and 50 kHz, 128 samples over 40 µs) plus three
     in-plane offsets, for easy axes at 20° and 125° in the drive plane: 6 members."""
@@ -92,7 +115,7 @@ def test_agrees_with_the_full_model_on_an_anisotropic_nonlinear_drive():
 
 def test_refuses_slow_particles_and_fields_out_of_the_axis_plane():
     t, fields, axes = _planar_batch()
-    with pytest.raises(ValueError, match="does not apply.*needs <= 0.2"):
+    with pytest.raises(ValueError, match="does not apply.*needs <= 0.25"):
         mean_magnetization(t, fields, diameter_m=26e-9, anisotropy_Jm3=8500.0, easy_axis=axes, method="quasi-static")
     with pytest.raises(ValueError, match="does not apply.*does not reach rtol"):
         mean_magnetization(

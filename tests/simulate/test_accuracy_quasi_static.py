@@ -1,6 +1,7 @@
 """The row contract with the quasi-static series: chosen for fast-relaxing particles,
 checked against converged full solves, and replaced by the stepper when it misses."""
 
+import numpy as np
 import pytest
 
 from mdf_neel.fitting.metrics import frequency_set
@@ -65,5 +66,18 @@ def test_only_fast_relaxing_particles_try_the_series():
     # 26 nm / 8500 J/m³ relaxes in 0.09 s at zero field; 14 nm / 100 J/m³ in 4.9 ns
     p = dict(diameter_m=26e-9, anisotropy_Jm3=8500.0, model="neel")
     times = SEQUENCE.times_s()
-    assert not accuracy._quasi_static_applies(p, times)
-    assert accuracy._quasi_static_applies(dict(PARTICLE, model="neel"), times)
+    assert not accuracy._quasi_static_applies(p, times, None, 1e-3)
+    assert accuracy._quasi_static_applies(dict(PARTICLE, model="neel"), times, None, 1e-3)
+    # 22 nm / 1100 J/m³: τ_1 = 37 ns; 2π f τ_1 = 0.29 at the Nyquist frequency (1.25 MHz), 0.105
+    # at the paper's highest row (455 kHz), whose fourth order truncates at 0.105^5 = 1.3e-5
+    slow = dict(diameter_m=22e-9, anisotropy_Jm3=1100.0, model="neel")
+    assert not accuracy._quasi_static_applies(slow, times, None, 1e-3)
+    assert accuracy._quasi_static_applies(slow, times, 455e3, 1e-3)
+    # 16 nm / 8600 J/m³: 0.225 at the highest row, order 6 (0.225^7 = 3e-5); with the paper's
+    # fields (39 mT) its table takes 277 MiB, at 28 nm / 100 J/m³ (order 4) 2 GiB: refused
+    at_16 = dict(diameter_m=16e-9, anisotropy_Jm3=8600.0)
+    fields = np.full((1, 3), 0.039 / np.sqrt(3.0))
+    assert accuracy._quasi_static_applies(at_16, times, 455e3, 1e-3, fields)
+    assert not accuracy._quasi_static_applies(at_16, times, 455e3, 1e-4, fields)  # order 7 needed
+    assert accuracy._quasi_static_applies(dict(diameter_m=28e-9, anisotropy_Jm3=100.0), times, 455e3, 1e-3)
+    assert not accuracy._quasi_static_applies(dict(diameter_m=28e-9, anisotropy_Jm3=100.0), times, 455e3, 1e-3, fields)

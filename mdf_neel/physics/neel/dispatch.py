@@ -17,7 +17,8 @@ from .integration import local_tolerance, spline_coefficients, threads
 from .lapack import single_threaded_blas
 from .quasi_static import MAX_EPS as QUASI_STATIC_MAX_EPS
 from .quasi_static import MAX_ORDER as QUASI_STATIC_MAX_ORDER
-from .quasi_static import choose_order, solve_quasi_static
+from .quasi_static import MAX_TABLE_BYTES as QUASI_STATIC_MAX_TABLE_BYTES
+from .quasi_static import choose_order, solve_quasi_static, table_bytes
 from .reduced import solve_reduced
 from .resolution import choose_resolution
 from .slow_mode import solve_slow_mode_verified
@@ -55,6 +56,7 @@ def solve_batch(
     symmetry,
     azimuthal_resolution,
     verify_model=True,
+    highest_frequency_Hz=None,
 ):
     """Solve the Néel Fokker–Planck equation for a batch of field trajectories.
 
@@ -82,6 +84,9 @@ def solve_batch(
     verify_model : bool
         The slow-mode model only: check the batch against full solves of a few members
         (:func:`.slow_mode.solve_slow_mode_verified`). False leaves the check to the caller.
+    highest_frequency_Hz : float, optional
+        The quasi-static series only: the highest frequency of m̄ the caller uses [Hz];
+        the series' applicability and order are chosen for it (None: the Nyquist frequency).
 
     Returns
     -------
@@ -141,7 +146,9 @@ def solve_batch(
         nb = reps.size
     slow_error = None
     if method == "quasi-static":
-        mom, info = _solve_quasi_static(times, fr, particle, N, xi_max, dt, tol_c, rtol, n_threads)
+        mom, info = _solve_quasi_static(
+            times, fr, particle, N, xi_max, dt, tol_c, rtol, n_threads, highest_frequency_Hz
+        )
     elif method == "slow-mode":
         mom, info = _solve_slow_mode(
             times, fr, particle, N, xi_max, dt, tol_c, rtol, max_newton, n_threads, verify_model
@@ -285,26 +292,34 @@ def _solve_galerkin(
     return mom, info
 
 
-def _solve_quasi_static(times, fr, particle, N, xi_max, dt, tol_c, rtol, n_threads):
+def _solve_quasi_static(times, fr, particle, N, xi_max, dt, tol_c, rtol, n_threads, frequency_Hz=None):
     """The batch with the quasi-static series (:mod:`.quasi_static`) at degree N (all
-    azimuthal orders); the order from the zero-field relaxation time and the Nyquist
-    frequency. Returns the axis-frame moments (nb, P, 3) and an info dict like
-    :func:`solve_batch`'s."""
+    azimuthal orders); the order from the zero-field relaxation time and the highest
+    frequency used (``frequency_Hz``; None: the Nyquist frequency). Returns the axis-frame
+    moments (nb, P, 3) and an info dict like :func:`solve_batch`'s."""
     nb = fr.shape[0]
     with threads(n_threads), single_threaded_blas():
         tau1 = particle.neel_time_s()  # the slowest relaxation, at zero field
-        nyquist = 0.5 / dt
-        order = choose_order(tau1, nyquist, rtol)
+        frequency = 0.5 / dt if frequency_Hz is None else float(frequency_Hz)
+        order = choose_order(tau1, frequency, rtol)
         if order is None:
-            eps = 2 * np.pi * nyquist * tau1
+            eps = 2 * np.pi * frequency * tau1
             reason = (
                 f"the series needs <= {QUASI_STATIC_MAX_EPS}"
                 if eps > QUASI_STATIC_MAX_EPS
                 else f"its highest order {QUASI_STATIC_MAX_ORDER} does not reach rtol={rtol:g}"
             )
+            which = "the Nyquist frequency" if frequency_Hz is None else "highest_frequency_Hz ="
             raise ValueError(
                 f"method='quasi-static' does not apply: the slowest relaxation time {tau1:.3g} s "
-                f"at the Nyquist frequency {nyquist:.4g} Hz gives 2*pi*f*tau = {eps:.3g} ({reason})"
+                f"at {which} {frequency:.4g} Hz gives 2*pi*f*tau = {eps:.3g} ({reason})"
+            )
+        size = table_bytes(particle, xi_max / particle.xi_per_tesla, order)
+        if size > QUASI_STATIC_MAX_TABLE_BYTES:
+            raise ValueError(
+                f"method='quasi-static' does not apply: its table at order {order} for fields up to "
+                f"{1e3 * xi_max / particle.xi_per_tesla:.3g} mT would take {size / 2**30:.2f} GiB "
+                f"(at most {QUASI_STATIC_MAX_TABLE_BYTES / 2**30:.2f} GiB)"
             )
         disc = NeelDiscretisation.build(particle, N)
         logger.info(
@@ -320,7 +335,11 @@ def _solve_quasi_static(times, fr, particle, N, xi_max, dt, tol_c, rtol, n_threa
             order,
         )
         mom, info = solve_quasi_static(times, fr, disc, particle, order)
-    info.update(_table_method_info("quasi-static", disc, nb, rtol, tol_c, xi_max), quasi_static_relaxation_time_s=tau1)
+    info.update(
+        _table_method_info("quasi-static", disc, nb, rtol, tol_c, xi_max),
+        quasi_static_relaxation_time_s=tau1,
+        quasi_static_frequency_Hz=frequency,
+    )
     return mom, info
 
 

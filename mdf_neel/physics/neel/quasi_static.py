@@ -42,7 +42,16 @@ import numpy as np
 from . import quasi_static_kernels as qk
 from .lapack import single_threaded_blas
 
-__all__ = ["series_terms", "applies", "choose_order", "solve_quasi_static", "MAX_EPS", "MAX_ORDER"]
+__all__ = [
+    "series_terms",
+    "applies",
+    "choose_order",
+    "table_bytes",
+    "solve_quasi_static",
+    "MAX_EPS",
+    "MAX_ORDER",
+    "MAX_TABLE_BYTES",
+]
 
 logger = logging.getLogger("mdf_neel.physics")
 
@@ -51,10 +60,17 @@ logger = logging.getLogger("mdf_neel.physics")
 TABLE_SPACING = 0.07
 #: points per axis of the Lagrange stencil
 STENCIL = 10
-#: highest order of the series
-MAX_ORDER = 5
-#: largest 2π f τ_1 at which the series is used (MAX_ORDER then truncates at 0.2^6 = 6e-5)
-MAX_EPS = 0.2
+#: highest order of the series (at 16 nm / 8600 J/m³, 2π f τ_1 = 0.225 at the highest of the
+#: paper's rows: orders 4, 5 and 6 left 6.9e-5, 2.3e-5 and 1.6e-5 RMS against converged solves)
+MAX_ORDER = 6
+#: largest table the series builds [bytes] (its nodes grow as (ξ_max / TABLE_SPACING)², its
+#: terms with the order: 139 at order 6)
+MAX_TABLE_BYTES = 512 * 2**20
+#: largest 2π f τ_1 at which the series is used, f the highest frequency the caller uses. Rows
+#: against converged solves (12 angles x 121 offsets): 0.225 at 16 nm / 8600 J/m³ left 7.7e-4 on
+#: the top rows at order 4 (predicted 0.225^5 = 5.8e-4) and 2e-4 at order 5; 0.296 at 20 nm /
+#: 3800 J/m³ left 1.4e-3 at order 4 and 2.0e-3 at order 5, where the higher order no longer helps
+MAX_EPS = 0.25
 
 
 def series_terms(order: int):
@@ -118,9 +134,12 @@ def series_terms(order: int):
     return term_order, exponents, src, kind, coef
 
 
-def applies(particle, dt_s: float) -> bool:
-    """Whether the series applies on a time grid of step ``dt_s`` [s]: 2π f_Nyquist τ_1 <=
-    MAX_EPS, τ_1 the zero-field relaxation time of the longitudinal moment
+def applies(particle, frequency_Hz: float, rtol: float = 1.0, max_field_T: float | None = None) -> bool:
+    """Whether the series applies up to the frequency ``frequency_Hz`` [Hz] (the highest
+    the caller uses: the Nyquist frequency for m̄(t) itself, the highest row for a system
+    matrix): 2π f τ_1 <= MAX_EPS and an order up to MAX_ORDER truncates within ``rtol``
+    (:func:`choose_order`), and, given the largest field ``max_field_T`` [T], its table
+    fits MAX_TABLE_BYTES (:func:`table_bytes`). τ_1 is the zero-field relaxation time of the longitudinal moment
     (:meth:`ParticleParameters.neel_time_s`, the slowest relaxation at zero field, where the
     barrier is highest: it matched the discrete operator's slowest eigenvalue to 0.1-0.8 %
     from 14 nm / 6700 to 26 nm / 8500 J/m³).
@@ -128,10 +147,32 @@ def applies(particle, dt_s: float) -> bool:
     Examples
     --------
     >>> from mdf_neel.physics import ParticleParameters
-    >>> applies(ParticleParameters(14e-9, 4400.0), 1 / 2.5e6), applies(ParticleParameters(26e-9, 8500.0), 1 / 2.5e6)
+    >>> applies(ParticleParameters(14e-9, 4400.0), 1.25e6), applies(ParticleParameters(26e-9, 8500.0), 1.25e6)
     (True, False)
+    >>> slow = ParticleParameters(16e-9, 8600.0)   # τ_1 = 79 ns
+    >>> applies(slow, 1.25e6), applies(slow, 455e3, rtol=1e-4)   # Nyquist; the paper's highest row
+    (False, True)
     """
-    return choose_order(particle.neel_time_s(), 0.5 / dt_s, 1.0) is not None
+    order = choose_order(particle.neel_time_s(), frequency_Hz, rtol)
+    if order is None:
+        return False
+    return max_field_T is None or table_bytes(particle, max_field_T, order) <= MAX_TABLE_BYTES
+
+
+def table_bytes(particle, max_field_T: float, order: int) -> int:
+    """Size [bytes] of the series' table up to ``order`` for fields up to ``max_field_T`` [T]:
+    (2q + 1)² nodes at TABLE_SPACING kT/m0, q = ⌈B_max / h⌉ + STENCIL/2 + 1, times 3
+    moments per term.
+
+    Examples
+    --------
+    >>> from mdf_neel.physics import ParticleParameters
+    >>> table_bytes(ParticleParameters(16e-9, 8600.0), 0.039, 6) / 2**20   # MiB
+    276.8...
+    """
+    h = TABLE_SPACING / particle.xi_per_tesla
+    half = math.ceil(float(max_field_T) / h) + STENCIL // 2 + 1
+    return (2 * half + 1) ** 2 * int(series_terms(order)[0].size) * 3 * 8
 
 
 def choose_order(tau_s: float, frequency_Hz: float, rtol: float) -> int | None:

@@ -57,3 +57,19 @@ def test_slow_mode_rows_hold_the_contract_against_converged_solves(slow_mode_bat
     converged = _rows(method="full", resolution=degree + 4, step_tolerance=2.5e-8)
     true = contract_summary(contract_row_errors(rows, converged))
     assert true["rms"] <= 1e-3 and true["max"] <= MAX_ROW_FACTOR * 1e-3, true
+
+
+def test_a_miss_by_the_degree_tries_the_model_again_at_the_verified_degree(monkeypatch):
+    # the first degree made 4 too low: the model misses by the degree's error, not its own;
+    # the degree check raises it and the model, tried once more there, holds the contract
+    monkeypatch.setattr(accuracy, "SLOW_MODE_MIN_BATCH", 8)
+    first = accuracy._first_degree
+    monkeypatch.setattr(accuracy, "_first_degree", lambda *args: first(*args) - 4)
+    _, info = _rows(return_info=True)
+    history = info["contract"]["history"]
+    assert [h["method"] for h in history] == ["slow-mode", "slow-mode"]
+    low, verified = history[0]["degree"], history[1]["degree"]
+    assert accuracy._ratio(history[0], 1e-3, accuracy.SLOW_MODE_ACCEPT_FRACTION) > 1.0
+    assert accuracy._ratio(history[1], 1e-3, accuracy.SLOW_MODE_ACCEPT_FRACTION) <= 1.0
+    assert verified > low
+    assert info["method"] == "slow-mode" and info["contract"]["met"] and info["contract"]["degree"] == verified

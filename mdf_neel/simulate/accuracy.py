@@ -25,9 +25,10 @@ tolerance of each batch and verifies both:
    its easy axis (the paper's 2-D case): the quasi-static series is tried first where
    the particle relaxes fast enough for it (its degree checked with coarse series, the
    batch against the full model at :data:`QUASI_STATIC_REFERENCE_STEP_TOL_PER_RTOL`),
-   then the slow-mode model; either is kept if its rows pass the check of step 5;
-   otherwise, and for every other batch, the full model is used (the reduced basis is
-   verified on m̄ only and missed the rows);
+   then the slow-mode model; either is kept if its rows pass the check of step 5 (a
+   slow-mode miss where step 3 raises the degree is tried once more at the raised
+   degree); otherwise, and for every other batch, the full model is used (the reduced
+   basis is verified on m̄ only and missed the rows);
 3. degree of the full model: the first is chosen for an m̄ accuracy of
    :data:`DEGREE_RTOL_PER_RTOL` · ``rtol``; the checked members at the reference's step
    tolerance show its own error against the reference, which may use

@@ -21,6 +21,10 @@ run: the series' gain at the contract. Where the default took the series, ``--fa
 scans fixed series settings (no check; degrees ``d − 2 … d``, lowest first) instead of
 the stepper's.
 
+``--without-second-try`` also solves each pair at the defaults without the slow-mode
+model's second try at a raised degree (``SLOW_MODE_SECOND_TRY = False``, the path of
+``row-contract-10`` and earlier), in the same run.
+
 ``--fastest`` also scans fixed settings of the full model on the same pair, without any
 check (an oracle that knows its setting): degrees ``d − 2 … d`` around the default's
 degree ``d``, each at 16×, 4× and 1× the default's step tolerance, loosest first, until one
@@ -54,6 +58,9 @@ def main(argv=None) -> int:
     ap.add_argument("--fastest", action="store_true", help="also scan fixed settings for the fastest passing one")
     ap.add_argument("--no-previous", action="store_true", help="skip the previous rule")
     ap.add_argument("--without-series", action="store_true", help="also solve without the quasi-static series")
+    ap.add_argument(
+        "--without-second-try", action="store_true", help="also solve without the slow-mode model's second try"
+    )
     add_json_argument(ap, "contract_pair")
     args = ap.parse_args(argv)
     if args.check < 1:
@@ -109,6 +116,9 @@ def main(argv=None) -> int:
         if args.without_series:
             stepper = pair(D, K, _quasi_static_applies=lambda *a: False)
             settings.append(("without series", stepper))
+        if args.without_second_try:
+            single = pair(D, K, SLOW_MODE_SECOND_TRY=False)
+            settings.append(("one try", single))
         reference = converged_members(seq, offsets, angles, a_idx, o_idx, diameter_m=D, anisotropy_Jm3=K, rows=rows)
         entry = {"point": point, "angles_deg": angles.tolist(), "offsets": int(offsets.shape[0])}
         if args.fastest:
@@ -137,6 +147,9 @@ def main(argv=None) -> int:
         if args.without_series:
             entry["series_speedup"] = stepper[2] / new[2]
             print(f"{point:>9} {'speed-up':>14} {entry['series_speedup']:7.2f}x (without series / default, same run)")
+        if args.without_second_try:
+            entry["second_try_speedup"] = single[2] / new[2]
+            print(f"{point:>9} {'speed-up':>14} {entry['second_try_speedup']:7.2f}x (one try / default, same run)")
         if args.fastest:
             passing = [s for s in entry["scan"] if s["passed"]]
             if passing:

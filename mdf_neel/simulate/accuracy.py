@@ -572,8 +572,7 @@ def verified_neel_magnetization(
                 if solver.resolution is None and SLOW_MODE_SECOND_TRY:
                     # a miss by the degree rather than the model: the degree check (needed by
                     # the full model next, its solves kept) raises it, and the model is tried
-                    # once more there (20 nm / 4400 J/m³: degree 16 alone left 3.9e-4 of the
-                    # model's 4.2e-4)
+                    # once more there
                     verified, verified_ref = _verified_degree(
                         tight, tight_rows, ref_tol, norm, members, groups, solver.rtol, particle, fields_T, resolution
                     )

@@ -440,8 +440,9 @@ def verified_neel_magnetization(
         if orientation is not None:
             return neel_brown_magnetization(times_s, f, particle, degree, orientation(degree), tol, solver.mean_rtol)
         kw = common if mean_rtol is None else dict(common, rtol=mean_rtol)
-        if method == "quasi-static":
-            # its order for the highest row, not for m̄ up to the Nyquist frequency
+        if method == "quasi-static" and particle.get("model", "neel") == "neel":
+            # its order for the highest row, not for m̄ up to the Nyquist frequency (Brownian
+            # rotation maps onto the Néel solver inside mean_magnetization: Nyquist there)
             return physics.solve_neel(
                 times_s,
                 f,
@@ -515,6 +516,7 @@ def verified_neel_magnetization(
     degree = resolution
     pilot = None
     met = False
+    verified_degree = None  # (degree, reference degree) of the degree check, once made
     # row peaks of the estimates: those of the checked members (the estimate then errs
     # high, 2-9x on the paper's grid: 4 members miss the peaks of weak rows), or of a
     # whole-batch solve once one was made
@@ -573,9 +575,10 @@ def verified_neel_magnetization(
                     # a miss by the degree rather than the model: the degree check (needed by
                     # the full model next, its solves kept) raises it, and the model is tried
                     # once more there
-                    verified, verified_ref = _verified_degree(
+                    verified_degree = _verified_degree(
                         tight, tight_rows, ref_tol, norm, members, groups, solver.rtol, particle, fields_T, resolution
                     )
+                    verified, verified_ref = verified_degree
                     if verified > slow_degree:
                         m, info = solve(tol, "slow-mode", degree=verified, rows_checked=True)
                         est, met, _ = check(m, info, tol, "slow-mode", verified, tight(verified_ref, ref_tol))
@@ -590,7 +593,7 @@ def verified_neel_magnetization(
         coarse = solve(NORM_STEP_TOL_PER_RTOL * solver.rtol, "full", subset, max(2, first - NORM_DEGREE_BELOW))[0]
         norm = (rows_of(coarse), groups[subset])
     if not met and method == "full" and solver.resolution is None:
-        degree, ref_degree = _verified_degree(
+        degree, ref_degree = verified_degree or _verified_degree(
             tight, tight_rows, ref_tol, norm, members, groups, solver.rtol, particle, fields_T, resolution
         )
     else:

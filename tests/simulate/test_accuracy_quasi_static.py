@@ -81,3 +81,20 @@ def test_only_fast_relaxing_particles_try_the_series():
     assert not accuracy._quasi_static_applies(at_16, times, 455e3, 1e-4, fields)  # order 7 needed
     assert accuracy._quasi_static_applies(dict(diameter_m=28e-9, anisotropy_Jm3=100.0), times, 455e3, 1e-3)
     assert not accuracy._quasi_static_applies(dict(diameter_m=28e-9, anisotropy_Jm3=100.0), times, 455e3, 1e-3, fields)
+
+
+def test_brownian_rotation_asked_for_the_series_keeps_its_own_relaxation_time():
+    # the Brownian operator maps onto the Néel solver with τ_B (here 3.1 µs): the series does
+    # not apply at these rows (2π·455 kHz·τ_B = 8.9), and must not be taken for a Néel particle
+    # of the same core (τ_1 = 4.9 ns at 14 nm, where it would apply)
+    with pytest.raises(ValueError, match="does not apply"):
+        angle_system_functions(
+            SEQUENCE,
+            paper_2d_offsets()[0][OFFSETS],
+            angles_deg=ANGLES,
+            frequencies=ROWS,
+            diameter_m=14e-9,
+            model="brown",
+            hydrodynamic_diameter_m=20e-9,
+            method="quasi-static",
+        )

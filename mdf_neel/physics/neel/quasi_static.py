@@ -160,9 +160,10 @@ def applies(particle, frequency_Hz: float, rtol: float = 1.0, max_field_T: float
 
 
 def table_bytes(particle, max_field_T: float, order: int) -> int:
-    """Size [bytes] of the series' table up to ``order`` for fields up to ``max_field_T`` [T]:
-    (2q + 1)² nodes at TABLE_SPACING kT/m0, q = ⌈B_max / h⌉ + STENCIL/2 + 1, times 3
-    moments per term.
+    """Size [bytes] of the series' table up to ``order`` for fields up to ``max_field_T`` [T],
+    at most: (2q + 1)² nodes at TABLE_SPACING kT/m0, q = ⌈B_max / h⌉ + STENCIL/2 + 1, times 3
+    moments per term (:func:`solve_quasi_static` spans the largest field component, at most
+    B_max).
 
     Examples
     --------

@@ -98,3 +98,25 @@ def test_brownian_rotation_asked_for_the_series_keeps_its_own_relaxation_time():
             hydrodynamic_diameter_m=20e-9,
             method="quasi-static",
         )
+
+
+def test_a_miss_by_the_degree_tries_the_series_again_two_degrees_higher(small_batches):
+    # 14 nm / 2500 J/m³ (σ = 0.89): the coarse series' degree check passes degree 9, at the
+    # edge of its share, and the series misses there; two degrees higher it holds, where the
+    # full model would cost 20x more
+    particle = dict(diameter_m=14e-9, anisotropy_Jm3=2500.0)
+    offsets = paper_2d_offsets()[0][OFFSETS]
+
+    def rows(**kw):
+        return angle_system_functions(SEQUENCE, offsets, angles_deg=ANGLES, frequencies=ROWS, **particle, **kw)
+
+    found, info = rows(return_info=True)
+    history = info["contract"]["history"]
+    assert [h["method"] for h in history] == ["quasi-static", "quasi-static"]
+    assert accuracy._ratio(history[0], 1e-3, accuracy.SLOW_MODE_ACCEPT_FRACTION) > 1.0
+    assert history[1]["degree"] == history[0]["degree"] + accuracy.REFERENCE_EXTRA_DEGREE
+    assert info["contract"]["met"] and info["method"] == "quasi-static"
+    assert info["contract"]["degree"] == history[1]["degree"]
+    degree = neel_resolution(SEQUENCE, offsets, rtol=1e-6, **particle)
+    true = _summary(found, rows(method="full", resolution=degree + 4, step_tolerance=2.5e-8))
+    assert true["rms"] <= 1e-3 and true["max"] <= MAX_ROW_FACTOR * 1e-3, true

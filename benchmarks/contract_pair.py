@@ -21,9 +21,13 @@ run: the series' gain at the contract. Where the default took the series, ``--fa
 scans fixed series settings (no check; degrees ``d − 2 … d``, lowest first) instead of
 the stepper's.
 
-``--without-second-try`` also solves each pair at the defaults without the slow-mode
-model's second try at a raised degree (``SLOW_MODE_SECOND_TRY = False``, the path of
-``row-contract-10`` and earlier), in the same run.
+``--without-second-try`` also solves each pair at the defaults without the models' second
+tries at a raised degree (``SLOW_MODE_SECOND_TRY = QUASI_STATIC_SECOND_TRY = False``: after
+a miss of either model the full model runs, the path of ``row-contract-10`` and earlier),
+in the same run.
+
+Each setting's contract history (method, degree and step tolerance of every checked solve,
+with its estimate) goes to the JSON too.
 
 ``--fastest`` also scans fixed settings of the full model on the same pair, without any
 check (an oracle that knows its setting): degrees ``d − 2 … d`` around the default's
@@ -58,9 +62,7 @@ def main(argv=None) -> int:
     ap.add_argument("--fastest", action="store_true", help="also scan fixed settings for the fastest passing one")
     ap.add_argument("--no-previous", action="store_true", help="skip the previous rule")
     ap.add_argument("--without-series", action="store_true", help="also solve without the quasi-static series")
-    ap.add_argument(
-        "--without-second-try", action="store_true", help="also solve without the slow-mode model's second try"
-    )
+    ap.add_argument("--without-second-try", action="store_true", help="also solve without the models' second tries")
     add_json_argument(ap, "contract_pair")
     args = ap.parse_args(argv)
     if args.check < 1:
@@ -117,7 +119,7 @@ def main(argv=None) -> int:
             stepper = pair(D, K, _quasi_static_applies=lambda *a: False)
             settings.append(("without series", stepper))
         if args.without_second_try:
-            single = pair(D, K, SLOW_MODE_SECOND_TRY=False)
+            single = pair(D, K, SLOW_MODE_SECOND_TRY=False, QUASI_STATIC_SECOND_TRY=False)
             settings.append(("one try", single))
         reference = converged_members(seq, offsets, angles, a_idx, o_idx, diameter_m=D, anisotropy_Jm3=K, rows=rows)
         entry = {"point": point, "angles_deg": angles.tolist(), "offsets": int(offsets.shape[0])}
@@ -135,6 +137,10 @@ def main(argv=None) -> int:
                 "step_tolerance": contract["step_tolerance"],
                 "estimate": {"rms": contract["rms"], "max": contract["max"]},
                 "true": true,
+                "history": [
+                    {k: h[k] for k in ("method", "degree", "step_tolerance", "rms", "max")}
+                    for h in contract.get("history", [])
+                ],
             }
             print(
                 f"{point:>9} {name:>14} {wall:7.1f} {contract.get('degree', -1):6d} "

@@ -74,7 +74,7 @@ def test_only_fast_relaxing_particles_try_the_series():
     assert not accuracy._quasi_static_applies(slow, times, None, 1e-3)
     assert accuracy._quasi_static_applies(slow, times, 455e3, 1e-3)
     # 16 nm / 8600 J/m³: 0.225 at the highest row, order 6 (0.225^7 = 3e-5); with the paper's
-    # fields (39 mT) its table takes 277 MiB, at 28 nm / 100 J/m³ (order 4) 2 GiB: refused
+    # fields (39 mT) its stored quadrant takes 70 MiB, at 28 nm / 100 J/m³ (order 4) 500 MiB: refused
     at_16 = dict(diameter_m=16e-9, anisotropy_Jm3=8600.0)
     fields = np.full((1, 3), 0.039 / np.sqrt(3.0))
     assert accuracy._quasi_static_applies(at_16, times, 455e3, 1e-3, fields)

@@ -318,8 +318,8 @@ def _solve_quasi_static(times, fr, particle, N, xi_max, dt, tol_c, rtol, n_threa
         if size > QUASI_STATIC_MAX_TABLE_BYTES:
             raise ValueError(
                 f"method='quasi-static' does not apply: its table at order {order} for fields up to "
-                f"{1e3 * xi_max / particle.xi_per_tesla:.3g} mT would take {size / 2**30:.2f} GiB "
-                f"(at most {QUASI_STATIC_MAX_TABLE_BYTES / 2**30:.2f} GiB)"
+                f"{1e3 * xi_max / particle.xi_per_tesla:.3g} mT would take {size / 2**20:.0f} MiB "
+                f"(its stored quadrant; at most {QUASI_STATIC_MAX_TABLE_BYTES / 2**20:.0f} MiB)"
             )
         disc = NeelDiscretisation.build(particle, N)
         logger.info(

@@ -63,9 +63,11 @@ STENCIL = 10
 #: highest order of the series (at 16 nm / 8600 J/m³, 2π f τ_1 = 0.225 at the highest of the
 #: paper's rows: orders 4, 5 and 6 left 6.9e-5, 2.3e-5 and 1.6e-5 RMS against converged solves)
 MAX_ORDER = 6
-#: largest table the series builds [bytes] (its nodes grow as (ξ_max / TABLE_SPACING)², its
-#: terms with the order: 139 at order 6)
-MAX_TABLE_BYTES = 512 * 2**20
+#: largest table the series builds [bytes]: the stored quadrant B_x, B_z >= 0 (its nodes grow as
+#: (ξ_max / TABLE_SPACING)², its terms with the order: 139 at order 6). It admits the pairs the
+#: series is measured on; beyond it, at 24–28 nm, a table takes minutes (26 nm / 400 J/m³ at
+#: order 4: 199 s for the batch against 421 s on the stepper's path; 28 nm has 1.6x the nodes)
+MAX_TABLE_BYTES = 128 * 2**20
 #: largest 2π f τ_1 at which the series is used, f the highest frequency the caller uses. Rows
 #: against converged solves (12 angles x 121 offsets): 0.225 at 16 nm / 8600 J/m³ left 7.7e-4 on
 #: the top rows at order 4 (predicted 0.225^5 = 5.8e-4) and 2e-4 at order 5; 0.296 at 20 nm /
@@ -161,19 +163,19 @@ def applies(particle, frequency_Hz: float, rtol: float = 1.0, max_field_T: float
 
 def table_bytes(particle, max_field_T: float, order: int) -> int:
     """Size [bytes] of the series' table up to ``order`` for fields up to ``max_field_T`` [T],
-    at most: (2q + 1)² nodes at TABLE_SPACING kT/m0, q = ⌈B_max / h⌉ + STENCIL/2 + 1, times 3
-    moments per term (:func:`solve_quasi_static` spans the largest field component, at most
-    B_max).
+    at most: the quadrant B_x, B_z >= 0 that is stored, (q + 1)² nodes at TABLE_SPACING
+    kT/m0, q = ⌈B_max / h⌉ + STENCIL/2 + 1, times 3 moments per term (:func:`solve_quasi_static`
+    spans the largest field component, at most B_max).
 
     Examples
     --------
     >>> from mdf_neel.physics import ParticleParameters
     >>> table_bytes(ParticleParameters(16e-9, 8600.0), 0.039, 6) / 2**20   # MiB
-    276.8...
+    69.6...
     """
     h = TABLE_SPACING / particle.xi_per_tesla
     half = math.ceil(float(max_field_T) / h) + STENCIL // 2 + 1
-    return (2 * half + 1) ** 2 * int(series_terms(order)[0].size) * 3 * 8
+    return (half + 1) ** 2 * int(series_terms(order)[0].size) * 3 * 8
 
 
 def choose_order(tau_s: float, frequency_Hz: float, rtol: float) -> int | None:
@@ -214,29 +216,34 @@ def field_derivatives(fields_xz, dt, order):
     return out
 
 
-def _unfold(qtable, exponents):
-    """The whole (2q − 1, 2q − 1, nt·3) table from its quadrant B_x, B_z >= 0 (q × q nodes
-    from 0), by the two exact symmetries of the operator family: R, the rotation by π about
-    the easy axis ((B_x, B_z) → (−B_x, B_z), m → (−m_x, −m_y, m_z)), and S, the mirror
-    through the field plane acting on axial vectors ((B_x, B_z) → (−B_x, −B_z),
-    m → (−m_x, m_y, −m_z)). A term's monomial of field derivatives changes sign with the
-    field components it holds an odd number of, so its table does too."""
-    nt = exponents.shape[0]
-    half = qtable.shape[0] - 1
+def quadrant_signs(exponents):
+    """(4, nt · 3) factors that map the table's quadrant B_x, B_z >= 0 onto the others, row
+    (B_x < 0) + 2 (B_z < 0), by the two exact symmetries of the operator family: R, the
+    rotation by π about the easy axis ((B_x, B_z) → (−B_x, B_z), m → (−m_x, −m_y, m_z)), and
+    S, the mirror through the field plane acting on axial vectors ((B_x, B_z) → (−B_x, −B_z),
+    m → (−m_x, m_y, −m_z)); R S maps (B_x, B_z) → (B_x, −B_z). A term's monomial of field
+    derivatives changes sign with the field components it holds an odd number of, so its
+    table does too.
+
+    Examples
+    --------
+    >>> _, exponents, *_ = series_terms(1)
+    >>> exponents.tolist()     # f_0, and the first-order terms of Ḃ_z and Ḃ_x
+    [[0, 0], [0, 1], [1, 0]]
+    >>> quadrant_signs(exponents)[1].reshape(3, 3).tolist()   # B_x < 0 (R): Ḃ_x is odd in it
+    [[-1.0, -1.0, 1.0], [-1.0, -1.0, 1.0], [1.0, 1.0, -1.0]]
+    """
     odd_x = exponents[:, 0::2].sum(axis=1) % 2 == 1
     odd_z = exponents[:, 1::2].sum(axis=1) % 2 == 1
-    q = qtable.reshape(half + 1, half + 1, nt, 3)
-    full = np.zeros((2 * half + 1, 2 * half + 1, nt, 3))
-    up, down = slice(half, None), slice(half, None, -1)
-    full[up, up] = q
-    for sx, sz, m_sign in (
-        (-1, 1, (-1.0, -1.0, 1.0)),  # R
-        (-1, -1, (-1.0, 1.0, -1.0)),  # S
-        (1, -1, (1.0, -1.0, -1.0)),  # R S
+    signs = np.ones((4, exponents.shape[0], 3))
+    for code, sx, sz, m_sign in (
+        (1, -1, 1, (-1.0, -1.0, 1.0)),  # R
+        (2, 1, -1, (1.0, -1.0, -1.0)),  # R S
+        (3, -1, -1, (-1.0, 1.0, -1.0)),  # S
     ):
-        sign = np.where(odd_x, sx, 1) * np.where(odd_z, sz, 1)
-        full[up if sx == 1 else down, up if sz == 1 else down] = q * (sign[:, None] * np.asarray(m_sign)[None, :])
-    return np.ascontiguousarray(full.reshape(2 * half + 1, 2 * half + 1, nt * 3))
+        term = np.where(odd_x, sx, 1) * np.where(odd_z, sz, 1)
+        signs[code] = term[:, None] * np.asarray(m_sign)[None, :]
+    return signs.reshape(4, -1)
 
 
 def solve_quasi_static(times, fr, disc, particle, order):
@@ -255,7 +262,7 @@ def solve_quasi_static(times, fr, disc, particle, order):
     nodes = x0 + h * np.arange(nx)
     term_order, exponents, src, kind, coef = series_terms(order)
     need = qk.mark_needed(xz[..., 0], xz[..., 1], x0, x0, h, STENCIL, nx, nx)
-    # solve the quadrant B_x, B_z >= 0 and map the rest by symmetry (:func:`_unfold`)
+    # solve the quadrant B_x, B_z >= 0 and read the rest from it by symmetry (:func:`quadrant_signs`)
     up, down = slice(half, None), slice(half, None, -1)
     quadrant = need[up, up] | need[down, up] | need[down, down] | need[up, down]
     with single_threaded_blas():
@@ -279,10 +286,9 @@ def solve_quasi_static(times, fr, disc, particle, order):
             coef,
             int(order),
         )
-    table = _unfold(qtable, exponents)
     t_table = time.perf_counter() - t0
     derivs = field_derivatives(xz, dt, order)
-    mom = qk.evaluate_series(table, x0, x0, h, STENCIL, xz, derivs, exponents)
+    mom = qk.evaluate_series(qtable, half, x0, h, STENCIL, xz, derivs, exponents, quadrant_signs(exponents))
     info = {
         "quasi_static_order": int(order),
         "quasi_static_terms": int(term_order.size),

@@ -197,14 +197,18 @@ def mark_needed(bx, bz, x0, z0, h, m, nx, nz):
 
 
 @njit(cache=True, parallel=True)
-def evaluate_series(table, x0, z0, h, m, fields, derivs, exponents):
+def evaluate_series(qtable, half, x0, h, m, fields, derivs, exponents, signs):
     """m̄(t) of every member from the interpolated table.
 
-    table (nx, nz, nt · 3); fields (nb, T, 2) the axis-frame (B_x, B_z) [T]; derivs
-    (nb, T, nv) the time derivatives the monomials use (variable v = 2(r − 1) + k is the
-    r-th derivative of B_k) [T/s^r]; exponents (nt, nv) each term's monomial. Returns
+    qtable (half + 1, half + 1, nt · 3) the quadrant B_x, B_z >= 0 of the table on the grid
+    x0 + h·i, i <= 2·half (node i = half is zero field); the other quadrants are read from it
+    with ``signs`` (4, nt · 3), the factor of each column in the quadrant (B_x < 0) + 2 (B_z < 0)
+    (:func:`.quasi_static.quadrant_signs`). fields (nb, T, 2) the axis-frame (B_x, B_z) [T];
+    derivs (nb, T, nv) the time derivatives the monomials use (variable v = 2(r − 1) + k is
+    the r-th derivative of B_k) [T/s^r]; exponents (nt, nv) each term's monomial. Returns
     (nb, T, 3): Σ_t table_t(b(t)) · Π_v derivs_v^e."""
-    nx, nz, ncol = table.shape
+    ncol = qtable.shape[2]
+    n = 2 * half + 1
     nt = exponents.shape[0]
     nv = exponents.shape[1]
     nb, T, _ = fields.shape
@@ -216,17 +220,21 @@ def evaluate_series(table, x0, z0, h, m, fields, derivs, exponents):
         for t in range(T):
             x = fields[b, t, 0]
             z = fields[b, t, 1]
-            ix = stencil_start(x, x0, h, m, nx)
-            iz = stencil_start(z, z0, h, m, nz)
+            ix = stencil_start(x, x0, h, m, n)
+            iz = stencil_start(z, x0, h, m, n)
             _lagrange_weights((x - x0) / h - ix, wx)
-            _lagrange_weights((z - z0) / h - iz, wz)
+            _lagrange_weights((z - x0) / h - iz, wz)
             acc[:] = 0.0
             for a in range(m):
+                qx = ix + a - half
                 for c in range(m):
+                    qz = iz + c - half
                     w = wx[a] * wz[c]
-                    row = table[ix + a, iz + c]
+                    code = (1 if qx < 0 else 0) + (2 if qz < 0 else 0)
+                    row = qtable[abs(qx), abs(qz)]
+                    sign = signs[code]
                     for k in range(ncol):
-                        acc[k] += w * row[k]
+                        acc[k] += w * sign[k] * row[k]
             for tt in range(nt):
                 mono = 1.0
                 for v in range(nv):

@@ -5,7 +5,7 @@ The seed paper's M1/M2 fits need φ̂ for 8 diameters (14 … 28 nm) × 90 aniso
 the paper's 97 rows I_freq: 1,045,440 Fokker–Planck trajectories, 720 (D, K) pairs of
 one physics call each. Target: the whole grid in at most one hour on 2 cores.
 
-Two modes, both through the public API at the defaults:
+The modes, all through the public API at the defaults:
 
 * ``--sample N`` (default): N seeded random (D, K) pairs of the grid, not only its
   corners. Each is solved as the dictionary solves it (every angle and offset in one
@@ -20,6 +20,13 @@ Two modes, both through the public API at the defaults:
   the grid's time if BDF did the integration. The results are written after every pair;
   ``--resume`` takes over the pairs of an interrupted run (same seed, ``--check`` and
   solver generation) from ``--json`` and solves only the rest.
+* ``--row D``: every K of the diameter D [nm], pair by pair as ``--sample`` solves them
+  (per-pair files in ``--row-cache``, resumable), the row's time against its share of the
+  one-hour target, and the verified interpolation along K (the default
+  ``AnisotropyInterpolation``) replayed on the exact pairs: the K it solves, their share of
+  the time and the contract errors of the interpolated K against their exact pairs.
+  Results go to ``benchmarks/results/paper_dictionary_row<D>.json`` unless ``--json``
+  says otherwise.
 * ``--identity N``: N seeded pairs on a ninth of the offsets, solved in this process and
   on a dask LocalCluster, compared bit for bit.
 * ``--full``: the whole grid through :func:`mdf_neel.simulate.dictionary` with its cache
@@ -33,6 +40,7 @@ Results also go to ``--json`` (default ``benchmarks/results/paper_dictionary.jso
 Usage::
 
     python benchmarks/paper_dictionary.py --sample 6 [--seed 2022] [--check 3] [--resume]
+    python benchmarks/paper_dictionary.py --row 14 [--row-cache DIR]
     python benchmarks/paper_dictionary.py --full [--cache FILE] [--scheduler ADDRESS] [--map cost.png]
     python benchmarks/paper_dictionary.py --identity 2 [--workers 2] --json benchmarks/results/dictionary_identity.json
 """
@@ -41,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 
@@ -229,6 +238,122 @@ def sample(n_pairs, seed, n_check, on_pair=None, n_baseline=1, resume_from=None)
     return {"pairs": out, "projection": projection, "peak_rss_bytes": _peak_rss_bytes()}
 
 
+def row(d_nm, cache_dir):
+    """Every K of one diameter, pair by pair as ``--sample`` solves them, and the verified
+    interpolation along K replayed on the exact pairs.
+
+    Each pair's rows and record go to ``cache_dir`` (one ``.npz`` per pair, written
+    atomically, refused unless of this solver generation), so a stopped run resumes. The
+    replay runs :class:`mdf_neel.simulate.interpolation.AdaptiveRefinement` with the
+    default :class:`~mdf_neel.simulate.AnisotropyInterpolation` on the exact values: the K
+    it would have solved, their share of the row's time, and the contract errors of every
+    interpolated K against its exact pair (what ``dictionary(anisotropy_interpolation=...)``
+    computes, each exact element bit for bit the same)."""
+    import json
+    from pathlib import Path
+
+    from mdf_neel.physics import ParticleParameters
+    from mdf_neel.simulate import AnisotropyInterpolation
+    from mdf_neel.simulate._system_functions import angle_system_functions
+    from mdf_neel.simulate.accuracy import SOLVER_GENERATION
+    from mdf_neel.simulate.interpolation import AdaptiveRefinement, contract_errors
+
+    seq, offsets, rows = _setup()
+    angles = np.asarray(ANGLES_DEG, dtype=float)
+    D = d_nm * 1e-9
+    cache = Path(cache_dir)
+    cache.mkdir(parents=True, exist_ok=True)
+    angle_system_functions(seq, offsets[:1], angles_deg=[0.0], diameter_m=14e-9, anisotropy_Jm3=100.0, frequencies=rows)
+    print(f"{'D nm':>5} {'K J/m3':>7} {'sigma':>6} {'wall s':>7} {'method':>12} {'degree':>6} {'step tol':>9}  tries")
+    out, phis = [], []
+    for k in ANISOTROPIES_JM3:
+        path = cache / f"{d_nm}nm_{k}Jm3.npz"
+        entry = None
+        if path.exists():
+            with np.load(path) as z:
+                entry = json.loads(str(z["record"]))
+                if entry.get("solver_generation") == SOLVER_GENERATION:
+                    phis.append(z["phi"])
+                else:
+                    entry = None
+        resumed = entry is not None
+        if not resumed:
+            t = time.perf_counter()
+            phi, info = angle_system_functions(
+                seq,
+                offsets,
+                angles_deg=angles,
+                diameter_m=D,
+                anisotropy_Jm3=float(k),
+                frequencies=rows,
+                return_info=True,
+            )
+            wall = time.perf_counter() - t
+            contract = info["contract"]
+            entry = {
+                "anisotropy_Jm3": float(k),
+                "sigma": ParticleParameters(D, float(k)).sigma,
+                "wall_s": wall,
+                "method": info.get("method"),
+                "degree": contract.get("degree"),
+                "step_tolerance": contract["step_tolerance"],
+                "estimate": {"rms": contract["rms"], "max": contract["max"]},
+                "tries": [[h["method"], h["degree"]] for h in contract.get("history", [])],
+                "solver_generation": SOLVER_GENERATION,
+            }
+            tmp = path.with_name(path.name + ".part.npz")
+            np.savez(tmp, phi=phi, record=json.dumps(entry))
+            os.replace(tmp, path)
+            phis.append(phi)
+        out.append(entry)
+        print(
+            f"{d_nm:5d} {k:7.0f} {entry['sigma']:6.2f} {entry['wall_s']:7.1f} {str(entry['method']):>12} "
+            f"{entry['degree'] or -1:6d} {format_tolerance(entry['step_tolerance'])}  "
+            + " ".join(f"{m}@{d}" for m, d in entry["tries"])
+            + ("  (earlier run)" if resumed else ""),
+            flush=True,
+        )
+    walls = np.array([e["wall_s"] for e in out])
+    target = TARGET_S / len(DIAMETERS_NM)
+    print(
+        f"\nthe row D = {d_nm} nm, every K solved: {walls.sum():.0f} s ({walls.mean():.1f} s per pair); its share of "
+        f"the 1 h target ({target:.0f} s): ratio {walls.sum() / target:.2f}"
+    )
+    # the verified interpolation along K, replayed on the exact pairs
+    K = np.asarray(ANISOTROPIES_JM3, dtype=float)
+    exact = np.stack(phis)[None]
+    settings = AnisotropyInterpolation()
+    refinement = AdaptiveRefinement(K, 1, settings)
+    values = np.zeros_like(exact)
+    for d, i in refinement.initial():
+        values[d, i] = exact[d, i]
+    while midpoints := refinement.midpoints():
+        for d, i in midpoints:
+            values[d, i] = exact[d, i]
+        refinement.verify(values)
+    interpolated = refinement.fill(values)[0]
+    solved = sorted(refinement.nodes[0])
+    errors = [contract_errors(values[0, i], exact[0, i]) for i in np.flatnonzero(interpolated)]
+    replay = {
+        "settings": settings.settings(),
+        "solved_K_Jm3": K[solved].tolist(),
+        "solved_s": float(walls[solved].sum()),
+        "speed_up": float(walls.sum() / walls[solved].sum()),
+        "interpolated_vs_exact": {
+            "rms": max((e[0] for e in errors), default=0.0),
+            "max": max((e[1] for e in errors), default=0.0),
+        },
+    }
+    print(
+        f"verified interpolation along K ({settings}), replayed on these pairs: {len(solved)} of {K.size} K solved, "
+        f"{replay['solved_s']:.0f} s of {walls.sum():.0f} s ({replay['speed_up']:.2f}x); interpolated K against their "
+        f"exact pairs: RMS at most {replay['interpolated_vs_exact']['rms']:.2e}, largest row "
+        f"{replay['interpolated_vs_exact']['max']:.2e}"
+    )
+    print(f"peak RSS: {_peak_rss_bytes() / 1e9:.2f} GB")
+    return {"diameter_nm": d_nm, "pairs": out, "row_s": float(walls.sum()), "interpolation": replay}
+
+
 def identity(n_pairs, seed, n_workers):
     """Bit-identity of dictionary pairs solved locally and on a dask LocalCluster.
 
@@ -380,8 +505,26 @@ def main(argv=None) -> int:
         default=0,
         help="seeded pairs solved locally and on a dask LocalCluster (--workers, default 2), compared bit for bit",
     )
+    ap.add_argument("--row", type=int, default=None, help="every K of this diameter [nm], and the K interpolation")
+    ap.add_argument(
+        "--row-cache",
+        default=None,
+        help="--row: folder of the per-pair files (default: paper_row in the shared cache directory)",
+    )
     add_json_argument(ap, "paper_dictionary")
     args = ap.parse_args(argv)
+    if args.row is not None:
+        if args.row not in DIAMETERS_NM:
+            ap.error(f"--row must be one of the paper's diameters {DIAMETERS_NM}, got {args.row}")
+        from _results import RESULTS_DIR
+
+        if args.json == str(RESULTS_DIR / "paper_dictionary.json"):
+            args.json = str(RESULTS_DIR / f"paper_dictionary_row{args.row}.json")
+        from mdf_neel.simulate.cache import default_cache_dir
+
+        folder = args.row_cache or os.path.join(default_cache_dir(), "paper_row")
+        write_results(args.json, "paper_dictionary", args, {"row": row(args.row, folder)})
+        return 0
     if args.identity:
         results = {"identity": identity(args.identity, args.seed, args.workers or 2)}
     elif args.full:

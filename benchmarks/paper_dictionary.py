@@ -21,7 +21,7 @@ The modes, all through the public API at the defaults:
   ``--resume`` takes over the pairs of an interrupted run (same seed, ``--check`` and
   solver generation) from ``--json`` and solves only the rest.
 * ``--row D``: every K of the diameter D [nm], pair by pair as ``--sample`` solves them
-  (per-pair files in ``--row-cache``, resumable), the row's time against its share of the
+  (per-pair files in ``--row-cache``, resumable; the JSON is written after every pair), the row's time against its share of the
   one-hour target, and the verified interpolation along K (the default
   ``AnisotropyInterpolation``) replayed on the exact pairs: the K it solves, their share of
   the time and the contract errors of the interpolated K against their exact pairs.
@@ -238,7 +238,7 @@ def sample(n_pairs, seed, n_check, on_pair=None, n_baseline=1, resume_from=None)
     return {"pairs": out, "projection": projection, "peak_rss_bytes": _peak_rss_bytes()}
 
 
-def row(d_nm, cache_dir):
+def row(d_nm, cache_dir, on_pair=None):
     """Every K of one diameter, pair by pair as ``--sample`` solves them, and the verified
     interpolation along K replayed on the exact pairs.
 
@@ -306,6 +306,8 @@ def row(d_nm, cache_dir):
             os.replace(tmp, path)
             phis.append(phi)
         out.append(entry)
+        if on_pair is not None:
+            on_pair({"diameter_nm": d_nm, "pairs": out, "complete": False})
         print(
             f"{d_nm:5d} {k:7.0f} {entry['sigma']:6.2f} {entry['wall_s']:7.1f} {str(entry['method']):>12} "
             f"{entry['degree'] or -1:6d} {format_tolerance(entry['step_tolerance'])}  "
@@ -523,7 +525,12 @@ def main(argv=None) -> int:
         from mdf_neel.simulate.cache import default_cache_dir
 
         folder = args.row_cache or os.path.join(default_cache_dir(), "paper_row")
-        write_results(args.json, "paper_dictionary", args, {"row": row(args.row, folder)})
+        results = row(
+            args.row,
+            folder,
+            on_pair=lambda partial: write_results(args.json, "paper_dictionary", args, {"row": partial}),
+        )
+        write_results(args.json, "paper_dictionary", args, {"row": results})
         return 0
     if args.identity:
         results = {"identity": identity(args.identity, args.seed, args.workers or 2)}

@@ -26,6 +26,10 @@ tries at a raised degree (``SLOW_MODE_SECOND_TRY = QUASI_STATIC_SECOND_TRY = Fal
 a miss of either model the full model runs, the path of ``row-contract-10`` and earlier),
 in the same run.
 
+``--without-grading`` also solves each pair at the defaults with the quasi-static series'
+uniform table (``TABLE_GRADING = None``, the path of ``row-contract-12`` and earlier: where
+its table exceeds ``MAX_TABLE_BYTES`` the stepper's path), in the same run.
+
 Each setting's contract history (method, degree and step tolerance of every checked solve,
 with its estimate) goes to the JSON too.
 
@@ -63,12 +67,16 @@ def main(argv=None) -> int:
     ap.add_argument("--no-previous", action="store_true", help="skip the previous rule")
     ap.add_argument("--without-series", action="store_true", help="also solve without the quasi-static series")
     ap.add_argument("--without-second-try", action="store_true", help="also solve without the models' second tries")
+    ap.add_argument(
+        "--without-grading", action="store_true", help="also solve with the quasi-static series' uniform table"
+    )
     add_json_argument(ap, "contract_pair")
     args = ap.parse_args(argv)
     if args.check < 1:
         ap.error("--check must be at least 1: the true errors are measured on converged members")
 
     from mdf_neel.fitting.metrics import frequency_set
+    from mdf_neel.physics.neel import quasi_static
     from mdf_neel.sequence import paper_2d_offsets, paper_2d_sequence
     from mdf_neel.simulate import accuracy
     from mdf_neel.simulate._system_functions import angle_system_functions
@@ -81,10 +89,10 @@ def main(argv=None) -> int:
     members = np.sort(rng.choice(angles.size * offsets.shape[0], args.check, replace=False))
     a_idx, o_idx = np.divmod(members, offsets.shape[0])
 
-    def pair(D, K, **constants):
-        saved = {name: getattr(accuracy, name) for name in constants}
+    def pair(D, K, module=accuracy, **constants):
+        saved = {name: getattr(module, name) for name in constants}
         for name, value in constants.items():
-            setattr(accuracy, name, value)
+            setattr(module, name, value)
         try:
             t = time.perf_counter()
             phi, info = angle_system_functions(
@@ -93,7 +101,7 @@ def main(argv=None) -> int:
             return phi, info["contract"], time.perf_counter() - t
         finally:
             for name, value in saved.items():
-                setattr(accuracy, name, value)
+                setattr(module, name, value)
 
     # numba compilation out of the timings: both the full model and the slow-mode model
     # (a batch of 48 members is the smallest that tries it)
@@ -121,6 +129,9 @@ def main(argv=None) -> int:
         if args.without_second_try:
             single = pair(D, K, SLOW_MODE_SECOND_TRY=False, QUASI_STATIC_SECOND_TRY=False)
             settings.append(("one try", single))
+        if args.without_grading:
+            uniform = pair(D, K, module=quasi_static, TABLE_GRADING=None)
+            settings.append(("uniform table", uniform))
         reference = converged_members(seq, offsets, angles, a_idx, o_idx, diameter_m=D, anisotropy_Jm3=K, rows=rows)
         entry = {"point": point, "angles_deg": angles.tolist(), "offsets": int(offsets.shape[0])}
         if args.fastest:
@@ -156,6 +167,9 @@ def main(argv=None) -> int:
         if args.without_second_try:
             entry["second_try_speedup"] = single[2] / new[2]
             print(f"{point:>9} {'speed-up':>14} {entry['second_try_speedup']:7.2f}x (one try / default, same run)")
+        if args.without_grading:
+            entry["grading_speedup"] = uniform[2] / new[2]
+            print(f"{point:>9} {'speed-up':>14} {entry['grading_speedup']:7.2f}x (uniform table / default, same run)")
         if args.fastest:
             passing = [s for s in entry["scan"] if s["passed"]]
             if passing:

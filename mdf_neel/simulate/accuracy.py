@@ -166,7 +166,7 @@ QUASI_STATIC_REFERENCE_STEP_TOL_PER_RTOL = 2.5e-5
 QUASI_STATIC_COARSE_RTOL = 1e-2
 #: Néel solver generation: part of every dictionary fingerprint (change it whenever the
 #: numerics change results beyond the contract)
-SOLVER_GENERATION = "neel-sh-galerkin-rodas5p/row-contract-12"
+SOLVER_GENERATION = "neel-sh-galerkin-rodas5p/row-contract-13"
 
 METHODS = ("auto", "full", "reduced", "slow-mode", "quasi-static")
 #: every constant above that changes which rows a batch returns (part of the fingerprint)

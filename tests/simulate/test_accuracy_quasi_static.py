@@ -73,14 +73,30 @@ def test_only_fast_relaxing_particles_try_the_series():
     slow = dict(diameter_m=22e-9, anisotropy_Jm3=1100.0, model="neel")
     assert not accuracy._quasi_static_applies(slow, times, None, 1e-3)
     assert accuracy._quasi_static_applies(slow, times, 455e3, 1e-3)
-    # 16 nm / 8600 J/m³: 0.225 at the highest row, order 6 (0.225^7 = 3e-5); with the paper's
-    # fields (39 mT) its stored quadrant takes 70 MiB, at 28 nm / 100 J/m³ (order 4) 500 MiB: refused
+    # 16 nm / 8600 J/m³: 0.225 at the highest row, order 6 (0.225^7 = 3e-5)
     at_16 = dict(diameter_m=16e-9, anisotropy_Jm3=8600.0)
     fields = np.full((1, 3), 0.039 / np.sqrt(3.0))
     assert accuracy._quasi_static_applies(at_16, times, 455e3, 1e-3, fields)
     assert not accuracy._quasi_static_applies(at_16, times, 455e3, 1e-4, fields)  # order 7 needed
-    assert accuracy._quasi_static_applies(dict(diameter_m=28e-9, anisotropy_Jm3=100.0), times, 455e3, 1e-3)
-    assert not accuracy._quasi_static_applies(dict(diameter_m=28e-9, anisotropy_Jm3=100.0), times, 455e3, 1e-3, fields)
+
+
+def test_the_series_table_is_graded_and_bounded(monkeypatch):
+    # 28 nm / 100 J/m³ at the paper's fields (39 mT, ξ = 53): the graded quadrant (order 4) takes
+    # 8.5 MiB where a uniform one would take 500 MiB; a table above the bound is refused
+    from mdf_neel.physics import ParticleParameters
+    from mdf_neel.physics.neel import quasi_static
+
+    times = SEQUENCE.times_s()
+    at_28 = dict(diameter_m=28e-9, anisotropy_Jm3=100.0)
+    fields = np.full((1, 3), 0.039 / np.sqrt(3.0))
+    size = quasi_static.table_bytes(ParticleParameters(28e-9, 100.0), 0.039, 4)
+    monkeypatch.setattr(quasi_static, "TABLE_GRADING", None)
+    uniform = quasi_static.table_bytes(ParticleParameters(28e-9, 100.0), 0.039, 4)
+    monkeypatch.undo()
+    assert size < 16 * 2**20 < 256 * 2**20 < uniform
+    assert accuracy._quasi_static_applies(at_28, times, 455e3, 1e-3, fields)
+    monkeypatch.setattr(quasi_static, "MAX_TABLE_BYTES", size - 1)
+    assert not accuracy._quasi_static_applies(at_28, times, 455e3, 1e-3, fields)
 
 
 def test_brownian_rotation_asked_for_the_series_keeps_its_own_relaxation_time():

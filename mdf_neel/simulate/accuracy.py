@@ -166,7 +166,7 @@ QUASI_STATIC_REFERENCE_STEP_TOL_PER_RTOL = 2.5e-5
 QUASI_STATIC_COARSE_RTOL = 1e-2
 #: Néel solver generation: part of every dictionary fingerprint (change it whenever the
 #: numerics change results beyond the contract)
-SOLVER_GENERATION = "neel-sh-galerkin-rodas5p/row-contract-13"
+SOLVER_GENERATION = "neel-sh-galerkin-rodas5p/row-contract-14"
 
 METHODS = ("auto", "full", "reduced", "slow-mode", "quasi-static")
 #: every constant above that changes which rows a batch returns (part of the fingerprint)
@@ -543,12 +543,40 @@ def verified_neel_magnetization(
         m, info, degree, batch_rows = _quasi_static_batch(
             solve, rows_of, members, groups, solver, particle, fields_T, resolution
         )
-        # the model's check: against the full model's converged solve, as every batch
         qs_tol = QUASI_STATIC_REFERENCE_STEP_TOL_PER_RTOL * solver.rtol
-        est, met, _ = check(m, info, None, "quasi-static", degree, tight(degree + REFERENCE_EXTRA_DEGREE, qs_tol))
+        tail = _series_tail(rows_of, info.pop("quasi_static_increments", None), batch_rows, groups)
+        converges = tail is None or _ratio(tail, solver.rtol, _accept_fraction("quasi-static")) <= 1.0
+        if not converges and method == "auto":
+            # the series' own terms on every member say it does not reach the contract (an
+            # asymptotic series past its best order): no check, no second try
+            history.append({"step_tolerance": None, "method": "quasi-static", "degree": degree, **tail})
+            met = False
+            logger.info(
+                "row contract, quasi-static at degree %d: last order RMS %.3g, ratio %.3g, next term "
+                "RMS %.3g, max %.3g on the batch: not converged, not checked",
+                degree,
+                tail["last_rms"],
+                tail["ratio"],
+                tail["rms"],
+                tail["max"],
+            )
+        else:
+            if tail is not None:
+                logger.info(
+                    "row contract, quasi-static at degree %d: last order RMS %.3g, ratio %.3g, next term "
+                    "RMS %.3g, max %.3g on the batch",
+                    degree,
+                    tail["last_rms"],
+                    tail["ratio"],
+                    tail["rms"],
+                    tail["max"],
+                )
+            # the model's check: against the full model's converged solve, as every batch
+            est, met, _ = check(m, info, None, "quasi-static", degree, tight(degree + REFERENCE_EXTRA_DEGREE, qs_tol))
         raised = degree + REFERENCE_EXTRA_DEGREE
         if (
             not met
+            and converges
             and method == "auto"
             and QUASI_STATIC_SECOND_TRY
             and solver.resolution is None
@@ -558,6 +586,7 @@ def verified_neel_magnetization(
             # edge of its share): once more two degrees higher, a table costing seconds where
             # the full model costs minutes
             m2, info2 = solve(None, "quasi-static", None, raised)
+            info2.pop("quasi_static_increments", None)
             est2, met, rows2 = check(
                 m2, info2, None, "quasi-static", raised, tight(raised + REFERENCE_EXTRA_DEGREE, qs_tol)
             )
@@ -735,6 +764,30 @@ def _verified_degree(tight, solved, ref_tol, norm, members, groups, rtol, partic
             "row contract: degree %d alone gives RMS %.3g, max %.3g; raised", degree, first["rms"], first["max"]
         )
         degree += REFERENCE_EXTRA_DEGREE
+
+
+def _series_tail(rows_of, increments, batch_rows, groups) -> dict | None:
+    """The quasi-static series' truncation error on the whole batch, estimated from its
+    two highest orders' contributions ``increments`` (B, V, 2, 3) as the next term's,
+    r·δ_K with r = δ_K/δ_{K−1}, separately for the contract's RMS and max (rows normalised
+    by ``batch_rows``' peaks, as the estimates). The series is asymptotic: past its best
+    order r exceeds 1 and the estimate grows with it. None without increments or below
+    order 1.
+
+    At 28 nm / 600 J/m³ (2π f τ_1 = 0.24, order 6) the orders' contributions grew from
+    order 3 on (RMS 1.1e-3, 1.8e-3, 4.4e-3, 1.3e-2), and the true errors of 4 members were
+    3.4e-4, 2.2e-4, 2.8e-4, 4.1e-4 and 1.5e-3 at orders 2 to 6."""
+    if increments is None or not np.any(increments[:, :, 0]):
+        return None
+    prev = _estimate(batch_rows, groups, rows_of(increments[:, :, 0]), 0.0, groups)
+    last = _estimate(batch_rows, groups, rows_of(increments[:, :, 1]), 0.0, groups)
+    tail = {}
+    for key in ("rms", "max"):
+        r = last[key] / prev[key] if prev[key] > 0 else np.inf
+        tail[key] = float(last[key] * r)
+        tail["ratio" if key == "rms" else "ratio_max"] = float(r)
+        tail["last_" + key] = float(last[key])
+    return tail
 
 
 def _accept_fraction(method) -> float | None:

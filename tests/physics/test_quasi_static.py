@@ -57,6 +57,36 @@ def test_weak_field_response_is_the_debye_series_truncated_at_the_chosen_order(r
     assert info["quasi_static_relaxation_time_s"] == pytest.approx(p.tau_s, rel=1e-10)
 
 
+def test_the_two_highest_orders_are_returned_as_the_debye_series_terms():
+    # the series' order-k term of the first harmonic is (−iωτ)^k (ξ/3) h exactly (see above);
+    # the second member is the first shifted by a quarter period, a symmetric image that is
+    # mapped, not solved
+    omega_tau, xi_amp = 0.02, 1e-4
+    p, t, b = _debye_case(omega_tau=omega_tau, xi_amplitude=xi_amp)
+    fields = np.stack([b, np.roll(b, -len(t) // 4, axis=0)])
+    m, info = mean_magnetization(
+        t,
+        fields,
+        diameter_m=p.diameter_m,
+        anisotropy_Jm3=0.0,
+        easy_axis=(1, 0, 0),
+        method="quasi-static",
+        resolution=4,
+        rtol=1e-4,
+        return_info=True,
+    )
+    order = info["quasi_static_order"]
+    assert order >= 2 and info["solved_members"] == 1
+    increments = info["quasi_static_increments"]
+    assert increments.shape == (2, len(t), 2, 3)
+    for member, phase in ((0, 1.0), (1, 1j)):  # a quarter-period advance multiplies by e^{iπ/2}
+        for slot, k in ((0, order - 1), (1, order)):
+            harmonic = 2.0 * np.fft.rfft(increments[member, :, slot, 0])[1] / len(t)
+            expected = phase * xi_amp / 3.0 * (-1j * omega_tau) ** k
+            # relative to the term: the nonlinearity (ξ²/15 ≈ 7e-10) and the table's interpolation
+            assert abs(harmonic - expected) <= 1e-8 * abs(expected)
+
+
 def test_order_for_a_lower_highest_frequency_truncates_the_harmonics_below_it():
     # the caller uses only the first harmonic (a system matrix's rows): the order follows
     # from ωτ at that frequency, not at Nyquist (8x higher here), and the first harmonic

@@ -136,3 +136,38 @@ def test_a_miss_by_the_degree_tries_the_series_again_two_degrees_higher(small_ba
     degree = neel_resolution(SEQUENCE, offsets, rtol=1e-6, **particle)
     true = _summary(found, rows(method="full", resolution=degree + 4, step_tolerance=2.5e-8))
     assert true["rms"] <= 1e-3 and true["max"] <= MAX_ROW_FACTOR * 1e-3, true
+
+
+def test_the_series_tail_is_the_next_term_of_its_last_two_orders():
+    # rows_of: the x moment of each member at two samples, as (channel, frequency, member)
+    def rows_of(m):
+        return m[:, :2, 0].T[None]
+
+    rng = np.random.default_rng(1)
+    batch = rng.uniform(1.0, 2.0, (5, 4, 3))
+    pattern = rng.uniform(-1.0, 1.0, (5, 4, 3))
+    batch_rows = rows_of(batch)
+    for r in (0.1, 0.5, 2.0):  # converging, and past the best order
+        increments = np.stack([1e-3 * pattern, 1e-3 * r * pattern], axis=2)
+        tail = accuracy._series_tail(rows_of, increments, batch_rows, np.zeros(5, dtype=int))
+        last = accuracy._estimate(batch_rows, np.zeros(5), rows_of(increments[:, :, 1]), 0.0, np.zeros(5))
+        assert last["rms"] > 0.0 and tail["last_rms"] == last["rms"]
+        assert tail["ratio"] == pytest.approx(r, rel=1e-12) and tail["ratio_max"] == pytest.approx(r, rel=1e-12)
+        assert tail["rms"] == pytest.approx(last["rms"] * r, rel=1e-12)
+        assert tail["max"] == pytest.approx(last["max"] * r, rel=1e-12)
+    # order 0 has no order below it
+    assert accuracy._series_tail(rows_of, np.zeros((5, 4, 2, 3)), batch_rows, np.zeros(5, dtype=int)) is None
+
+
+def test_a_series_whose_terms_do_not_converge_is_not_checked(small_batches, monkeypatch):
+    # a tail beyond the bounds: the series is neither checked against the reference nor tried
+    # again two degrees higher, and the next method holds the contract
+    monkeypatch.setattr(
+        accuracy,
+        "_series_tail",
+        lambda *a: {"rms": 1.0, "max": 1.0, "ratio": 2.0, "ratio_max": 2.0, "last_rms": 0.5, "last_max": 0.5},
+    )
+    rows, info = _rows(return_info=True)
+    history = info["contract"]["history"]
+    assert [h["method"] for h in history].count("quasi-static") == 1 and history[0]["rms"] == 1.0
+    assert info["contract"]["met"] and info["method"] != "quasi-static"

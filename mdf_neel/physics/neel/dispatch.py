@@ -180,8 +180,11 @@ def solve_batch(
             info["slow_mode_accepted"] = False
     info["solved_members"] = int(nb)
     info["symmetry_source"] = reps[source]
+    increments = info.pop("quasi_static_increments", None)  # (nb, T, 2, 3), axis frame
     if nb < full_batch:
         mom = expand_members(mom, source, sym, shift)
+        if increments is not None:
+            increments = np.stack([expand_members(increments[:, :, k], source, sym, shift) for k in (0, 1)], axis=2)
         for key, val in list(info.items()):
             if key in MEMBER_INDEX_KEYS:  # indices into the solved members: to the batch
                 mapped = reps[np.asarray(val, dtype=np.int64)]
@@ -190,6 +193,8 @@ def solve_batch(
                 info[key] = val[source]
     # back to the lab frame: lab = R^T v, i.e. v @ R for row vectors
     m = np.einsum("bti,bij->btj", mom, R)
+    if increments is not None:
+        info["quasi_static_increments"] = np.einsum("btki,bij->btkj", increments, R)
     info["wall_s"] = time.perf_counter() - t0
     return (m[0] if single else m), info
 

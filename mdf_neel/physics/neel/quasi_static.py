@@ -271,7 +271,9 @@ def quadrant_signs(exponents):
 
 def solve_quasi_static(times, fr, disc, particle, order):
     """m̄(t) (axis frame, (nb, T, 3)) of a batch of periodic axis-frame fields ``fr``
-    (nb, T, 3) with B_y = 0, from the series up to ``order``; returns (m, info)."""
+    (nb, T, 3) with B_y = 0, from the series up to ``order``; returns (m, info).
+    ``info["quasi_static_increments"]`` (nb, T, 2, 3) holds the contributions of the orders
+    ``order − 1`` and ``order``: how fast the series converges on this batch."""
     t0 = time.perf_counter()
     nb, T, _ = fr.shape
     dt = (times[-1] - times[0]) / (T - 1)
@@ -313,8 +315,11 @@ def solve_quasi_static(times, fr, disc, particle, order):
         )
     t_table = time.perf_counter() - t0
     derivs = field_derivatives(xz, dt, order)
-    mom = qk.evaluate_series(qtable, half, x0, h, STENCIL, uz, derivs, exponents, quadrant_signs(exponents))
+    mom, increments = qk.evaluate_series(
+        qtable, half, x0, h, STENCIL, uz, derivs, exponents, quadrant_signs(exponents), term_order
+    )
     info = {
+        "quasi_static_increments": increments,
         "quasi_static_order": int(order),
         "quasi_static_terms": int(term_order.size),
         "quasi_static_nodes": int(quadrant.sum()),

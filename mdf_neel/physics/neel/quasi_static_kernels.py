@@ -197,7 +197,7 @@ def mark_needed(bx, bz, x0, z0, h, m, nx, nz):
 
 
 @njit(cache=True, parallel=True)
-def evaluate_series(qtable, half, x0, h, m, fields, derivs, exponents, signs):
+def evaluate_series(qtable, half, x0, h, m, fields, derivs, exponents, signs, term_order):
     """m̄(t) of every member from the interpolated table.
 
     qtable (half + 1, half + 1, nt · 3) the quadrant B_x, B_z >= 0 of the table on the grid
@@ -205,14 +205,17 @@ def evaluate_series(qtable, half, x0, h, m, fields, derivs, exponents, signs):
     with ``signs`` (4, nt · 3), the factor of each column in the quadrant (B_x < 0) + 2 (B_z < 0)
     (:func:`.quasi_static.quadrant_signs`). fields (nb, T, 2) the axis-frame (B_x, B_z) [T];
     derivs (nb, T, nv) the time derivatives the monomials use (variable v = 2(r − 1) + k is
-    the r-th derivative of B_k) [T/s^r]; exponents (nt, nv) each term's monomial. Returns
-    (nb, T, 3): Σ_t table_t(b(t)) · Π_v derivs_v^e."""
+    the r-th derivative of B_k) [T/s^r]; exponents (nt, nv) each term's monomial and
+    term_order (nt,) its order. Returns (nb, T, 3), Σ_t table_t(b(t)) · Π_v derivs_v^e, and
+    (nb, T, 2, 3), the contributions of the two highest orders (the last one second)."""
     ncol = qtable.shape[2]
     n = 2 * half + 1
     nt = exponents.shape[0]
     nv = exponents.shape[1]
     nb, T, _ = fields.shape
     out = np.zeros((nb, T, 3))
+    top = term_order.max()
+    increments = np.zeros((nb, T, 2, 3))
     for b in prange(nb):
         wx = np.empty(m)
         wz = np.empty(m)
@@ -241,6 +244,9 @@ def evaluate_series(qtable, half, x0, h, m, fields, derivs, exponents, signs):
                     e = exponents[tt, v]
                     for _ in range(e):
                         mono *= derivs[b, t, v]
+                slot = term_order[tt] - top + 1  # 1: the highest order, 0: the one below
                 for j in range(3):
                     out[b, t, j] += acc[3 * tt + j] * mono
-    return out
+                    if slot >= 0:
+                        increments[b, t, slot, j] += acc[3 * tt + j] * mono
+    return out, increments

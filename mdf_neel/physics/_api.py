@@ -239,7 +239,9 @@ def mean_magnetization(
         every member's field in one plane through its easy axis, and applies where
         2π f_Nyquist τ_1 <= 0.25 (τ_1 the slowest relaxation time at zero field; else a
         ``ValueError``). The order is the lowest whose truncation, (2π f_Nyquist τ_1)^(K+1),
-        is within ``rtol``; ``info`` reports ``quasi_static_order`` and the table.
+        is within ``rtol``; ``info`` reports ``quasi_static_order``, the table, and
+        ``quasi_static_increments`` (B, T, 2, 3), the lab-frame contributions of the
+        orders K − 1 and K (how fast the series converges on each member).
         :func:`solve_neel` takes a lower frequency than Nyquist
         (``highest_frequency_Hz``) where only the lower harmonics are used.
         ``"auto"`` does not choose it; the row contract of the system-matrix layer

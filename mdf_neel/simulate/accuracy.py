@@ -549,7 +549,9 @@ def verified_neel_magnetization(
         if not converges and method == "auto":
             # the series' own terms on every member say it does not reach the contract (an
             # asymptotic series past its best order): no check, no second try
-            history.append({"step_tolerance": None, "method": "quasi-static", "degree": degree, **tail})
+            history.append(
+                {"step_tolerance": None, "method": "quasi-static", "degree": degree, "screen": "next term", **tail}
+            )
             met = False
             logger.info(
                 "row contract, quasi-static at degree %d: last order RMS %.3g, ratio %.3g, next term "
@@ -696,7 +698,7 @@ def verified_neel_magnetization(
         "degree": int(degree),
         "verified": True,
         "met": bool(met),
-        "checks": len(history),
+        "checks": sum(1 for h in history if "screen" not in h),  # against a reference
         "rms": est["rms"],
         "max": est["max"],
         "members": members.tolist(),

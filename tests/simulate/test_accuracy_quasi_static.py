@@ -170,4 +170,5 @@ def test_a_series_whose_terms_do_not_converge_is_not_checked(small_batches, monk
     rows, info = _rows(return_info=True)
     history = info["contract"]["history"]
     assert [h["method"] for h in history].count("quasi-static") == 1 and history[0]["rms"] == 1.0
+    assert history[0]["screen"] == "next term" and info["contract"]["checks"] == len(history) - 1
     assert info["contract"]["met"] and info["method"] != "quasi-static"

@@ -422,7 +422,9 @@ def solve_neel(
         raise ValueError(f"verify_model must be a bool, got {verify_model!r}")
     t = _check_times(times_s, need_uniform=True)
     if highest_frequency_Hz is not None:
-        nyquist = 0.5 * (t.size - 1) / (t[-1] - t[0]) if t.size > 1 else np.inf
+        from .neel.quasi_static import nyquist_frequency_Hz
+
+        nyquist = nyquist_frequency_Hz(t)
         f = highest_frequency_Hz
         if (
             isinstance(f, bool)

@@ -813,10 +813,10 @@ def _quasi_static_applies(particle, times_s, frequency_Hz, rtol, fields_T=None) 
     (2π f τ_1)^(K+1) of a strong row, reaches weak rows amplified by the mixing: at 14 nm /
     100 J/m³ order 1 (0.014² = 2e-4 predicted) left an estimated 2.7e-3 RMS. Given the batch's
     fields (..., 3) [T], its table must also fit the physics' memory bound."""
-    from ..physics.neel.quasi_static import applies
+    from ..physics.neel.quasi_static import applies, nyquist_frequency_Hz
 
     if frequency_Hz is None:
-        frequency_Hz = 0.5 * (len(times_s) - 1) / (times_s[-1] - times_s[0])
+        frequency_Hz = nyquist_frequency_Hz(times_s)
     max_field_T = None if fields_T is None else float(np.linalg.norm(fields_T, axis=-1).max())
     return applies(_particle_parameters(particle), frequency_Hz, MEAN_RTOL_PER_RTOL * rtol, max_field_T)
 

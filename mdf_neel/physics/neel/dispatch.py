@@ -18,7 +18,7 @@ from .lapack import single_threaded_blas
 from .quasi_static import MAX_EPS as QUASI_STATIC_MAX_EPS
 from .quasi_static import MAX_ORDER as QUASI_STATIC_MAX_ORDER
 from .quasi_static import MAX_TABLE_BYTES as QUASI_STATIC_MAX_TABLE_BYTES
-from .quasi_static import choose_order, solve_quasi_static, table_bytes
+from .quasi_static import choose_order, nyquist_frequency_Hz, solve_quasi_static, table_bytes
 from .reduced import solve_reduced
 from .resolution import choose_resolution
 from .slow_mode import solve_slow_mode_verified
@@ -146,9 +146,7 @@ def solve_batch(
         nb = reps.size
     slow_error = None
     if method == "quasi-static":
-        mom, info = _solve_quasi_static(
-            times, fr, particle, N, xi_max, dt, tol_c, rtol, n_threads, highest_frequency_Hz
-        )
+        mom, info = _solve_quasi_static(times, fr, particle, N, xi_max, tol_c, rtol, n_threads, highest_frequency_Hz)
     elif method == "slow-mode":
         mom, info = _solve_slow_mode(
             times, fr, particle, N, xi_max, dt, tol_c, rtol, max_newton, n_threads, verify_model
@@ -297,7 +295,7 @@ def _solve_galerkin(
     return mom, info
 
 
-def _solve_quasi_static(times, fr, particle, N, xi_max, dt, tol_c, rtol, n_threads, frequency_Hz=None):
+def _solve_quasi_static(times, fr, particle, N, xi_max, tol_c, rtol, n_threads, frequency_Hz=None):
     """The batch with the quasi-static series (:mod:`.quasi_static`) at degree N (all
     azimuthal orders); the order from the zero-field relaxation time and the highest
     frequency used (``frequency_Hz``; None: the Nyquist frequency). Returns the axis-frame
@@ -305,7 +303,7 @@ def _solve_quasi_static(times, fr, particle, N, xi_max, dt, tol_c, rtol, n_threa
     nb = fr.shape[0]
     with threads(n_threads), single_threaded_blas():
         tau1 = particle.neel_time_s()  # the slowest relaxation, at zero field
-        frequency = 0.5 / dt if frequency_Hz is None else float(frequency_Hz)
+        frequency = nyquist_frequency_Hz(times) if frequency_Hz is None else float(frequency_Hz)
         order = choose_order(tau1, frequency, rtol)
         if order is None:
             eps = 2 * np.pi * frequency * tau1

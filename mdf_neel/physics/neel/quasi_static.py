@@ -47,6 +47,7 @@ __all__ = [
     "series_terms",
     "applies",
     "choose_order",
+    "nyquist_frequency_Hz",
     "table_bytes",
     "solve_quasi_static",
     "MAX_EPS",
@@ -199,6 +200,19 @@ def _from_grid(u_T, thermal_T):
         return u_T
     c = TABLE_GRADING * thermal_T
     return c * np.sinh(np.asarray(u_T) / c)
+
+
+def nyquist_frequency_Hz(times_s) -> float:
+    """The Nyquist frequency [Hz] of uniform samples ``times_s`` [s]: the highest frequency
+    m̄(t) itself carries, and the series' default (inf for a single sample).
+
+    Examples
+    --------
+    >>> nyquist_frequency_Hz(np.arange(5) * 0.4e-6)   # 2.5 MHz sampling
+    1250000.0
+    """
+    t = np.asarray(times_s, dtype=np.float64)
+    return float(0.5 * (t.size - 1) / (t[-1] - t[0])) if t.size > 1 else math.inf
 
 
 def choose_order(tau_s: float, frequency_Hz: float, rtol: float) -> int | None:

@@ -546,33 +546,26 @@ def verified_neel_magnetization(
         qs_tol = QUASI_STATIC_REFERENCE_STEP_TOL_PER_RTOL * solver.rtol
         tail = _series_tail(rows_of, info.pop("quasi_static_increments", None), batch_rows, groups)
         converges = tail is None or _ratio(tail, solver.rtol, _accept_fraction("quasi-static")) <= 1.0
-        if not converges and method == "auto":
+        screened = not converges and method == "auto"
+        if tail is not None:
+            logger.info(
+                "row contract, quasi-static at degree %d: last order RMS %.3g, ratio %.3g, next term "
+                "RMS %.3g, max %.3g on the batch%s",
+                degree,
+                tail["last_rms"],
+                tail["ratio"],
+                tail["rms"],
+                tail["max"],
+                ": not converged, not checked" if screened else "",
+            )
+        if screened:
             # the series' own terms on every member say it does not reach the contract (an
             # asymptotic series past its best order): no check, no second try
             history.append(
                 {"step_tolerance": None, "method": "quasi-static", "degree": degree, "screen": "next term", **tail}
             )
             met = False
-            logger.info(
-                "row contract, quasi-static at degree %d: last order RMS %.3g, ratio %.3g, next term "
-                "RMS %.3g, max %.3g on the batch: not converged, not checked",
-                degree,
-                tail["last_rms"],
-                tail["ratio"],
-                tail["rms"],
-                tail["max"],
-            )
         else:
-            if tail is not None:
-                logger.info(
-                    "row contract, quasi-static at degree %d: last order RMS %.3g, ratio %.3g, next term "
-                    "RMS %.3g, max %.3g on the batch",
-                    degree,
-                    tail["last_rms"],
-                    tail["ratio"],
-                    tail["rms"],
-                    tail["max"],
-                )
             # the model's check: against the full model's converged solve, as every batch
             est, met, _ = check(m, info, None, "quasi-static", degree, tight(degree + REFERENCE_EXTRA_DEGREE, qs_tol))
         raised = degree + REFERENCE_EXTRA_DEGREE
